@@ -1,0 +1,241 @@
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+const maxBody = 1 << 20
+
+func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, drop bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeErrors(w, http.StatusBadRequest, apiError{Code: "request_body_invalid",
+			Message: "Request body invalid", LongMessage: "The request body could not be read or is too large."})
+		return
+	}
+	b, errs, err := decodeCreate(raw)
+	if err != nil {
+		writeErrors(w, http.StatusBadRequest, apiError{Code: "request_body_invalid",
+			Message: "Request body invalid", LongMessage: "The request body is invalid. Please consult the API documentation for more information."})
+		return
+	}
+	if len(errs) == 0 {
+		errs = validateCreate(b, s.opts.Required)
+	}
+	if len(errs) == 0 {
+		if p := duplicateInBody(b); p != "" {
+			errs = append(errs, identifierExists(p))
+		}
+	}
+	if len(errs) > 0 {
+		writeErrors(w, http.StatusUnprocessableEntity, errs...)
+		return
+	}
+	u := toUser(b, s.now().UnixMilli())
+	st := s.store
+	st.mu.Lock()
+	if p := st.conflict(u); p != "" {
+		st.mu.Unlock()
+		writeErrors(w, http.StatusUnprocessableEntity, identifierExists(p))
+		return
+	}
+	if s.opts.UserCap > 0 && len(st.byID) >= s.opts.UserCap {
+		st.mu.Unlock()
+		writeErrors(w, http.StatusForbidden, apiError{Code: "user_quota_exceeded",
+			Message: "User quota exceeded", LongMessage: "You have reached your limit of " + strconv.Itoa(s.opts.UserCap) + " users. If you need more users, please use a Production instance."})
+		return
+	}
+	st.insert(u)
+	st.mu.Unlock()
+	s.created.Add(1)
+	if drop {
+		s.drops.Add(1)
+		s.logf("sandbox: created %s then dropped the connection", u.ID)
+		dropConnection(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, render(u))
+}
+
+// dropConnection closes the TCP connection without writing a response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // the server aborts the response without writing one
+}
+
+func identifierExists(param string) apiError {
+	return paramError("form_identifier_exists", param, "That "+strings.ReplaceAll(param, "_", " ")+" is taken. Please try another.",
+		"That "+strings.ReplaceAll(param, "_", " ")+" is taken. Please try another.")
+}
+
+// listFields are the GET /v1/users filters the sandbox understands.
+var listFields = []string{"email_address", "phone_number", "username", "external_id", "user_id"}
+
+func (s *Server) handleList(w http.ResponseWriter, r *http.Request, count bool) {
+	s.lists.Add(1)
+	q := r.URL.Query()
+	f := filter{include: map[string][]string{}, exclude: map[string][]string{}, desc: true}
+	for _, field := range listFields {
+		vals := q[field]
+		if len(vals) > 100 {
+			writeErrors(w, http.StatusUnprocessableEntity, formatInvalid(field, "accepts up to 100 values"))
+			return
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		inc := []string{}
+		for _, v := range vals {
+			if field == "external_id" || field == "user_id" {
+				if rest, ok := strings.CutPrefix(v, "-"); ok {
+					f.exclude[field] = append(f.exclude[field], rest)
+					continue
+				}
+				v = strings.TrimPrefix(v, "+")
+			}
+			inc = append(inc, v)
+		}
+		if len(inc) > 0 || len(f.exclude[field]) == 0 {
+			f.include[field] = inc
+		}
+	}
+	switch ob := q.Get("order_by"); ob {
+	case "", "-created_at":
+	case "created_at", "+created_at":
+		f.desc = false
+	default:
+		if !count {
+			writeErrors(w, http.StatusUnprocessableEntity, formatInvalid("order_by", "is not supported by the sandbox (only created_at orderings)"))
+			return
+		}
+	}
+	limit, offset := 10, 0
+	if !count {
+		var ok bool
+		if limit, ok = intParam(q.Get("limit"), 10, 1, 500); !ok {
+			writeErrors(w, http.StatusUnprocessableEntity, formatInvalid("limit", "must be an integer between 1 and 500"))
+			return
+		}
+		if offset, ok = intParam(q.Get("offset"), 0, 0, -1); !ok {
+			writeErrors(w, http.StatusUnprocessableEntity, formatInvalid("offset", "must be an integer of 0 or more"))
+			return
+		}
+	}
+	s.store.mu.RLock()
+	users := s.store.match(f)
+	if count {
+		s.store.mu.RUnlock()
+		writeJSON(w, http.StatusOK, map[string]any{"object": "total_count", "total_count": len(users)})
+		return
+	}
+	users = users[min(offset, len(users)):]
+	users = users[:min(limit, len(users))]
+	out := make([]*wireUser, len(users))
+	for i, u := range users {
+		out[i] = render(u)
+	}
+	s.store.mu.RUnlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// intParam parses v, defaulting to def; hi < 0 means no upper bound.
+func intParam(v string, def, lo, hi int) (int, bool) {
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || (hi >= 0 && n > hi) {
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, id string) {
+	s.gets.Add(1)
+	s.store.mu.RLock()
+	u := s.store.byID[id]
+	var out *wireUser
+	if u != nil {
+		out = render(u)
+	}
+	s.store.mu.RUnlock()
+	if out == nil {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleDelete(w http.ResponseWriter, id string) {
+	s.deletes.Add(1)
+	st := s.store
+	st.mu.Lock()
+	u := st.byID[id]
+	if u != nil {
+		st.remove(u)
+	}
+	st.mu.Unlock()
+	if u == nil {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "user", "deleted": true})
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+// DumpUser is one entry of GET /_sandbox/users.
+type DumpUser struct {
+	ID             string   `json:"id"`
+	ExternalID     string   `json:"external_id"`
+	EmailAddresses []string `json:"email_addresses"`
+}
+
+// handleDump streams every user's id, external_id and emails, oldest first.
+func (s *Server) handleDump(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, "GET")
+		return
+	}
+	s.store.mu.RLock()
+	users := s.store.match(filter{})
+	dump := make([]DumpUser, len(users))
+	for i, u := range users {
+		d := DumpUser{ID: u.ID, ExternalID: u.ExternalID, EmailAddresses: make([]string, len(u.Emails))}
+		for j, e := range u.Emails {
+			d.EmailAddresses[j] = e.Value
+		}
+		dump[i] = d
+	}
+	s.store.mu.RUnlock()
+	w.Header().Set("Content-Type", "application/json")
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	_ = bw.WriteByte('[')
+	for i := range dump {
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		if err := enc.Encode(&dump[i]); err != nil {
+			return
+		}
+	}
+	_, _ = bw.WriteString("]\n")
+	_ = bw.Flush()
+}

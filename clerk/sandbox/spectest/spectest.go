@@ -1,0 +1,141 @@
+// Package spectest holds HTTP traffic to Clerk's published Backend API spec: wrap a handler
+// with a Validator's Middleware and every request and response is checked with kin-openapi.
+package spectest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// Validator checks requests and responses against the spec and records violations.
+type Validator struct {
+	router routers.Router
+
+	mu         sync.Mutex
+	violations []string
+}
+
+// SpecPath finds ../shared/clerk/bapi-2025-04-10.yml next to the module root (the directory
+// holding go.mod, found by walking up from the working directory); false when absent.
+func SpecPath() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			p := filepath.Join(dir, "..", "shared", "clerk", "bapi-2025-04-10.yml")
+			if _, err := os.Stat(p); err != nil {
+				return "", false
+			}
+			return p, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// Load reads the spec. Its servers are replaced by a pattern matching any host under /v1,
+// so requests to a test server on any port route.
+func Load(specPath string) (*Validator, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(specPath)
+	if err != nil {
+		return nil, fmt.Errorf("spectest: load %s: %w", specPath, err)
+	}
+	doc.Servers = openapi3.Servers{{
+		URL:       "{scheme}://{host}/v1",
+		Variables: map[string]*openapi3.ServerVariable{"scheme": {Default: "http"}, "host": {Default: "127.0.0.1"}},
+	}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("spectest: router: %w", err)
+	}
+	return &Validator{router: router}, nil
+}
+
+func (v *Validator) record(format string, args ...any) {
+	v.mu.Lock()
+	v.violations = append(v.violations, fmt.Sprintf(format, args...))
+	v.mu.Unlock()
+}
+
+// Violations returns every violation recorded so far.
+func (v *Validator) Violations() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return append([]string(nil), v.violations...)
+}
+
+// Middleware validates each request routed to the spec and each response next writes.
+// Paths outside the spec (e.g. /_sandbox/...) pass through unchecked.
+func (v *Validator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route, params, err := v.router.FindRoute(routable(r))
+		if err != nil {
+			if r.URL.Path == "/v1" || len(r.URL.Path) > 3 && r.URL.Path[:4] == "/v1/" {
+				v.record("%s %s: no route in spec: %v", r.Method, r.URL.Path, err)
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		ctx := context.Background()
+		in := &openapi3filter.RequestValidationInput{
+			Request:    r.Clone(ctx),
+			PathParams: params,
+			Route:      route,
+			Options: &openapi3filter.Options{
+				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+				MultiError:         true,
+			},
+		}
+		in.Request.Body = io.NopCloser(bytes.NewReader(body))
+		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+			v.record("%s %s request: %v", r.Method, r.URL.Path, err)
+		}
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if rec.hijacked {
+			return // no response to check: the connection was dropped on purpose
+		}
+		out := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: in,
+			Status:                 rec.status,
+			Header:                 w.Header(),
+			Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: false},
+		}
+		out.SetBodyBytes(rec.body.Bytes())
+		if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+			v.record("%s %s response %d: %v", r.Method, r.URL.Path, rec.status, err)
+		}
+	})
+}
+
+// routable gives the router an absolute URL, as a server-side request lacks scheme and host.
+func routable(r *http.Request) *http.Request {
+	c := r.Clone(r.Context())
+	if c.URL.Host == "" {
+		c.URL.Host = r.Host
+	}
+	if c.URL.Scheme == "" {
+		c.URL.Scheme = "http"
+	}
+	return c
+}
