@@ -1,0 +1,314 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/gocarina/gocsv"
+)
+
+// csvRow is the struct gocsv fills. Its one tag can never match a header (headers holding NUL
+// are refused), so every column comes back through ReadUnmatched.
+type csvRow struct {
+	Never string `csv:"\x00"`
+}
+
+// csvReader splits the input into records itself (bounded memory, line numbers, raw bytes,
+// recovery after an unbalanced quote) and feeds them one at a time to gocsv, which parses them.
+type csvReader struct {
+	split     *csvSplitter
+	header    []string
+	headerRaw []byte // fed to each new gocsv Unmarshaller
+	feed      *recordFeed
+	cr        *csv.Reader
+	um        *gocsv.Unmarshaller
+	num       int
+	done      bool
+}
+
+func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
+	r := &csvReader{split: &csvSplitter{br: br, max: opts.MaxRecordSize}, feed: &recordFeed{}}
+	if len(opts.Header) > 0 {
+		var b bytes.Buffer
+		w := csv.NewWriter(&b)
+		if err := w.Write(opts.Header); err != nil {
+			return nil, fmt.Errorf("encoding the given header: %w", err)
+		}
+		w.Flush()
+		r.headerRaw = b.Bytes()
+	} else {
+		pr, err := r.split.next()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty input: no header")
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case pr.tooLong:
+			return nil, fmt.Errorf("line %d: header longer than %d bytes", pr.line, opts.MaxRecordSize)
+		case pr.openQuote > 0:
+			return nil, fmt.Errorf("line %d: header has an unterminated quoted field", pr.openQuote)
+		}
+		r.headerRaw = append(pr.raw, '\n')
+	}
+	if err := r.reset(); err != nil {
+		return nil, fmt.Errorf("reading the CSV header: %w", err)
+	}
+	r.header = r.um.Headers
+	seen := make(map[string]int, len(r.header))
+	for i, h := range r.header {
+		if bytes.IndexByte([]byte(h), 0) >= 0 || !utf8.ValidString(h) {
+			return nil, fmt.Errorf("header column %d: NUL byte or invalid UTF-8 in its name (is the file UTF-8?)", i+1)
+		}
+		if j, dup := seen[h]; dup {
+			return nil, fmt.Errorf("header: duplicate column name %q (columns %d and %d)", h, j+1, i+1)
+		}
+		seen[h] = i
+	}
+	return r, nil
+}
+
+// reset starts a fresh gocsv Unmarshaller over the header, dropping anything a parse error left
+// buffered in the previous one.
+func (r *csvReader) reset() error {
+	r.feed.set(r.headerRaw)
+	cr := csv.NewReader(r.feed)
+	cr.FieldsPerRecord = 0 // set from the header: a row of another width is csv.ErrFieldCount
+	cr.LazyQuotes = false
+	cr.ReuseRecord = false
+	um, err := gocsv.NewUnmarshaller(cr, csvRow{})
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("line %d: %s", pe.Line, parseMsg(pe))
+		}
+		return err
+	}
+	r.cr, r.um = cr, um
+	return nil
+}
+
+func (r *csvReader) Header() []string { return r.header }
+
+func (r *csvReader) Close() error { r.done = true; return nil }
+
+func (r *csvReader) Next(ctx context.Context) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if r.done {
+		return Record{}, io.EOF
+	}
+	pr, err := r.split.next()
+	if err != nil {
+		r.done = true
+		return Record{}, err
+	}
+	r.num++
+	rec := Record{Num: r.num, Line: pr.line, Raw: pr.raw}
+	switch {
+	case pr.openQuote > 0:
+		rec.Err = &RecordError{Line: pr.openQuote, Msg: "unterminated quoted field: it runs to the end of the input"}
+		return rec, nil
+	case pr.tooLong:
+		rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("record longer than %d bytes", r.split.max)}
+		return rec, nil
+	}
+	cells, rerr := r.parse(pr)
+	if rerr != nil {
+		rec.Err = rerr
+		return rec, nil
+	}
+	for i, c := range cells {
+		if !utf8.ValidString(c) {
+			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: invalid UTF-8 (is the file UTF-8?)", i+1)}
+			return rec, nil
+		}
+		if bytes.IndexByte([]byte(c), 0) >= 0 {
+			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: NUL byte", i+1)}
+			return rec, nil
+		}
+	}
+	rec.Cells = cells
+	return rec, nil
+}
+
+// parse runs one record through gocsv.
+func (r *csvReader) parse(pr physRecord) ([]string, *RecordError) {
+	r.feed.set(append(pr.raw, '\n'))
+	start := r.cr.InputOffset()
+	_, cols, err := r.um.ReadUnmatched()
+	if err == nil && r.cr.InputOffset()-start == int64(len(pr.raw))+1 {
+		cells := make([]string, len(r.header))
+		for i, h := range r.header {
+			cells[i] = cols[h]
+		}
+		return cells, nil
+	}
+	if rerr := r.reset(); rerr != nil {
+		return nil, &RecordError{Line: pr.line, Msg: "internal: cannot restart the CSV parser"}
+	}
+	var pe *csv.ParseError
+	switch {
+	case err == nil:
+		return nil, &RecordError{Line: pr.line, Msg: "record could not be parsed"}
+	case errors.Is(err, csv.ErrFieldCount):
+		return nil, &RecordError{Line: pr.line, Msg: fmt.Sprintf("wrong number of fields (%d, header has %d)", countFields(pr.raw), len(r.header))}
+	case errors.As(err, &pe):
+		return nil, &RecordError{Line: pr.line + pe.Line - pe.StartLine, Msg: parseMsg(pe)}
+	default:
+		return nil, &RecordError{Line: pr.line, Msg: "record could not be parsed"}
+	}
+}
+
+// countFields counts a malformed-width record's fields (only for the error message).
+func countFields(raw []byte) int {
+	cr := csv.NewReader(bytes.NewReader(raw))
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	if err != nil {
+		return 0
+	}
+	return len(rec)
+}
+
+// parseMsg words a csv.ParseError without any cell contents.
+func parseMsg(pe *csv.ParseError) string {
+	switch {
+	case errors.Is(pe.Err, csv.ErrBareQuote):
+		return fmt.Sprintf(`bare " in a non-quoted field (column %d)`, pe.Column)
+	case errors.Is(pe.Err, csv.ErrQuote):
+		return fmt.Sprintf(`extraneous or missing " in a quoted field (column %d)`, pe.Column)
+	}
+	return pe.Err.Error()
+}
+
+// recordFeed hands the csv.Reader exactly the bytes it is given, then io.EOF, so the parser
+// never reads past the record the splitter found.
+type recordFeed struct{ b []byte }
+
+func (f *recordFeed) set(b []byte) { f.b = b }
+
+func (f *recordFeed) Read(p []byte) (int, error) {
+	if len(f.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, f.b)
+	f.b = f.b[n:]
+	return n, nil
+}
+
+// physRecord is one record as found in the input.
+type physRecord struct {
+	line      int    // 1-based line where it starts
+	raw       []byte // exact bytes without the line terminator; nil when too long
+	tooLong   bool
+	openQuote int // >0: the input ended inside a quoted field opened on this line
+}
+
+// csvSplitter finds record boundaries with RFC 4180 quoting, in bounded memory.
+type csvSplitter struct {
+	br   *bufio.Reader
+	max  int
+	line int // newlines consumed so far
+	buf  []byte
+}
+
+// CSV lexer states.
+const (
+	stFieldStart = iota
+	stUnquoted
+	stQuoted
+	stQuoteInQuoted // a quote inside a quoted field: either its end or the first of ""
+)
+
+func (s *csvSplitter) next() (physRecord, error) {
+	var (
+		rec     physRecord
+		state   = stFieldStart
+		size    int
+		started bool
+	)
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) && !errors.Is(err, io.EOF) {
+			return physRecord{}, fmt.Errorf("reading input: %w", err)
+		}
+		if !started {
+			if len(chunk) == 0 && errors.Is(err, io.EOF) {
+				return physRecord{}, io.EOF
+			}
+			if t := trimEOL(chunk); len(t) == 0 && (err == nil || errors.Is(err, io.EOF)) {
+				s.line++ // a blank line is no record, as in encoding/csv
+				if errors.Is(err, io.EOF) {
+					return physRecord{}, io.EOF
+				}
+				continue
+			}
+			started, rec.line = true, s.line+1
+		}
+		for _, c := range chunk {
+			switch state {
+			case stFieldStart:
+				switch c {
+				case '"':
+					state, rec.openQuote = stQuoted, s.line+1
+				case ',', '\n':
+				default:
+					state = stUnquoted
+				}
+			case stUnquoted:
+				if c == ',' {
+					state = stFieldStart
+				}
+			case stQuoted:
+				if c == '"' {
+					state = stQuoteInQuoted
+				}
+			case stQuoteInQuoted:
+				switch c {
+				case '"':
+					state = stQuoted
+				case ',':
+					state = stFieldStart
+				default:
+					state = stUnquoted // malformed; encoding/csv reports it
+				}
+			}
+			if c == '\n' {
+				s.line++
+			}
+		}
+		size += len(chunk)
+		if !rec.tooLong {
+			if size > s.max+2 {
+				rec.tooLong, s.buf = true, s.buf[:0]
+			} else {
+				s.buf = append(s.buf, chunk...)
+			}
+		}
+		atEOF := errors.Is(err, io.EOF)
+		ended := err == nil && state != stQuoted
+		if !ended && !atEOF {
+			continue
+		}
+		if state != stQuoted {
+			rec.openQuote = 0
+		}
+		if !rec.tooLong {
+			rec.raw = append([]byte(nil), trimEOL(s.buf)...)
+		}
+		if cap(s.buf) > 64<<10 {
+			s.buf = nil // do not pin one huge record's buffer
+		}
+		return rec, nil
+	}
+}
