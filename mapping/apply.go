@@ -1,0 +1,258 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Mapping is a compiled mapping: how records become CreateUserParams.
+type Mapping struct {
+	info           PresetInfo
+	csvHeader      []string
+	exprs          map[string]*expr
+	read           map[string]bool   // record keys (and path prefixes) the mapping reads
+	options        map[string]string // bound PresetOptions
+	optionsSummary map[string]any    // what Spec shows of them (the signer key only as a fingerprint)
+}
+
+// CSVHeader is the column names for a CSV export that has no header line (Firebase), or nil
+// when the file carries its own header.
+func (m *Mapping) CSVHeader() []string { return m.csvHeader }
+
+// Unread lists the keys the mapping never reads, in input order, so the caller can warn once.
+func (m *Mapping) Unread(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if !m.read[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Apply maps one record. It does not validate the result: call Validate next.
+// Errors are *FieldError naming the API field.
+func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
+	p := &CreateUserParams{}
+	lists := map[string][]string{}
+	for _, t := range targets {
+		e := m.exprs[t.name]
+		if e == nil {
+			continue
+		}
+		v, err := e.eval(rec, m.options)
+		if err == nil && v != nil {
+			err = t.assign(p, v, rec.Textual(), lists)
+		}
+		if err != nil {
+			fe := &FieldError{Field: t.name, Code: CodeInvalidValue, Message: err.Error()}
+			var ce *codedError
+			if errors.As(err, &ce) {
+				fe.Code = ce.code
+			}
+			return nil, fe
+		}
+	}
+	if err := mergeReserved(&p.EmailAddresses, &p.EmailAddressIdentificationStatus, lists[reservedEmails], "email_address"); err != nil {
+		return nil, err
+	}
+	if err := mergeReserved(&p.PhoneNumbers, &p.PhoneNumberIdentificationStatus, lists[reservedPhones], "phone_number"); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// mergeReserved appends reserved addresses after the verified ones and fills the parallel
+// status array that tells Clerk which is which.
+func mergeReserved(list, status *[]string, reserved []string, field string) error {
+	if len(reserved) == 0 {
+		return nil
+	}
+	if *status != nil {
+		return &FieldError{Field: field + "_identification_status", Code: CodeInvalidValue, Message: "set both directly and from reserved addresses"}
+	}
+	st := make([]string, 0, len(*list)+len(reserved))
+	for range *list {
+		st = append(st, "verified")
+	}
+	added := false
+	for _, r := range reserved {
+		if !containsFold(*list, r) {
+			*list = append(*list, r)
+			st = append(st, "reserved")
+			added = true
+		}
+	}
+	if added {
+		*status = st
+	}
+	return nil
+}
+
+func (t *target) assign(p *CreateUserParams, v any, textual bool, lists map[string][]string) error {
+	switch t.kind {
+	case kindString:
+		s, ok := text(first(v))
+		if !ok {
+			return invalid("want text, got %s", typeName(first(v)))
+		}
+		if !t.secret {
+			s = strings.TrimSpace(s)
+		}
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		t.str(p, s)
+	case kindList:
+		l, err := toList(v, textual, t.secret)
+		if err != nil {
+			return err
+		}
+		if t.ident {
+			l = dedupeFold(l)
+		}
+		if len(l) == 0 {
+			return nil
+		}
+		if t.list == nil {
+			lists[t.name] = l
+			return nil
+		}
+		t.list(p, l)
+	case kindBool:
+		b, err := toBool(first(v))
+		if err != nil {
+			return invalid("%v", err)
+		}
+		t.boolf(p, b)
+	case kindInt:
+		s, ok := text(first(v))
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if !ok || err != nil {
+			return invalid("want a whole number")
+		}
+		t.intf(p, n)
+	case kindMeta:
+		raw, err := toMeta(first(v))
+		if err != nil || raw == nil {
+			return err
+		}
+		t.meta(p, raw)
+	}
+	return nil
+}
+
+// toList reads one value, a JSON array, a JSON-array-encoded string, or (CSV) a
+// comma-separated cell. Blank items are dropped.
+func toList(v any, textual, secret bool) ([]string, error) {
+	var out []string
+	for _, item := range flatten(v) {
+		if s, ok := item.(string); ok {
+			ts := strings.TrimSpace(s)
+			if strings.HasPrefix(ts, "[") {
+				d, err := decodeJSON(ts)
+				arr, isArr := d.([]any)
+				if err != nil || !isArr {
+					return nil, invalid("text starting with [ is not a JSON array")
+				}
+				sub, err := toList(arr, false, secret)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, sub...)
+				continue
+			}
+			if textual {
+				for _, part := range strings.Split(s, ",") {
+					if part = strings.TrimSpace(part); part != "" {
+						out = append(out, part)
+					}
+				}
+				continue
+			}
+		}
+		if item == nil {
+			continue
+		}
+		s, ok := text(item)
+		if !ok {
+			return nil, invalid("list item is %s, want text", typeName(item))
+		}
+		if ts := strings.TrimSpace(s); ts != "" {
+			if !secret {
+				s = ts
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func dedupeFold(l []string) []string {
+	out := l[:0:0]
+	for _, s := range l {
+		if !containsFold(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func containsFold(l []string, s string) bool {
+	for _, x := range l {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// toMeta reads a metadata object, or a string holding one. An empty object reads as absent.
+func toMeta(v any) (json.RawMessage, error) {
+	if s, ok := v.(string); ok {
+		d, err := decodeJSON(strings.TrimSpace(s))
+		if err != nil {
+			return nil, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("not valid JSON: %v", err)}
+		}
+		if d == nil {
+			return nil, nil
+		}
+		v = d
+	}
+	o, ok := v.(map[string]any)
+	if !ok {
+		return nil, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("want a JSON object, got %s", typeName(v))}
+	}
+	if len(o) == 0 {
+		return nil, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(o); err != nil {
+		return nil, &codedError{code: CodeInvalidMetadata, msg: err.Error()}
+	}
+	return json.RawMessage(bytes.TrimRight(buf.Bytes(), "\n")), nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any, multi:
+		return "a list"
+	case bool:
+		return "a boolean"
+	case json.Number, float64:
+		return "a number"
+	case string:
+		return "text"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", v)
+}

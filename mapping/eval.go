@@ -1,0 +1,335 @@
+package mapping
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// multi holds the present values of a from-list; list targets take all, others the first.
+type multi []any
+
+// codedError carries a FieldError code up to Apply, which adds the field name.
+type codedError struct{ code, msg string }
+
+func (e *codedError) Error() string { return e.msg }
+
+func invalid(format string, a ...any) error {
+	return &codedError{code: CodeInvalidValue, msg: fmt.Sprintf(format, a...)}
+}
+
+// eval returns the expression's value for r, or nil when absent.
+func (e *expr) eval(r Record, opts map[string]string) (any, error) {
+	if e.when != nil {
+		ok, err := e.when.holds(r, opts)
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
+	switch {
+	case e.from != nil:
+		var vals multi
+		for _, k := range e.from {
+			if v, ok := r.Lookup(k); ok {
+				if !e.fromList {
+					return v, nil
+				}
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == 0 {
+			return nil, nil
+		}
+		return vals, nil
+	case e.isConst:
+		return e.konst, nil
+	case e.object != nil:
+		o := map[string]any{}
+		for k, s := range e.object {
+			v, err := s.eval(r, opts)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if v = first(v); v != nil {
+				o[k] = v
+			}
+		}
+		if len(o) == 0 {
+			return nil, nil
+		}
+		return o, nil
+	case e.split != nil:
+		v, err := e.split.eval(r, opts)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		var out []any
+		for _, item := range flatten(v) {
+			s, ok := text(item)
+			if !ok {
+				return nil, invalid("split: value is not text")
+			}
+			for _, part := range strings.Split(s, e.sep) {
+				if part = strings.TrimSpace(part); part != "" {
+					out = append(out, part)
+				}
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
+		return out, nil
+	case e.time != nil:
+		v, err := e.time.eval(r, opts)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		s, ok := text(first(v))
+		if !ok {
+			return nil, invalid("time: value is not text or a number")
+		}
+		t, err := parseTime(strings.TrimSpace(s), e.layout)
+		if err != nil {
+			return nil, &codedError{code: CodeInvalidTime, msg: fmt.Sprintf("cannot read %q as a time (layout %s)", clip(s), e.layout)}
+		}
+		return t.UTC().Format(rfc3339Millis), nil
+	case e.firstOf != nil || e.lastOf != nil:
+		sub, last := e.firstOf, false
+		if sub == nil {
+			sub, last = e.lastOf, true
+		}
+		v, err := sub.eval(r, opts)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		s, ok := text(first(v))
+		if !ok {
+			return nil, invalid("name is not text")
+		}
+		words := strings.Fields(s)
+		switch {
+		case len(words) == 0, last && len(words) < 2:
+			return nil, nil
+		case last:
+			return words[len(words)-1], nil
+		case len(words) == 1:
+			return words[0], nil
+		default:
+			return strings.Join(words[:len(words)-1], " "), nil
+		}
+	case e.e164 != nil:
+		v, err := e.e164.eval(r, opts)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		s, ok := text(first(v))
+		if !ok {
+			return nil, invalid("phone number is not text")
+		}
+		s = strings.Map(func(r rune) rune {
+			if strings.ContainsRune(" -.()\t", r) {
+				return -1
+			}
+			return r
+		}, s)
+		if s == "" {
+			return nil, nil
+		}
+		if !strings.HasPrefix(s, "+") {
+			s = "+" + s
+		}
+		return s, nil
+	case e.join != nil:
+		parts := make([]string, 0, len(e.join))
+		for _, p := range e.join {
+			v, err := p.eval(r, opts)
+			if err != nil || v == nil {
+				return nil, err // one part absent: the whole is absent
+			}
+			s, ok := text(first(v))
+			if !ok {
+				return nil, invalid("join: a part is not text")
+			}
+			parts = append(parts, s)
+		}
+		return strings.Join(parts, e.sep), nil
+	case e.option != "":
+		if v := opts[e.option]; v != "" {
+			return v, nil
+		}
+		if e.required {
+			return nil, &codedError{code: CodeMissingOption, msg: fmt.Sprintf("preset option %s is required for this row", e.option)}
+		}
+		return nil, nil
+	}
+	return nil, errors.New("empty expression")
+}
+
+func (c *cond) holds(r Record, opts map[string]string) (bool, error) {
+	v, err := c.value.eval(r, opts)
+	if err != nil {
+		return false, fmt.Errorf("when: %w", err)
+	}
+	v = first(v)
+	ok := v != nil
+	if c.hasEquals {
+		ok = looseEqual(v, c.equals)
+	}
+	return ok != c.not, nil
+}
+
+// looseEqual compares a record value with a mapping constant, reading CSV text as the
+// constant's type ("TRUE" equals true, "1.0" equals 1).
+func looseEqual(v, want any) bool {
+	if v == nil || want == nil {
+		return v == nil && want == nil
+	}
+	switch w := want.(type) {
+	case bool:
+		b, err := toBool(v)
+		return err == nil && b == w
+	case json.Number:
+		s, ok := text(v)
+		if !ok {
+			return false
+		}
+		a, err1 := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		b, err2 := w.Float64()
+		return err1 == nil && err2 == nil && a == b
+	case string:
+		s, ok := text(v)
+		return ok && strings.TrimSpace(s) == w
+	}
+	return false
+}
+
+func first(v any) any {
+	if m, ok := v.(multi); ok {
+		if len(m) == 0 {
+			return nil
+		}
+		return m[0]
+	}
+	return v
+}
+
+func flatten(v any) []any {
+	switch t := v.(type) {
+	case multi:
+		var out []any
+		for _, x := range t {
+			out = append(out, flatten(x)...)
+		}
+		return out
+	case []any:
+		return t
+	}
+	return []any{v}
+}
+
+// text renders scalars as text; objects and arrays are not text.
+func text(v any) (string, bool) {
+	switch t := v.(type) {
+	case string:
+		return t, true
+	case json.Number:
+		return t.String(), true
+	case bool:
+		return strconv.FormatBool(t), true
+	case float64: // not produced by our decoders; tolerated for hand-built records
+		return strconv.FormatFloat(t, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+func toBool(v any) (bool, error) {
+	switch t := v.(type) {
+	case bool:
+		return t, nil
+	case json.Number:
+		switch t.String() {
+		case "1":
+			return true, nil
+		case "0":
+			return false, nil
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(t)) {
+		case "true", "1", "yes", "y", "t", "on":
+			return true, nil
+		case "false", "0", "no", "n", "f", "off":
+			return false, nil
+		}
+	}
+	return false, errors.New("want true/false, 1/0 or yes/no")
+}
+
+const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
+
+var textLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999-07",
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02",
+}
+
+func parseTime(s, layout string) (time.Time, error) {
+	switch layout {
+	case "unix", "unix_ms":
+		return parseUnix(s, layout == "unix_ms")
+	case "rfc3339":
+		return time.Parse(time.RFC3339Nano, s)
+	case "postgres":
+		for _, l := range textLayouts[1:4] {
+			if t, err := time.Parse(l, s); err == nil {
+				return t, nil
+			}
+		}
+		return time.Time{}, errors.New("not a postgres timestamp")
+	}
+	if isNumber(s) {
+		// Seconds until the year 5138; anything longer is milliseconds (Firebase, JS Date).
+		digits := strings.TrimPrefix(strings.SplitN(s, ".", 2)[0], "-")
+		return parseUnix(s, len(digits) > 11)
+	}
+	for _, l := range textLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("unrecognised time")
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil && s != "" && !strings.ContainsAny(s, "eEnNiI")
+}
+
+func parseUnix(s string, ms bool) (time.Time, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return time.Time{}, errors.New("not a number")
+	}
+	if !ms {
+		f *= 1000
+	}
+	if math.Abs(f) > 1e15 { // beyond year 33658: surely a wrong layout
+		return time.Time{}, errors.New("out of range")
+	}
+	return time.UnixMilli(int64(math.Round(f))), nil
+}
+
+// clip shortens a value quoted in an error message.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:61]) + "..."
+	}
+	return s
+}

@@ -1,0 +1,270 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// FieldError is a row-level refusal: the API field it concerns, a stable code and a message
+// that never holds a password, digest, TOTP secret or backup code.
+type FieldError struct {
+	Field, Code, Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Codes of FieldError.
+const (
+	CodeInvalidValue      = "invalid_value"
+	CodeMissingIdentifier = "missing_identifier"
+	CodeInvalidEmail      = "invalid_email"
+	CodeInvalidPhone      = "invalid_phone"
+	CodeInvalidUsername   = "invalid_username"
+	CodeInvalidWeb3Wallet = "invalid_web3_wallet"
+	CodeUnknownHasher     = "unknown_hasher"
+	CodeInvalidDigest     = "invalid_digest"
+	CodeInvalidMetadata   = "invalid_metadata"
+	CodeMetadataTooLarge  = "metadata_too_large"
+	CodeInvalidTime       = "invalid_time"
+	CodeMissingOption     = "missing_option"
+)
+
+// MaxMetadataBytes is Clerk's limit on each metadata object, serialized.
+const MaxMetadataBytes = 8 * 1024
+
+var knownHashers = []string{
+	"argon2i", "argon2id", "awscognito", "bcrypt", "bcrypt_peppered", "bcrypt_sha256_django",
+	"hmac_sha256_utf16_b64", "ldap_ssha", "md5", "md5_phpass", "md5_salted", "pbkdf2_sha1",
+	"pbkdf2_sha256", "pbkdf2_sha256_django", "pbkdf2_sha512", "pbkdf2_sha512_hex", "phpass",
+	"scrypt_firebase", "scrypt_werkzeug", "sha256", "sha256_salted", "sha512_symfony",
+}
+
+// KnownHashers lists the password_hasher values Clerk accepts.
+func KnownHashers() []string { return slices.Clone(knownHashers) }
+
+var (
+	phoneRe  = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	web3Re   = regexp.MustCompile(`^0x[0-9a-fA-F]{40}$`)
+	hex32Re  = regexp.MustCompile(`^[0-9a-fA-F]{32}$`)
+	hex64Re  = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	bcryptRe = regexp.MustCompile(`^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$`)
+	argonRe  = regexp.MustCompile(`^\$(argon2i|argon2id)\$(v=[0-9]+\$)?m=[0-9]+,t=[0-9]+,p=[0-9]+\$[^$]+\$[^$]+$`)
+	pbkdfRe  = regexp.MustCompile(`^pbkdf2_sha256\$[0-9]+\$[^$]+\$[^$]+$`)
+	intRe    = regexp.MustCompile(`^[0-9]+$`)
+)
+
+// digestShapes checks the digest formats Clerk documents; other hashers need only a value.
+var digestShapes = map[string]func(string) bool{
+	"bcrypt":   bcryptRe.MatchString,
+	"argon2i":  func(d string) bool { return strings.HasPrefix(d, "$argon2i$") && argonRe.MatchString(d) },
+	"argon2id": func(d string) bool { return strings.HasPrefix(d, "$argon2id$") && argonRe.MatchString(d) },
+	"pbkdf2_sha256": pbkdfRe.MatchString,
+	"md5":           hex32Re.MatchString,
+	"sha256":        hex64Re.MatchString,
+	"scrypt_firebase": func(d string) bool {
+		p := strings.Split(d, "$")
+		return len(p) == 6 && !slices.Contains(p, "") && intRe.MatchString(p[4]) && intRe.MatchString(p[5])
+	},
+	"awscognito": func(d string) bool {
+		p := strings.Split(d, "#")
+		return len(p) == 4 && p[0] == "awscognito" && !slices.Contains(p, "")
+	},
+}
+
+var digestForms = map[string]string{
+	"bcrypt":          "$2a$|$2b$|$2y$<cost>$<53 characters>",
+	"argon2i":         "$argon2i$v=19$m=...,t=...,p=...$<salt>$<hash>",
+	"argon2id":        "$argon2id$v=19$m=...,t=...,p=...$<salt>$<hash>",
+	"pbkdf2_sha256":   "pbkdf2_sha256$<iterations>$<salt>$<hash>",
+	"md5":             "32 hex digits",
+	"sha256":          "64 hex digits",
+	"scrypt_firebase": "<hash>$<salt>$<signer key>$<salt separator>$<rounds>$<mem cost>",
+	"awscognito":      "awscognito#<pool id>#<client id>#<identifier>",
+}
+
+func fieldErr(field, code, format string, a ...any) *FieldError {
+	return &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, a...)}
+}
+
+// Validate checks what Clerk would refuse, so a bad row fails before it costs a request.
+// It returns the first problem as a *FieldError, or nil.
+func Validate(p *CreateUserParams) error {
+	if p == nil || len(p.EmailAddresses) == 0 && len(p.PhoneNumbers) == 0 && len(p.Web3Wallets) == 0 && p.Username == nil {
+		return fieldErr("email_address", CodeMissingIdentifier, "no email address, phone number, username or web3 wallet")
+	}
+	if p.ExternalID != nil && strings.TrimSpace(*p.ExternalID) == "" {
+		return fieldErr("external_id", CodeInvalidValue, "is blank")
+	}
+	for _, e := range p.EmailAddresses {
+		if !validEmail(e) {
+			return fieldErr("email_address", CodeInvalidEmail, "%q is not an email address", clip(e))
+		}
+	}
+	for _, ph := range p.PhoneNumbers {
+		if !phoneRe.MatchString(ph) {
+			return fieldErr("phone_number", CodeInvalidPhone, "%q is not in E.164 form (+ and 7 to 15 digits)", clip(ph))
+		}
+	}
+	if err := checkStatus("email_address_identification_status", p.EmailAddressIdentificationStatus, len(p.EmailAddresses)); err != nil {
+		return err
+	}
+	if err := checkStatus("phone_number_identification_status", p.PhoneNumberIdentificationStatus, len(p.PhoneNumbers)); err != nil {
+		return err
+	}
+	if u := p.Username; u != nil {
+		if n := len([]rune(*u)); n < 1 || n > 64 || strings.IndexFunc(*u, unicode.IsSpace) >= 0 {
+			return fieldErr("username", CodeInvalidUsername, "%q must be 1 to 64 characters without spaces", clip(*u))
+		}
+	}
+	for _, w := range p.Web3Wallets {
+		if !web3Re.MatchString(w) {
+			return fieldErr("web3_wallet", CodeInvalidWeb3Wallet, "%q is not 0x and 40 hex digits", clip(w))
+		}
+	}
+	if err := checkPassword(p); err != nil {
+		return err
+	}
+	for _, m := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"public_metadata", p.PublicMetadata}, {"private_metadata", p.PrivateMetadata}, {"unsafe_metadata", p.UnsafeMetadata}} {
+		if m.raw == nil {
+			continue
+		}
+		var o map[string]json.RawMessage
+		if json.Unmarshal(m.raw, &o) != nil || o == nil {
+			return fieldErr(m.name, CodeInvalidMetadata, "is not a JSON object")
+		}
+		if n := compactLen(m.raw); n > MaxMetadataBytes {
+			return fieldErr(m.name, CodeMetadataTooLarge, "is %d bytes serialized; Clerk allows %d", n, MaxMetadataBytes)
+		}
+	}
+	for _, t := range []struct {
+		name string
+		v    *string
+	}{{"created_at", p.CreatedAt}, {"legal_accepted_at", p.LegalAcceptedAt}} {
+		if t.v == nil {
+			continue
+		}
+		if _, err := time.Parse(time.RFC3339, *t.v); err != nil {
+			return fieldErr(t.name, CodeInvalidTime, "%q is not an RFC 3339 time such as 2012-10-20T07:15:20.902Z", clip(*t.v))
+		}
+	}
+	if p.CreateOrganizationsLimit != nil && *p.CreateOrganizationsLimit < 0 {
+		return fieldErr("create_organizations_limit", CodeInvalidValue, "must not be negative")
+	}
+	return nil
+}
+
+func checkPassword(p *CreateUserParams) error {
+	if p.Password != nil && p.PasswordDigest != nil {
+		return fieldErr("password", CodeInvalidValue, "give password or password_digest, not both")
+	}
+	if p.PasswordHasher == nil {
+		if p.PasswordDigest != nil {
+			return fieldErr("password_hasher", CodeInvalidValue, "password_digest needs a password_hasher")
+		}
+		return nil
+	}
+	h := *p.PasswordHasher
+	if !slices.Contains(knownHashers, h) {
+		return fieldErr("password_hasher", CodeUnknownHasher, "%q is not a hasher Clerk knows", clip(h))
+	}
+	if p.PasswordDigest == nil {
+		return fieldErr("password_digest", CodeInvalidDigest, "password_hasher %s needs a password_digest", h)
+	}
+	if ok := digestShapes[h]; ok != nil && !ok(*p.PasswordDigest) {
+		// The digest itself is a secret: name only the expected form.
+		return fieldErr("password_digest", CodeInvalidDigest, "is not a %s digest (%s)", h, digestForms[h])
+	}
+	return nil
+}
+
+func checkStatus(field string, status []string, n int) error {
+	if status == nil {
+		return nil
+	}
+	if len(status) != n {
+		return fieldErr(field, CodeInvalidValue, "has %d items for %d addresses", len(status), n)
+	}
+	for _, s := range status {
+		if s != "verified" && s != "reserved" {
+			return fieldErr(field, CodeInvalidValue, "%q is not verified or reserved", clip(s))
+		}
+	}
+	return nil
+}
+
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") &&
+		!strings.HasSuffix(domain, ".") && !strings.Contains(domain, "..")
+}
+
+func compactLen(raw json.RawMessage) int {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return len(raw)
+	}
+	return b.Len()
+}
+
+// Identifier is a normalized identifier used to find duplicates within one input.
+type Identifier struct{ Field, Value string }
+
+// Identifiers lists p's identifiers, normalized: external_id as is, emails lowercased and
+// trimmed, phones as + and digits, username and web3 wallets lowercased.
+func Identifiers(p *CreateUserParams) []Identifier {
+	if p == nil {
+		return nil
+	}
+	var out []Identifier
+	add := func(field, v string) {
+		if v == "" {
+			return
+		}
+		id := Identifier{field, v}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	if p.ExternalID != nil {
+		add("external_id", *p.ExternalID)
+	}
+	for _, e := range p.EmailAddresses {
+		add("email_address", strings.ToLower(strings.TrimSpace(e)))
+	}
+	for _, ph := range p.PhoneNumbers {
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, ph)
+		if digits != "" {
+			add("phone_number", "+"+digits)
+		}
+	}
+	if p.Username != nil {
+		add("username", strings.ToLower(strings.TrimSpace(*p.Username)))
+	}
+	for _, w := range p.Web3Wallets {
+		add("web3_wallet", strings.ToLower(strings.TrimSpace(w)))
+	}
+	return out
+}
