@@ -1,0 +1,165 @@
+package clerk
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errClass is decided once, where the response is seen; callers only ask.
+type errClass int
+
+const (
+	classPermanent errClass = iota // the request was refused: the row fails
+	classRetryable                 // nothing was done: send it again
+	classAmbiguous                 // it may have been done: look before sending again
+	classFatal                     // every request will fail the same way: stop the run
+)
+
+func (c errClass) String() string {
+	switch c {
+	case classRetryable:
+		return "retryable"
+	case classAmbiguous:
+		return "ambiguous"
+	case classFatal:
+		return "fatal"
+	default:
+		return "permanent"
+	}
+}
+
+// ErrRequestTimeout is wrapped by errors from a request that outlived Config.RequestTimeout. It is
+// distinct from context.DeadlineExceeded so a caller's own deadline is never mistaken for it.
+var ErrRequestTimeout = errors.New("request timed out")
+
+// Error is every error returned by Client. Its text never holds the key or a request body.
+type Error struct {
+	Op      string        // create, find by external_id, find by email, delete, count
+	Status  int           // HTTP status; 0 = no response
+	Code    string        // Clerk error code, e.g. form_identifier_exists
+	Param   string        // meta.param_name
+	Message string        // Clerk's message, or a description of the failure
+	TraceID string        // clerk_trace_id, for Clerk support
+	Retry   time.Duration // from Retry-After
+	Err     error         // underlying
+	class   errClass
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Op)
+	b.WriteString(": ")
+	head := b.Len()
+	if e.Status != 0 {
+		b.WriteString(strconv.Itoa(e.Status))
+	}
+	if e.Code != "" {
+		if b.Len() > head {
+			b.WriteByte(' ')
+		}
+		b.WriteString(e.Code)
+	}
+	if e.Param != "" {
+		if b.Len() > head {
+			b.WriteByte(' ')
+		}
+		b.WriteString("(" + e.Param + ")")
+	}
+	if e.Message != "" {
+		if b.Len() > head {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Message)
+	}
+	if e.Retry > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.Retry)
+	}
+	return redact(b.String(), "")
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Retryable: nothing reached Clerk's state, so sending the same request again is safe.
+func (e *Error) Retryable() bool { return e.class == classRetryable }
+
+// Ambiguous: Clerk may have acted on the request; settle it by look-up before any resend.
+func (e *Error) Ambiguous() bool { return e.class == classAmbiguous }
+
+// Fatal: the key, the instance or the setup is wrong; every further request would fail too.
+func (e *Error) Fatal() bool { return e.class == classFatal }
+
+// RetryAfter is the server's Retry-After, or 0 when it sent none.
+func (e *Error) RetryAfter() time.Duration { return e.Retry }
+
+// NotFound reports a 404: for Delete, the user is already gone.
+func (e *Error) NotFound() bool { return e.Status == http.StatusNotFound }
+
+// Details are the fields a journal keeps about a refusal.
+func (e *Error) Details() (status int, code, param, message string) {
+	return e.Status, e.Code, e.Param, e.Message
+}
+
+// statusClass maps a response to its class; the code wins where Clerk says more than the status.
+func statusClass(status int, code string) errClass {
+	switch {
+	case code == "user_quota_exceeded":
+		return classFatal
+	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+		return classFatal
+	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
+		return classRetryable
+	case status == http.StatusRequestTimeout: // the server gave up reading the request: not acted on
+		return classRetryable
+	case status >= 500:
+		return classAmbiguous
+	case status >= 300 && status < 400: // redirects are refused: the URL is wrong for every call
+		return classFatal
+	default:
+		return classPermanent
+	}
+}
+
+// parseRetryAfter reads delay-seconds (Clerk's form) or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 || secs > 24*3600 {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// bodyMessage turns a non-Clerk error body (a proxy's HTML page, a plain-text 429) into one short line.
+func bodyMessage(body, contentType string, status int) string {
+	ct := strings.ToLower(contentType)
+	trimmed := strings.TrimSpace(body)
+	if strings.Contains(ct, "html") || strings.HasPrefix(strings.ToLower(trimmed), "<") {
+		if ct == "" {
+			ct = "text/html"
+		}
+		return "non-JSON response (" + ct + ")"
+	}
+	msg := strings.Join(strings.Fields(trimmed), " ")
+	if msg == "" {
+		return http.StatusText(status)
+	}
+	const max = 200
+	if r := []rune(msg); len(r) > max {
+		msg = string(r[:max]) + "…"
+	}
+	return msg
+}

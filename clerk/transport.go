@@ -1,0 +1,85 @@
+package clerk
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+)
+
+// exchange records what the SDK does not report: whether the request body left in full, and
+// the response status and headers even when the body is not Clerk-shaped JSON.
+type exchange struct {
+	mu        sync.Mutex
+	attempted bool // the SDK reached the transport: a failure before that is local
+	wrote     bool
+	status    int
+	header    http.Header
+}
+
+func (x *exchange) wroteRequest(info httptrace.WroteRequestInfo) {
+	if info.Err != nil {
+		return
+	}
+	x.mu.Lock()
+	x.wrote = true // sticky: once any attempt was written in full, the server may have acted on it
+	x.mu.Unlock()
+}
+
+func (x *exchange) response(resp *http.Response) {
+	x.mu.Lock()
+	x.status = resp.StatusCode
+	x.header = resp.Header.Clone()
+	x.mu.Unlock()
+}
+
+type exchangeState struct {
+	attempted, wrote bool
+	status           int
+	header           http.Header
+}
+
+func (x *exchange) snapshot() exchangeState {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := exchangeState{attempted: x.attempted, wrote: x.wrote, status: x.status, header: x.header}
+	if s.header == nil {
+		s.header = http.Header{}
+	}
+	return s
+}
+
+type exchangeKey struct{}
+
+func withExchange(ctx context.Context, x *exchange) context.Context {
+	return context.WithValue(ctx, exchangeKey{}, x)
+}
+
+// recorder wraps the caller's transport and fills in the exchange carried by the request context.
+type recorder struct {
+	next http.RoundTripper
+}
+
+func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	x, _ := req.Context().Value(exchangeKey{}).(*exchange)
+	if x == nil {
+		return r.next.RoundTrip(req)
+	}
+	x.mu.Lock()
+	x.attempted = true
+	x.mu.Unlock()
+	trace := &httptrace.ClientTrace{WroteRequest: x.wroteRequest}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	resp, err := r.next.RoundTrip(req)
+	if resp != nil {
+		x.response(resp)
+	}
+	return resp, err
+}
+
+// defaultTransport keeps enough idle connections for a wide worker pool (the stdlib keeps 2 per host).
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 256
+	return t
+}
