@@ -170,9 +170,11 @@ func TestStatusClasses(t *testing.T) {
 		text    string // exact Error() when set
 	}{
 		{
-			name:    "401",
-			handler: func(w http.ResponseWriter, r *http.Request) { clerkError(w, 401, "authentication_invalid", "", "Invalid key") },
-			want:    class{fatal: true}, status: 401, code: "authentication_invalid",
+			name: "401",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				clerkError(w, 401, "authentication_invalid", "", "Invalid key")
+			},
+			want: class{fatal: true}, status: 401, code: "authentication_invalid",
 		},
 		{
 			name:    "403 quota",
