@@ -50,8 +50,15 @@ func (w *csvWriter) start() error {
 	if len(w.header) == 0 {
 		return nil
 	}
-	if err := w.cw.Write(w.header); err != nil {
-		return fmt.Errorf("writing CSV header: %w", err)
+	return w.cells(w.header)
+}
+
+func (w *csvWriter) cells(cells []string) error {
+	if len(cells) == 1 && cells[0] == "" {
+		return w.raw([]byte(`""`)) // csv.Writer would write a blank line, which readers skip
+	}
+	if err := w.cw.Write(cells); err != nil {
+		return fmt.Errorf("writing CSV: %w", err)
 	}
 	return nil
 }
@@ -61,10 +68,7 @@ func (w *csvWriter) Write(rec Record) error {
 		return err
 	}
 	if rec.Cells != nil {
-		if err := w.cw.Write(rec.Cells); err != nil {
-			return fmt.Errorf("writing CSV row: %w", err)
-		}
-		return nil
+		return w.cells(rec.Cells)
 	}
 	if rec.Raw == nil {
 		return ErrNoContent
