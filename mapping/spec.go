@@ -313,10 +313,13 @@ type file struct {
 	Formats     []string                   `json:"formats,omitempty"`
 	CSVHeader   []string                   `json:"csv_header,omitempty"`
 	Fields      map[string]json.RawMessage `json:"fields"`
+	// Options is what Spec shows of bound options; Parse ignores it (bind with Bind).
+	Options map[string]any `json:"options,omitempty"`
 }
 
 // Parse compiles a JSON mapping file: {"fields": {"<API field>": expression, ...}}.
-// Errors name the field and the offending key.
+// Errors name the field and the offending key. An "options" object (as Spec writes it) is
+// ignored: option values are bound with Bind.
 func Parse(spec []byte) (*Mapping, error) {
 	var f file
 	dec := json.NewDecoder(bytes.NewReader(spec))
@@ -341,11 +344,6 @@ func Parse(spec []byte) (*Mapping, error) {
 			return nil, fmt.Errorf("mapping: %w", err)
 		}
 		m.exprs[name] = e
-	}
-	for _, pair := range [][2]string{{reservedEmails, "email_address_identification_status"}, {reservedPhones, "phone_number_identification_status"}} {
-		if m.exprs[pair[0]] != nil && m.exprs[pair[1]] != nil {
-			return nil, fmt.Errorf("mapping: fields.%s: cannot be combined with %s", pair[0], pair[1])
-		}
 	}
 	m.read = map[string]bool{}
 	for _, e := range m.exprs {

@@ -62,9 +62,9 @@ var (
 
 // digestShapes checks the digest formats Clerk documents; other hashers need only a value.
 var digestShapes = map[string]func(string) bool{
-	"bcrypt":   bcryptRe.MatchString,
-	"argon2i":  func(d string) bool { return strings.HasPrefix(d, "$argon2i$") && argonRe.MatchString(d) },
-	"argon2id": func(d string) bool { return strings.HasPrefix(d, "$argon2id$") && argonRe.MatchString(d) },
+	"bcrypt":        bcryptRe.MatchString,
+	"argon2i":       func(d string) bool { return strings.HasPrefix(d, "$argon2i$") && argonRe.MatchString(d) },
+	"argon2id":      func(d string) bool { return strings.HasPrefix(d, "$argon2id$") && argonRe.MatchString(d) },
 	"pbkdf2_sha256": pbkdfRe.MatchString,
 	"md5":           hex32Re.MatchString,
 	"sha256":        hex64Re.MatchString,
