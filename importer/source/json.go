@@ -178,14 +178,15 @@ func (r *jsonReader) broken(err error) Record {
 		msg = fmt.Sprintf("record longer than %d bytes", r.max)
 		file = fmt.Errorf("line %d: JSON record longer than %d bytes; the rest of a JSON array cannot be read past it (JSONL can)", line, r.max)
 	case errors.As(err, &se):
-		at := min(max(int(se.Offset)-1, 0), len(buffered))
-		errLine := base + bytes.Count(buffered[:at], []byte("\n"))
 		msg = "invalid JSON"
+		errLine := line
 		if strings.Contains(se.Error(), "exceeded max depth") {
 			msg = "invalid JSON: nested too deeply"
 		}
-		if se.Offset == 0 || !strings.HasPrefix(se.Error(), "invalid character") && !strings.Contains(se.Error(), "max depth") {
-			errLine = line // errors not located by the scanner (a missing comma) sit at the record
+		// The decoder's offsets are not absolute: rescan the record alone to place the error.
+		var v json.RawMessage
+		if err := json.NewDecoder(bytes.NewReader(buffered[skip:])).Decode(&v); errors.As(err, &se) && se.Offset > 0 {
+			errLine = line + bytes.Count(buffered[skip:min(skip+int(se.Offset)-1, len(buffered))], []byte("\n"))
 		}
 		if errLine != line {
 			msg = fmt.Sprintf("%s (at line %d)", msg, errLine)
