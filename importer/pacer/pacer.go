@@ -1,0 +1,244 @@
+// Package pacer spaces every API call of a run: one token bucket for all of them, a shared pause
+// gate that a 429's Retry-After closes for every worker, and AIMD on the rate (halve on 429,
+// creep back up on sustained success).
+package pacer
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+const (
+	floorRate     = 0.5             // req/s the rate never halves below
+	increaseStep  = 0.05            // of the configured rate, per increase
+	increaseEvery = time.Second     // at most one increase per this
+	defaultPause  = 1 * time.Second // a 429 without Retry-After still pauses everyone
+)
+
+// Config sets the ceiling. Rate <= 0 means unlimited: no spacing, no AIMD, pauses still apply.
+type Config struct {
+	Rate  float64          // max requests per second
+	Burst int              // default 1
+	Now   func() time.Time // optional clock, default time.Now
+}
+
+// Stats is a snapshot of the pacer's counters.
+type Stats struct {
+	Waits     int64   // Wait calls granted a slot
+	Pauses    int64   // Backoff calls (429s seen)
+	Decreases int64   // AIMD halvings
+	Increases int64   // AIMD steps up
+	Rate      float64 // current rate, req/s (+Inf when unlimited)
+}
+
+// Pacer is safe for concurrent use; one is shared by every worker of a run.
+type Pacer struct {
+	now   func() time.Time
+	max   float64
+	floor float64
+	burst int
+
+	mu         sync.Mutex
+	lim        *rate.Limiter
+	cur        float64
+	epoch      uint64    // bumped when slots booked earlier became too early (rate cut, pause)
+	pauseUntil time.Time // the gate: no slot is granted before this
+	holdUntil  time.Time // no second halving before this: one decrease per Retry-After window
+	lastChange time.Time
+	successes  int
+	stats      Stats
+}
+
+// New builds a Pacer running at cfg.Rate.
+func New(cfg Config) *Pacer {
+	p := &Pacer{now: cfg.Now, max: cfg.Rate, burst: cfg.Burst}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.burst < 1 {
+		p.burst = 1
+	}
+	if p.max <= 0 || math.IsInf(p.max, 1) || math.IsNaN(p.max) {
+		p.max = math.Inf(1)
+	}
+	p.floor = math.Min(floorRate, p.max)
+	p.cur = p.max
+	p.lim = rate.NewLimiter(p.limit(), p.burst)
+	p.lastChange = p.now()
+	return p
+}
+
+func (p *Pacer) limit() rate.Limit {
+	if math.IsInf(p.cur, 1) {
+		return rate.Inf
+	}
+	return rate.Limit(p.cur)
+}
+
+// Wait blocks until the pause gate is open and a slot is free, or ctx ends.
+func (p *Pacer) Wait(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		now := p.now()
+		if now.Before(p.pauseUntil) {
+			d := p.pauseUntil.Sub(now)
+			p.mu.Unlock()
+			if err := sleep(ctx, d); err != nil {
+				return err
+			}
+			continue // the pause may have been extended meanwhile
+		}
+		lim, epoch := p.lim, p.epoch
+		r := lim.ReserveN(now, 1)
+		d := r.DelayFrom(now)
+		if d == 0 {
+			p.stats.Waits++
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+
+		if err := sleep(ctx, d); err != nil {
+			p.mu.Lock()
+			if p.lim == lim {
+				r.CancelAt(p.now()) // hand the slot back to the waiters behind us
+			}
+			p.mu.Unlock()
+			return err
+		}
+		p.mu.Lock()
+		if p.epoch == epoch {
+			p.stats.Waits++
+			p.mu.Unlock()
+			return nil
+		}
+		// The slot was booked at a rate the server has since refused: book again under the new terms.
+		p.mu.Unlock()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Backoff records a 429: every waiter is held until now+retryAfter (a later pause extends the
+// gate, an earlier one never shortens it), and the rate halves once per such window.
+func (p *Pacer) Backoff(retryAfter time.Duration) {
+	if retryAfter <= 0 {
+		retryAfter = defaultPause
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	p.stats.Pauses++
+	p.successes = 0
+	if until := now.Add(retryAfter); until.After(p.pauseUntil) {
+		p.pauseUntil = until
+	}
+	if !now.Before(p.holdUntil) && !math.IsInf(p.cur, 1) && p.cur > p.floor {
+		p.cur = math.Max(p.cur/2, p.floor)
+		p.stats.Decreases++
+		p.holdUntil = p.pauseUntil
+		p.lastChange = now
+	}
+	// SetLimit would not re-time slots already booked; a fresh bucket plus the epoch bump does.
+	p.lim = rate.NewLimiter(p.limit(), p.burst)
+	p.epoch++
+}
+
+// Success records a request the server accepted. After a second's worth of successes at the
+// current rate, and at least a second since the last change, the rate steps up by 5% of the
+// ceiling, never above it.
+func (p *Pacer) Success() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur >= p.max {
+		return
+	}
+	p.successes++
+	now := p.now()
+	need := max(1, int(p.cur*increaseEvery.Seconds()))
+	if p.successes < need || now.Sub(p.lastChange) < increaseEvery || now.Before(p.pauseUntil) {
+		return
+	}
+	p.cur = math.Min(p.max, p.cur+p.max*increaseStep)
+	p.lim.SetLimitAt(now, p.limit()) // slots booked at the lower rate stay later: safe
+	p.successes = 0
+	p.lastChange = now
+	p.stats.Increases++
+}
+
+// Rate is the current rate in requests per second.
+func (p *Pacer) Rate() float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cur
+}
+
+// Stats returns a snapshot of the counters.
+func (p *Pacer) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.Rate = p.cur
+	return s
+}
+
+// Jitter is exponential backoff with full jitter: a uniform pick in [0, min(max, base*2^attempt)).
+// attempt counts from 0; rnd returns [0,1) and defaults to math/rand; max <= 0 means no cap.
+func Jitter(attempt int, base, max time.Duration, rnd func() float64) time.Duration {
+	if base <= 0 {
+		return 0
+	}
+	if max <= 0 {
+		max = math.MaxInt64
+	}
+	ceil := min(base, max)
+	for i := 0; i < attempt && ceil < max; i++ {
+		if ceil > max/2 {
+			ceil = max
+			break
+		}
+		ceil *= 2
+	}
+	if rnd == nil {
+		rnd = rand.Float64
+	}
+	f := rnd()
+	switch {
+	case f < 0 || math.IsNaN(f):
+		f = 0
+	case f >= 1:
+		f = math.Nextafter(1, 0)
+	}
+	return time.Duration(f * float64(ceil))
+}
+
+// Concurrency is how many requests must be in flight to sustain rate at the given latency
+// (Little's law with 50% headroom, plus 2), clamped to 1..256. Rate <= 0 (unlimited) gives 256.
+func Concurrency(rate float64, latency time.Duration) int {
+	const most = 256
+	if rate <= 0 || math.IsInf(rate, 1) || math.IsNaN(rate) {
+		return most
+	}
+	n := math.Ceil(rate*latency.Seconds()*1.5-1e-9) + 2 // the epsilon absorbs float noise (24.000000000000004)
+	if n > most {
+		return most
+	}
+	return max(1, int(n))
+}
