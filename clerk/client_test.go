@@ -53,7 +53,7 @@ func fullParams() *mapping.CreateUserParams {
 		LastName:                         ptr("Lovelace"),
 		Locale:                           ptr("fr-FR"),
 		EmailAddresses:                   []string{"ada@example.com", "ada2@example.com"},
-		EmailAddressIdentificationStatus: []string{"verified", "unverified"},
+		EmailAddressIdentificationStatus: []string{"verified", "reserved"},
 		PhoneNumbers:                     []string{"+15555550100"},
 		PhoneNumberIdentificationStatus:  []string{"verified"},
 		Username:                         ptr("ada"),
@@ -99,7 +99,7 @@ func TestCreateSendsExactlyTheParamsJSON(t *testing.T) {
 		t.Errorf("Content-Type = %q", s.ctype)
 	}
 	const golden = `{"external_id":"-legacy-42","first_name":"Ada","last_name":"Lovelace","locale":"fr-FR",` +
-		`"email_address":["ada@example.com","ada2@example.com"],"email_address_identification_status":["verified","unverified"],` +
+		`"email_address":["ada@example.com","ada2@example.com"],"email_address_identification_status":["verified","reserved"],` +
 		`"phone_number":["+15555550100"],"phone_number_identification_status":["verified"],"username":"ada",` +
 		`"password_digest":"$2a$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234","password_hasher":"bcrypt",` +
 		`"skip_password_checks":true,"public_metadata":{"plan":"pro"},"private_metadata":{"legacy_id":42},` +
