@@ -15,7 +15,9 @@ import (
 // FieldError is a row-level refusal: the API field it concerns, a stable code and a message
 // that never holds a password, digest, TOTP secret or backup code.
 type FieldError struct {
-	Field, Code, Message string
+	Field   string `json:"field"`   // API field name, e.g. "email_address"
+	Code    string `json:"code"`    // one of the Code constants
+	Message string `json:"message"` // for people; names the value only for identifiers and times
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
