@@ -1,0 +1,69 @@
+package mapping
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// FuzzApply feeds random bytes through Native as a JSON record and as CSV cells: Apply and
+// Validate must not panic, errors must be *FieldError, and a result must marshal.
+func FuzzApply(f *testing.F) {
+	seeds := []string{
+		`{"email_address":"a@x.io","public_metadata":{"a":1}}`,
+		`{"emailAddresses":["a@x.io",null,7],"skipPasswordChecks":"yes","createdAt":"2024-01-01T00:00:00Z"}`,
+		`{"phone_number":"[\"+15555550100\"]","backup_codes":"[1,2]","create_organizations_limit":1e3}`,
+		`{"private_metadata":"{\"k\":[1,2,{}]}","username":{"x":1}}`,
+		`{"email_address":"[","password_digest":"$2a$10$x","password_hasher":"bcrypt"}`,
+		`[]`, `{`, `{"a":1}{"b":2}`, "",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	mappings := []*Mapping{Native()}
+	for _, name := range []string{"clerk", "auth0", "firebase", "supabase", "cognito"} {
+		m, err := Preset(name, PresetOptions{FirebaseSignerKey: "a2V5", CognitoPoolID: "p", CognitoClientID: "c"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		mappings = append(mappings, m)
+	}
+	check := func(t *testing.T, m *Mapping, rec Record) {
+		p, err := m.Apply(rec)
+		if err == nil {
+			err = Validate(p)
+			if _, merr := json.Marshal(p); merr != nil {
+				t.Fatalf("marshal: %v", merr)
+			}
+			_ = Identifiers(p)
+		}
+		var fe *FieldError
+		if err != nil && !errors.As(err, &fe) {
+			t.Fatalf("error %v (%T) is not a *FieldError", err, err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if rec, err := JSONRecord(data); err == nil {
+			for _, m := range mappings {
+				check(t, m, rec)
+			}
+		}
+		cells := strings.Split(string(data), "\x00")
+		var header []string
+		for _, tg := range targets {
+			header = append(header, tg.name)
+		}
+		header = append(header, "email", "passwordHash", "salt", "displayName", "createdAt", "created_at", "phone", "email_verified")
+		for i := range cells {
+			// Rotate so every cell meets every column across the corpus.
+			rot := append(append([]string{}, cells[i:]...), cells[:i]...)
+			for _, m := range mappings {
+				check(t, m, CSVRecord(header, rot))
+			}
+			if i > 4 {
+				break
+			}
+		}
+	})
+}
