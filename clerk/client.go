@@ -64,6 +64,7 @@ func keyLabel(key string) string {
 // pacing and look-ups after ambiguous failures belong to the caller.
 type Client struct {
 	backend sdk.Backend
+	hc      *http.Client
 	key     string
 	url     string
 	timeout time.Duration
@@ -107,7 +108,7 @@ func New(cfg Config) (*Client, error) {
 		Key:        sdk.String(key),
 		HTTPClient: hc,
 	}})
-	return &Client{backend: users.Backend, key: key, url: base, timeout: timeout}, nil
+	return &Client{backend: users.Backend, hc: hc, key: key, url: base, timeout: timeout}, nil
 }
 
 var errRedirect = errors.New("redirect refused")
@@ -143,6 +144,9 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// CloseIdleConnections releases pooled connections, e.g. at the end of a run.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // String names the client by URL and key fingerprint, never the key.
 func (c *Client) String() string {
@@ -340,6 +344,9 @@ func (c *Client) classify(op string, ctx context.Context, timedOut bool, s excha
 		e.Err = ctx.Err()
 		e.Message = ctx.Err().Error()
 		e.class = sentClass(s.wrote || s.status != 0)
+		if e.class == classAmbiguous {
+			e.Message += " (after the request was sent)"
+		}
 	case s.status != 0:
 		// A 2xx whose body the SDK could not read: the request was carried out.
 		e.Message = "unreadable response: " + err.Error()

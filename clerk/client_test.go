@@ -268,6 +268,13 @@ func TestStatusClasses(t *testing.T) {
 			if got := classOf(e); got != tt.want {
 				t.Errorf("class = %+v, want %+v (err %v)", got, tt.want, err)
 			}
+			wantName := map[class]string{{retryable: true}: "retryable", {ambiguous: true}: "ambiguous", {fatal: true}: "fatal"}[tt.want]
+			if wantName == "" {
+				wantName = "permanent"
+			}
+			if e.Class() != wantName {
+				t.Errorf("Class() = %q, want %q", e.Class(), wantName)
+			}
 			status, code, param, _ := e.Details()
 			if status != tt.status || code != tt.code || param != tt.param {
 				t.Errorf("details = %d %q %q, want %d %q %q", status, code, param, tt.status, tt.code, tt.param)

@@ -92,6 +92,9 @@ func (e *Error) Ambiguous() bool { return e.class == classAmbiguous }
 // Fatal: the key, the instance or the setup is wrong; every further request would fail too.
 func (e *Error) Fatal() bool { return e.class == classFatal }
 
+// Class names the class for logs: permanent, retryable, ambiguous or fatal.
+func (e *Error) Class() string { return e.class.String() }
+
 // RetryAfter is the server's Retry-After, or 0 when it sent none.
 func (e *Error) RetryAfter() time.Duration { return e.Retry }
 

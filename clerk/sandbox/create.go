@@ -315,13 +315,14 @@ func missing(b *createBody, r string) bool {
 // toUser builds the stored user; ids are assigned here, nowMs is the server clock.
 func toUser(b *createBody, nowMs int64) *user {
 	u := &user{ID: newID("user_"), CreatedAt: nowMs, UpdatedAt: nowMs}
+	x := &extra{}
 	if b.CreatedAt != nil {
 		t, _ := time.Parse(time.RFC3339Nano, *b.CreatedAt)
 		u.CreatedAt = t.UnixMilli()
 	}
 	if b.LegalAcceptedAt != nil {
 		t, _ := time.Parse(time.RFC3339Nano, *b.LegalAcceptedAt)
-		u.LegalAt = t.UnixMilli()
+		x.LegalAt = t.UnixMilli()
 	}
 	deref := func(p *string) string {
 		if p == nil {
@@ -330,7 +331,7 @@ func toUser(b *createBody, nowMs int64) *user {
 		return *p
 	}
 	u.ExternalID, u.Username = deref(b.ExternalID), deref(b.Username)
-	u.FirstName, u.LastName, u.Locale = deref(b.FirstName), deref(b.LastName), deref(b.Locale)
+	u.FirstName, u.LastName, x.Locale = deref(b.FirstName), deref(b.LastName), deref(b.Locale)
 	for i, e := range b.Emails {
 		u.Emails = append(u.Emails, ident{ID: newID("idn_"), Value: e, Reserved: i < len(b.EmailStatus) && b.EmailStatus[i] == "reserved"})
 	}
@@ -338,15 +339,18 @@ func toUser(b *createBody, nowMs int64) *user {
 		u.Phones = append(u.Phones, ident{ID: newID("idn_"), Value: p, Reserved: i < len(b.PhoneStatus) && b.PhoneStatus[i] == "reserved"})
 	}
 	for _, w := range b.Wallets {
-		u.Wallets = append(u.Wallets, ident{ID: newID("idn_"), Value: w})
+		x.Wallets = append(x.Wallets, ident{ID: newID("idn_"), Value: w})
 	}
-	u.PublicMD, u.PrivateMD, u.UnsafeMD = b.PublicMD, b.PrivateMD, b.UnsafeMD
+	u.PublicMD, x.PrivateMD, x.UnsafeMD = b.PublicMD, b.PrivateMD, b.UnsafeMD
 	u.Password = (b.Password != nil && *b.Password != "") || (b.PasswordDigest != nil && *b.PasswordDigest != "")
 	u.TOTP = b.TOTPSecret != nil && *b.TOTPSecret != ""
 	u.Backup = len(b.BackupCodes) > 0
 	u.DeleteSelf = b.DeleteSelf == nil || *b.DeleteSelf
 	u.CreateOrg = b.CreateOrg == nil || *b.CreateOrg
-	u.OrgLimit = b.OrgLimit
+	x.OrgLimit = b.OrgLimit
+	if x.Locale != "" || len(x.Wallets) > 0 || x.PrivateMD != nil || x.UnsafeMD != nil || x.OrgLimit != nil || x.LegalAt != 0 {
+		u.X = x
+	}
 	return u
 }
 

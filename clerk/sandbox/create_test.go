@@ -165,3 +165,37 @@ func TestCreatedUserShape(t *testing.T) {
 		t.Errorf("get: %d %s", g.status, g.body)
 	}
 }
+
+func TestCreatedUserRareFields(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, checkAll)
+	r := e.do("POST", "/users", map[string]any{
+		"web3_wallet": []string{"0x" + strings.Repeat("ab", 20)}, "locale": "fr-FR",
+		"unsafe_metadata": map[string]any{"theme": "dark"}, "legal_accepted_at": "2023-03-04T05:06:07.5Z",
+		"create_organizations_limit": 3, "delete_self_enabled": false,
+		"email_address": []string{"r1@example.com", "r2@example.com"}, "email_address_identification_status": []string{"verified", "reserved"},
+	})
+	if r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var u map[string]any
+	r.decode(t, &u)
+	wallets := u["web3_wallets"].([]any)
+	if len(wallets) != 1 || u["primary_web3_wallet_id"] != wallets[0].(map[string]any)["id"] {
+		t.Errorf("wallets %v primary %v", wallets, u["primary_web3_wallet_id"])
+	}
+	if u["locale"] != "fr-FR" || u["legal_accepted_at"] != float64(1677906367500) ||
+		u["create_organizations_limit"] != float64(3) || u["delete_self_enabled"] != false {
+		t.Errorf("locale %v legal %v limit %v delete_self %v", u["locale"], u["legal_accepted_at"], u["create_organizations_limit"], u["delete_self_enabled"])
+	}
+	if m := u["unsafe_metadata"].(map[string]any); m["theme"] != "dark" {
+		t.Errorf("unsafe_metadata %v", m)
+	}
+	second := u["email_addresses"].([]any)[1].(map[string]any)
+	if second["reserved"] != true || second["verification"] != nil {
+		t.Errorf("reserved email %v", second)
+	}
+	r = e.do("POST", "/users", map[string]any{"email_address": []string{"r3@example.com"}, "email_address_identification_status": []string{"verified", "reserved"}})
+	if code, p := r.firstError(t); code != "form_param_format_invalid" || p != "email_address_identification_status" {
+		t.Errorf("status count mismatch: %s %s", code, p)
+	}
+}

@@ -16,23 +16,38 @@ type user struct {
 	Username   string          `json:"username,omitempty"`
 	FirstName  string          `json:"first_name,omitempty"`
 	LastName   string          `json:"last_name,omitempty"`
-	Locale     string          `json:"locale,omitempty"`
 	Emails     []ident         `json:"emails,omitempty"`
 	Phones     []ident         `json:"phones,omitempty"`
-	Wallets    []ident         `json:"wallets,omitempty"`
 	PublicMD   json.RawMessage `json:"public_metadata,omitempty"`
-	PrivateMD  json.RawMessage `json:"private_metadata,omitempty"`
-	UnsafeMD   json.RawMessage `json:"unsafe_metadata,omitempty"`
 	Password   bool            `json:"password,omitempty"`
 	TOTP       bool            `json:"totp,omitempty"`
 	Backup     bool            `json:"backup,omitempty"`
 	DeleteSelf bool            `json:"delete_self,omitempty"`
 	CreateOrg  bool            `json:"create_org,omitempty"`
-	OrgLimit   *int            `json:"org_limit,omitempty"`
-	LegalAt    int64           `json:"legal_at,omitempty"`
 	CreatedAt  int64           `json:"created_at"`
 	UpdatedAt  int64           `json:"updated_at"`
 	Seq        uint64          `json:"seq"`
+	X          *extra          `json:"x,omitempty"` // nil for most imported users
+}
+
+// extra holds the fields few users have, kept out of line to keep user small.
+type extra struct {
+	Locale    string          `json:"locale,omitempty"`
+	Wallets   []ident         `json:"wallets,omitempty"`
+	PrivateMD json.RawMessage `json:"private_metadata,omitempty"`
+	UnsafeMD  json.RawMessage `json:"unsafe_metadata,omitempty"`
+	OrgLimit  *int            `json:"org_limit,omitempty"`
+	LegalAt   int64           `json:"legal_at,omitempty"`
+}
+
+var noExtra = &extra{}
+
+// x returns u's extra fields, or a shared empty set; callers must not modify it.
+func (u *user) x() *extra {
+	if u.X == nil {
+		return noExtra
+	}
+	return u.X
 }
 
 // ident is one email address, phone number or web3 wallet with its own id.

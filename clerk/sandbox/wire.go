@@ -125,6 +125,7 @@ func adminVerification(reserved bool) *wireVerification {
 
 // render builds the wire User for u.
 func render(u *user) *wireUser {
+	x := u.x()
 	w := &wireUser{
 		ID:                        u.ID,
 		Object:                    "user",
@@ -132,15 +133,15 @@ func render(u *user) *wireUser {
 		Username:                  strOrNil(u.Username),
 		FirstName:                 strOrNil(u.FirstName),
 		LastName:                  strOrNil(u.LastName),
-		Locale:                    strOrNil(u.Locale),
+		Locale:                    strOrNil(x.Locale),
 		ProfileImageURL:           defaultImageURL,
 		ImageURL:                  defaultImageURL,
 		PublicMetadata:            orEmpty(u.PublicMD),
-		PrivateMetadata:           orEmpty(u.PrivateMD),
-		UnsafeMetadata:            orEmpty(u.UnsafeMD),
+		PrivateMetadata:           orEmpty(x.PrivateMD),
+		UnsafeMetadata:            orEmpty(x.UnsafeMD),
 		EmailAddresses:            make([]wireEmail, 0, len(u.Emails)),
 		PhoneNumbers:              make([]wirePhone, 0, len(u.Phones)),
-		Web3Wallets:               make([]wireWallet, 0, len(u.Wallets)),
+		Web3Wallets:               make([]wireWallet, 0, len(x.Wallets)),
 		Passkeys:                  []struct{}{},
 		PasswordEnabled:           u.Password,
 		TwoFactorEnabled:          u.TOTP || u.Backup,
@@ -153,7 +154,7 @@ func render(u *user) *wireUser {
 		CreatedAt:                 u.CreatedAt,
 		DeleteSelfEnabled:         u.DeleteSelf,
 		CreateOrganizationEnabled: u.CreateOrg,
-		CreateOrganizationsLimit:  u.OrgLimit,
+		CreateOrganizationsLimit:  x.OrgLimit,
 	}
 	if u.Password {
 		w.PasswordLastUpdatedAt = &u.CreatedAt
@@ -161,8 +162,8 @@ func render(u *user) *wireUser {
 	if u.TOTP || u.Backup {
 		w.MFAEnabledAt = &u.CreatedAt
 	}
-	if u.LegalAt != 0 {
-		w.LegalAcceptedAt = &u.LegalAt
+	if x.LegalAt != 0 {
+		w.LegalAcceptedAt = &x.LegalAt
 	}
 	for i, e := range u.Emails {
 		if i == 0 {
@@ -184,12 +185,12 @@ func render(u *user) *wireUser {
 			CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 		})
 	}
-	for i, x := range u.Wallets {
+	for i, wa := range x.Wallets {
 		if i == 0 {
-			w.PrimaryWeb3WalletID = &u.Wallets[0].ID
+			w.PrimaryWeb3WalletID = &x.Wallets[0].ID
 		}
 		w.Web3Wallets = append(w.Web3Wallets, wireWallet{
-			ID: x.ID, Object: "web3_wallet", Web3Wallet: x.Value,
+			ID: wa.ID, Object: "web3_wallet", Web3Wallet: wa.Value,
 			Verification: adminVerification(false), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 		})
 	}

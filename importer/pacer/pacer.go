@@ -173,7 +173,12 @@ func (p *Pacer) Success() {
 	p.successes++
 	now := p.now()
 	need := max(1, int(p.cur*increaseEvery.Seconds()))
-	if p.successes < need || now.Sub(p.lastChange) < increaseEvery || now.Before(p.pauseUntil) {
+	// Measured from the end of the last pause: successes of requests in flight at a 429 prove little.
+	since := p.lastChange
+	if p.pauseUntil.After(since) {
+		since = p.pauseUntil
+	}
+	if p.successes < need || now.Sub(since) < increaseEvery {
 		return
 	}
 	p.cur = math.Min(p.max, p.cur+p.max*increaseStep)

@@ -402,3 +402,22 @@ func TestConcurrency(t *testing.T) {
 		}
 	}
 }
+
+func TestNoIncreaseUntilASecondAfterThePause(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Rate: 8})
+		p.Backoff(3 * time.Second) // rate 4, gate until 3s
+		time.Sleep(3500 * time.Millisecond)
+		for range 10 {
+			p.Success() // late answers to requests sent before or just after the pause
+		}
+		if got := p.Rate(); got != 4 {
+			t.Fatalf("rate %v at 3.5s, want 4: no increase within a second of the pause ending", got)
+		}
+		time.Sleep(500 * time.Millisecond)
+		p.Success()
+		if got := p.Rate(); got != 4.4 {
+			t.Errorf("rate %v at 4s after 11 successes, want 4.4 (one step of 5%% of 8)", got)
+		}
+	})
+}
