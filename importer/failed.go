@@ -1,0 +1,130 @@
+package importer
+
+import (
+	"fmt"
+	"hash/maphash"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
+)
+
+// failedFile collects the rows not imported, in the input's own format and header, so they
+// can be fixed and fed in again. It is created on the first failed row: a clean run leaves none.
+type failedFile struct {
+	mu     sync.Mutex
+	path   string
+	format source.Format
+	header []string
+	f      *os.File
+	w      source.Writer
+	n      int
+}
+
+func newFailedFile(dir string, format source.Format, header []string) *failedFile {
+	ff := &failedFile{path: filepath.Join(dir, "failed."+string(format)), format: format, header: header}
+	// A previous session's list is stale: this session reports its own failures afresh.
+	os.Remove(ff.path)
+	return ff
+}
+
+func (ff *failedFile) Write(rec source.Record) error {
+	if ff == nil { // validate: nothing is written
+		return nil
+	}
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.w == nil {
+		f, err := createFile(ff.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		if err != nil {
+			return err
+		}
+		ff.f, ff.w = f, source.NewWriter(f, ff.format, ff.header)
+	}
+	ff.n++
+	return ff.w.Write(rec)
+}
+
+func (ff *failedFile) Close() error {
+	if ff == nil {
+		return nil
+	}
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.w == nil {
+		return nil
+	}
+	werr := ff.w.Close()
+	if err := ff.f.Close(); werr == nil && err != nil {
+		werr = err
+	}
+	if werr != nil {
+		return fmt.Errorf("close %s: %w", ff.path, werr)
+	}
+	return nil
+}
+
+// dupSet finds rows that repeat an identifier of an earlier row of the same input. It keeps an
+// 8-byte hash and the first line (4 bytes) per identifier: well under 32 bytes a row.
+type dupSet struct {
+	mu   sync.Mutex
+	seed maphash.Seed
+	m    map[uint64]int32
+}
+
+func newDupSet() *dupSet { return &dupSet{seed: maphash.MakeSeed(), m: make(map[uint64]int32)} }
+
+// check records p's identifiers at line, or returns the line and field of an earlier row
+// that holds one of them.
+func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, field string) {
+	ids := mapping.Identifiers(p)
+	hashes := make([]uint64, len(ids))
+	var b strings.Builder
+	for i, id := range ids {
+		b.Reset()
+		b.WriteString(id.Field)
+		b.WriteByte(0)
+		b.WriteString(id.Value)
+		hashes[i] = maphash.String(d.seed, b.String())
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, h := range hashes {
+		if first, ok := d.m[h]; ok {
+			return int(first), ids[i].Field
+		}
+	}
+	for _, h := range hashes {
+		d.m[h] = int32(line)
+	}
+	return 0, ""
+}
+
+// presentFields names the create fields p carries, for validate's coverage report.
+func presentFields(p *mapping.CreateUserParams) []string {
+	var out []string
+	add := func(name string, present bool) {
+		if present {
+			out = append(out, name)
+		}
+	}
+	add("external_id", p.ExternalID != nil)
+	add("email_address", len(p.EmailAddresses) > 0)
+	add("phone_number", len(p.PhoneNumbers) > 0)
+	add("web3_wallet", len(p.Web3Wallets) > 0)
+	add("username", p.Username != nil)
+	add("first_name", p.FirstName != nil)
+	add("last_name", p.LastName != nil)
+	add("password", p.Password != nil)
+	add("password_digest", p.PasswordDigest != nil)
+	add("totp_secret", p.TOTPSecret != nil)
+	add("backup_codes", len(p.BackupCodes) > 0)
+	add("public_metadata", len(p.PublicMetadata) > 0)
+	add("private_metadata", len(p.PrivateMetadata) > 0)
+	add("unsafe_metadata", len(p.UnsafeMetadata) > 0)
+	add("created_at", p.CreatedAt != nil)
+	return out
+}

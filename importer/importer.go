@@ -1,0 +1,506 @@
+// Package importer is the pipeline: source -> mapping -> paced pool -> target -> journal.
+// It declares the Target it consumes; main wires in Clerk or the sandbox.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/importer/pacer"
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
+)
+
+// Target is where users are created: Clerk's Backend API, or the sandbox.
+type Target interface {
+	Create(ctx context.Context, p *mapping.CreateUserParams) (userID string, err error)
+	// FindByExternalID maps each given external_id (at most 100) to its user's id.
+	FindByExternalID(ctx context.Context, ids []string) (map[string]string, error)
+	FindByEmail(ctx context.Context, email string) (userID string, found bool, err error)
+	Count(ctx context.Context) (int, error)
+}
+
+// The error behaviours the pipeline acts on; the target classifies each error once, where the
+// response is seen. An error with none of them is permanent: the row fails.
+type (
+	retryableError  interface{ Retryable() bool }
+	ambiguousError  interface{ Ambiguous() bool }
+	fatalError      interface{ Fatal() bool }
+	retryAfterError interface{ RetryAfter() time.Duration }
+	detailedError   interface {
+		Details() (status int, code, param, message string)
+	}
+)
+
+func hasBehaviour[T any](err error, test func(T) bool) bool {
+	var t T
+	return errors.As(err, &t) && test(t)
+}
+
+func isRetryable(err error) bool {
+	return hasBehaviour(err, func(e retryableError) bool { return e.Retryable() })
+}
+func isAmbiguous(err error) bool {
+	return hasBehaviour(err, func(e ambiguousError) bool { return e.Ambiguous() })
+}
+func isFatal(err error) bool { return hasBehaviour(err, func(e fatalError) bool { return e.Fatal() }) }
+
+func retryAfter(err error) time.Duration {
+	var e retryAfterError
+	if errors.As(err, &e) {
+		return e.RetryAfter()
+	}
+	return 0
+}
+
+// rowError turns an error into what the journal keeps of it.
+func rowError(err error) *RowError {
+	var d detailedError
+	if errors.As(err, &d) {
+		status, code, param, msg := d.Details()
+		if code == "" {
+			code = "http_error"
+		}
+		return &RowError{Code: code, Param: param, HTTP: status, Message: msg}
+	}
+	var fe *mapping.FieldError
+	if errors.As(err, &fe) {
+		return &RowError{Code: fe.Code, Param: fe.Field, Message: fe.Message}
+	}
+	return &RowError{Code: "error", Message: err.Error()}
+}
+
+// Config is one run.
+type Config struct {
+	OutDir      string
+	Header      Header // the session header; StartedAt is filled in
+	Source      source.Reader
+	Format      source.Format
+	Mapping     *mapping.Mapping
+	Target      Target // nil: validate only, nothing is sent
+	Pacer       *pacer.Pacer
+	Concurrency int
+	MaxRetries  int
+	Limit       int           // rows to take this session; 0 = all
+	MaxDuration time.Duration // 0 = no limit
+	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
+	Log         *zap.Logger
+	Progress    Progress // optional
+	// Sleep waits between retries; tests replace it. It must return early when ctx ends.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Run statuses, mapped to exit codes by main.
+const (
+	RunComplete     = "complete"               // every row created or already present
+	RunWithFailures = "complete_with_failures" // every row settled, some failed or invalid
+	RunStopped      = "stopped"                // --limit / --max-duration: re-run to continue
+	RunInterrupted  = "interrupted"            // a signal: re-run to continue
+	RunFatal        = "fatal"                  // 401/403/quota or an I/O failure
+	RunAlready      = "already_complete"       // nothing to do
+)
+
+// Summary is summary.json.
+type Summary struct {
+	RunStatus    string         `json:"status"`
+	ExitCode     int            `json:"exit_code"`
+	Counts       map[string]int `json:"counts"`
+	DoneBefore   int            `json:"done_before"` // rows finished by an earlier session, skipped
+	Rows         int            `json:"rows"`        // rows read this session
+	Left         int            `json:"left"`        // rows not reached or left pending: re-run to continue
+	Requests     int64          `json:"requests"`
+	Creates      int64          `json:"creates"`
+	Status429    int64          `json:"status_429"`
+	Retries      int64          `json:"retries"`
+	Elapsed      string         `json:"elapsed"`
+	ElapsedSec   float64        `json:"elapsed_seconds"`
+	RequestRate  float64        `json:"request_rate"`
+	CreateRate   float64        `json:"create_rate"`
+	Fatal        string         `json:"fatal,omitempty"`
+	StartedAt    time.Time      `json:"started_at"`
+	FinishedAt   time.Time      `json:"finished_at"`
+	FailedFile   string         `json:"failed_file,omitempty"`
+	UnreadFields []string       `json:"unread_columns,omitempty"`
+	Problems     []Event        `json:"problems,omitempty"` // the first rows not imported, with line and reason
+	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
+}
+
+// maxProblems bounds the problems kept for the summary; the journal has them all.
+const maxProblems = 20
+
+// Progress hears about every settled row; main supplies a bar or periodic log lines.
+type Progress interface {
+	Row(status string)
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Row(string) {}
+
+// job is a row on its way to the target.
+type job struct {
+	rec        source.Record
+	params     *mapping.CreateUserParams
+	extID      string
+	wasPending bool // an earlier session sent it and did not hear back: settle first
+}
+
+// runner carries one session's shared state.
+type runner struct {
+	cfg     Config
+	journal *Journal
+	failed  *failedFile
+	resume  *resumeState
+	dups    *dupSet
+
+	mu     sync.Mutex
+	counts map[string]int
+
+	requests, creates, s429, retries atomic.Int64
+
+	problems []Event       // the first maxProblems rows not imported
+	fields   map[string]int // validate only: field -> rows carrying it
+
+	fatalOnce sync.Once
+	fatalErr  error
+	halt      chan struct{} // closed on a fatal error: stop taking rows
+}
+
+// ErrFatal wraps the error that stopped a run (401, 403, quota, journal I/O).
+var ErrFatal = errors.New("run stopped")
+
+// Run imports every row of cfg.Source, resuming the run in cfg.OutDir. ctx ends only on a hard
+// abort (a second signal); a graceful stop comes through cfg.Stop, --limit or --max-duration.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = nopProgress{}
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleepCtx
+	}
+	if cfg.Concurrency < 1 {
+		cfg.Concurrency = 1
+	}
+	start := time.Now()
+	cfg.Header.Event = "run"
+	cfg.Header.StartedAt = start.UTC()
+
+	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
+	r := &runner{cfg: cfg, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
+		resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
+	if cfg.Target == nil {
+		r.fields = map[string]int{}
+	} else {
+		journalPath := filepath.Join(cfg.OutDir, JournalFile)
+		st, err := loadResume(journalPath, cfg.Header)
+		if err != nil {
+			return nil, err
+		}
+		r.resume = st
+		if st.same > 0 && st.lastEnd == RunComplete && len(st.pending) == 0 {
+			sum.RunStatus = RunAlready
+			sum.DoneBefore = st.doneN
+			sum.FinishedAt = time.Now().UTC()
+			return sum, writeJSONAtomic(filepath.Join(cfg.OutDir, SummaryFile), sum)
+		}
+		if st.same > 0 {
+			cfg.Log.Info("resuming run", zap.Int("done_before", st.doneN), zap.Int("pending", len(st.pending)))
+		} else if st.doneIDs.len() > 0 {
+			cfg.Log.Info("new input in a used run folder: users it already holds are skipped", zap.Int("known_external_ids", st.doneIDs.len()))
+		}
+		if r.journal, err = OpenJournal(journalPath); err != nil {
+			return nil, err
+		}
+		if err := r.journal.WriteHeader(cfg.Header); err != nil {
+			r.journal.Close()
+			return nil, err
+		}
+		r.failed = newFailedFile(cfg.OutDir, cfg.Format, cfg.Source.Header())
+	}
+	st := r.resume
+	j := r.journal
+
+	status, runErr := r.run(ctx)
+
+	sum.RunStatus = status
+	sum.Counts = r.snapshotCounts()
+	sum.DoneBefore = st.doneN
+	sum.Requests, sum.Creates = r.requests.Load(), r.creates.Load()
+	sum.Status429, sum.Retries = r.s429.Load(), r.retries.Load()
+	for _, n := range sum.Counts {
+		sum.Rows += n
+	}
+	sum.Left = sum.Counts[StatusPending]
+	delete(sum.Counts, StatusPending)
+	sum.Rows -= sum.Left
+	el := time.Since(start)
+	sum.Elapsed, sum.ElapsedSec = el.Round(time.Millisecond).String(), el.Seconds()
+	if s := el.Seconds(); s > 0 {
+		sum.RequestRate = float64(sum.Requests) / s
+		sum.CreateRate = float64(sum.Counts[StatusCreated]) / s
+	}
+	if r.fatalErr != nil {
+		sum.Fatal = r.fatalErr.Error()
+	}
+	sum.UnreadFields = cfg.Mapping.Unread(cfg.Source.Header())
+	sum.FinishedAt = time.Now().UTC()
+
+	ferr := r.failed.Close()
+	if r.failed != nil && r.failed.n > 0 {
+		sum.FailedFile = r.failed.path
+	}
+	jerr := j.Write(Event{Event: "end", RunStatus: status})
+	if cerr := j.Close(); jerr == nil {
+		jerr = cerr
+	}
+	sum.Problems, sum.Fields = r.problems, r.fields
+	var serr error
+	if cfg.Target != nil {
+		serr = writeJSONAtomic(filepath.Join(cfg.OutDir, SummaryFile), sum)
+	}
+	return sum, errors.Join(runErr, ferr, jerr, serr)
+}
+
+// run streams rows through the pool and says how the session ended.
+func (r *runner) run(ctx context.Context) (string, error) {
+	jobs := make(chan job, r.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for range r.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range jobs {
+				r.importRow(ctx, jb)
+			}
+		}()
+	}
+
+	if err := r.settlePending(ctx); err != nil {
+		r.setFatal(err)
+	}
+
+	var deadline <-chan time.Time
+	if r.cfg.MaxDuration > 0 {
+		t := time.NewTimer(r.cfg.MaxDuration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	stopped, readErr := r.feed(ctx, jobs, deadline)
+	close(jobs)
+	wg.Wait()
+
+	switch {
+	case r.fatalErr != nil:
+		return RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
+	case readErr != nil:
+		return RunFatal, readErr
+	case ctx.Err() != nil:
+		return RunInterrupted, nil
+	case stopped == stopSignal:
+		return RunInterrupted, nil
+	case stopped == stopLimit:
+		return RunStopped, nil
+	}
+	c := r.snapshotCounts()
+	if c[StatusPending] > 0 {
+		return RunInterrupted, nil
+	}
+	if c[StatusFailed]+c[StatusInvalid]+c[StatusDuplicate] > 0 {
+		return RunWithFailures, nil
+	}
+	return RunComplete, nil
+}
+
+type stopReason int
+
+const (
+	stopNone stopReason = iota
+	stopSignal
+	stopLimit
+)
+
+// feed reads, maps and checks rows, and hands the sendable ones to the workers.
+func (r *runner) feed(ctx context.Context, jobs chan<- job, deadline <-chan time.Time) (stopReason, error) {
+	taken := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return stopSignal, nil
+		case <-r.cfg.Stop:
+			return stopSignal, nil
+		case <-r.halt:
+			return stopNone, nil
+		case <-deadline:
+			return stopLimit, nil
+		default:
+		}
+		rec, err := r.cfg.Source.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return stopNone, nil
+		}
+		if err != nil {
+			return stopNone, fmt.Errorf("read input: %w", err)
+		}
+		if r.resume.done.has(rec.Num) {
+			continue
+		}
+		if r.cfg.Limit > 0 && taken >= r.cfg.Limit {
+			return stopLimit, nil
+		}
+		taken++
+		jb, ok := r.prepare(rec)
+		if !ok {
+			continue
+		}
+		select {
+		case jobs <- jb:
+		case <-ctx.Done():
+			return stopSignal, nil
+		case <-r.halt:
+			return stopNone, nil
+		}
+	}
+}
+
+// prepare maps and validates a record; a row that cannot be sent is journaled here.
+func (r *runner) prepare(rec source.Record) (job, bool) {
+	jb := job{rec: rec}
+	if rec.Err != nil {
+		r.settle(jb, Event{Status: StatusInvalid, Error: &RowError{Code: "unreadable_row", Message: rec.Err.Error()}})
+		return jb, false
+	}
+	var mrec mapping.Record
+	if r.cfg.Format == source.CSV {
+		mrec = mapping.CSVRecord(r.cfg.Source.Header(), rec.Cells)
+	} else {
+		var err error
+		if mrec, err = mapping.JSONRecord(rec.Raw); err != nil {
+			r.settle(jb, Event{Status: StatusInvalid, Error: &RowError{Code: "invalid_record", Message: err.Error()}})
+			return jb, false
+		}
+	}
+	p, err := r.cfg.Mapping.Apply(mrec)
+	if err == nil {
+		err = mapping.Validate(p)
+	}
+	if p != nil {
+		jb.params, jb.extID = p, p.ExternalIDValue()
+	}
+	if err != nil {
+		r.settle(jb, Event{Status: StatusInvalid, Error: rowError(err)})
+		return jb, false
+	}
+	if jb.extID != "" && r.resume.doneIDs.has(jb.extID) {
+		// An earlier session (perhaps of another export) created or adopted this user.
+		r.settle(jb, Event{Status: StatusExists, Settled: "journal"})
+		return jb, false
+	}
+	if firstLine, field := r.dups.check(p, rec.Line); firstLine > 0 {
+		r.settle(jb, Event{Status: StatusDuplicate, DupOfLine: firstLine, Error: &RowError{
+			Code: "duplicate_in_input", Param: field,
+			Message: fmt.Sprintf("same %s as line %d", field, firstLine)}})
+		return jb, false
+	}
+	_, jb.wasPending = r.resume.pending[rec.Num]
+	if r.cfg.Target == nil {
+		r.mu.Lock()
+		for _, f := range presentFields(p) {
+			r.fields[f]++
+		}
+		r.mu.Unlock()
+		r.count("valid")
+		return jb, false
+	}
+	return jb, true
+}
+
+// settle journals a row's final state, keeps failed rows for failed.<ext>, and counts it.
+func (r *runner) settle(jb job, e Event) {
+	e.Row, e.Line = jb.rec.Num, jb.rec.Line
+	if e.ExternalID == "" {
+		e.ExternalID = jb.extID
+	}
+	if err := r.journal.Write(e); err != nil {
+		r.setFatal(err)
+	}
+	switch e.Status {
+	case StatusFailed, StatusInvalid, StatusDuplicate:
+		r.mu.Lock()
+		if len(r.problems) < maxProblems {
+			r.problems = append(r.problems, e)
+		}
+		r.mu.Unlock()
+		if err := r.failed.Write(jb.rec); err != nil {
+			r.setFatal(fmt.Errorf("write failed rows: %w", err))
+		}
+		fields := []zap.Field{zap.Int("line", e.Line), zap.String("status", e.Status)}
+		if e.ExternalID != "" {
+			fields = append(fields, zap.String("external_id", e.ExternalID))
+		}
+		if e.Error != nil {
+			fields = append(fields, zap.String("code", e.Error.Code), zap.String("param", e.Error.Param), zap.String("message", e.Error.Message))
+		}
+		r.cfg.Log.Warn("row not imported", fields...)
+	}
+	r.count(e.Status)
+}
+
+func (r *runner) count(status string) {
+	r.mu.Lock()
+	r.counts[status]++
+	r.mu.Unlock()
+	r.cfg.Progress.Row(status)
+}
+
+func (r *runner) snapshotCounts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := make(map[string]int, len(r.counts))
+	for k, v := range r.counts {
+		c[k] = v
+	}
+	return c
+}
+
+func (r *runner) setFatal(err error) {
+	r.fatalOnce.Do(func() {
+		r.fatalErr = err
+		close(r.halt)
+		r.cfg.Log.Error("stopping the run", zap.Error(err))
+	})
+}
+
+func (r *runner) halted() bool {
+	select {
+	case <-r.halt:
+		return true
+	default:
+		return false
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+

@@ -1,0 +1,250 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/userimport/userimport/importer/pacer"
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
+)
+
+// fakeErr carries the behaviours the pipeline reads off an error.
+type fakeErr struct {
+	status             int
+	code, param        string
+	retry              time.Duration
+	retryable, unclear bool
+	fatal              bool
+}
+
+func (e *fakeErr) Error() string             { return fmt.Sprintf("%d %s", e.status, e.code) }
+func (e *fakeErr) Retryable() bool           { return e.retryable }
+func (e *fakeErr) Ambiguous() bool           { return e.unclear }
+func (e *fakeErr) Fatal() bool               { return e.fatal }
+func (e *fakeErr) RetryAfter() time.Duration { return e.retry }
+func (e *fakeErr) Details() (int, string, string, string) {
+	return e.status, e.code, e.param, "fake " + e.code
+}
+
+// fakeTarget is an in-memory instance. script[extID] lists, per create attempt, an error to
+// return; "commit" before it means the user is stored anyway (a response lost after commit).
+type fakeTarget struct {
+	mu      sync.Mutex
+	users   map[string]string // external_id -> user id
+	creates map[string]int
+	lookups int
+	script  map[string][]step
+}
+
+type step struct {
+	commit bool
+	err    error
+}
+
+func newFake() *fakeTarget {
+	return &fakeTarget{users: map[string]string{}, creates: map[string]int{}, script: map[string][]step{}}
+}
+
+func (f *fakeTarget) Create(_ context.Context, p *mapping.CreateUserParams) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ext := p.ExternalIDValue()
+	n := f.creates[ext]
+	f.creates[ext]++
+	if s := f.script[ext]; n < len(s) {
+		if s[n].commit {
+			f.users[ext] = "user_" + ext
+		}
+		if s[n].err != nil {
+			return "", s[n].err
+		}
+	}
+	if _, ok := f.users[ext]; ok {
+		return "", &fakeErr{status: 422, code: "form_identifier_exists", param: "external_id"}
+	}
+	f.users[ext] = "user_" + ext
+	return f.users[ext], nil
+}
+
+func (f *fakeTarget) FindByExternalID(_ context.Context, ids []string) (map[string]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	out := map[string]string{}
+	for _, id := range ids {
+		if u, ok := f.users[id]; ok {
+			out[id] = u
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeTarget) FindByEmail(context.Context, string) (string, bool, error) { return "", false, nil }
+func (f *fakeTarget) Count(context.Context) (int, error)                          { return len(f.users), nil }
+
+func (f *fakeTarget) totalCreates() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.creates {
+		n += c
+	}
+	return n
+}
+
+const testCSV = "external_id,email_address\n" +
+	"a,a@example.com\n" +
+	"b,b@example.com\n" +
+	"c,c@example.com\n" +
+	"d,d@example.com\n"
+
+func runOnce(t *testing.T, dir, input string, tgt Target, mod func(*Config)) *Summary {
+	t.Helper()
+	src, err := source.Open(strings.NewReader(input), source.Options{Format: source.CSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		OutDir: dir, Header: Header{InputSHA256: fmt.Sprintf("%x", len(input)), APIURL: "fake", KeyFingerprint: "k"},
+		Source: src, Format: source.CSV, Mapping: mapping.Native(), Target: tgt,
+		Pacer: pacer.New(pacer.Config{Rate: 1e6, Burst: 100}), Concurrency: 3, MaxRetries: 3,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	sum, err := Run(context.Background(), cfg)
+	if err != nil && sum.RunStatus != RunFatal {
+		t.Fatalf("run: %v", err)
+	}
+	return sum
+}
+
+func TestAmbiguousCreateIsSettledByLookupNotResent(t *testing.T) {
+	f := newFake()
+	unclear := &fakeErr{status: 502, unclear: true}
+	f.script["a"] = []step{{commit: true, err: unclear}}     // committed, response lost
+	f.script["b"] = []step{{err: unclear}}                   // not committed: sent again after the look-up
+	f.script["c"] = []step{{err: &fakeErr{status: 429, retryable: true, retry: time.Millisecond}}}
+	sum := runOnce(t, t.TempDir(), testCSV, f, nil)
+	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {
+		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
+	}
+	if f.creates["a"] != 1 {
+		t.Errorf("a was sent %d times; an uncertain create must be looked up, not re-sent", f.creates["a"])
+	}
+	if f.creates["b"] != 2 || f.creates["c"] != 2 {
+		t.Errorf("creates b=%d c=%d, want 2 each", f.creates["b"], f.creates["c"])
+	}
+	if sum.Status429 != 1 || sum.Retries < 3 {
+		t.Errorf("429s %d retries %d", sum.Status429, sum.Retries)
+	}
+}
+
+func TestExistingExternalIDIsAdopted(t *testing.T) {
+	f := newFake()
+	f.users["b"] = "user_old"
+	sum := runOnce(t, t.TempDir(), testCSV, f, nil)
+	if sum.Counts[StatusExists] != 1 || sum.Counts[StatusCreated] != 3 || sum.RunStatus != RunComplete {
+		t.Fatalf("counts %v status %s", sum.Counts, sum.RunStatus)
+	}
+}
+
+func TestPermanentFailureGoesToFailedFile(t *testing.T) {
+	f := newFake()
+	f.script["c"] = []step{{err: &fakeErr{status: 422, code: "form_identifier_exists", param: "email_address"}}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != RunWithFailures || sum.Counts[StatusFailed] != 1 {
+		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "failed.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), "external_id,email_address\nc,c@example.com\n"; got != want {
+		t.Errorf("failed.csv = %q, want %q", got, want)
+	}
+	st, _ := os.Stat(filepath.Join(dir, "failed.csv"))
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("failed.csv mode %v", st.Mode().Perm())
+	}
+	// The re-run tries the failed row again and skips the rest.
+	delete(f.script, "c")
+	before := f.totalCreates()
+	sum = runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != RunComplete || sum.DoneBefore != 3 || f.totalCreates()-before != 1 {
+		t.Fatalf("re-run: status %s done before %d creates %d", sum.RunStatus, sum.DoneBefore, f.totalCreates()-before)
+	}
+}
+
+func TestFatalStopsTheRunAndLeavesRowsToResume(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{err: &fakeErr{status: 401, code: "authentication_invalid", fatal: true}}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.Concurrency = 1 })
+	if sum.RunStatus != RunFatal || sum.Counts[StatusCreated] != 0 || sum.Left == 0 {
+		t.Fatalf("status %s counts %v left %d", sum.RunStatus, sum.Counts, sum.Left)
+	}
+	sum = runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {
+		t.Fatalf("resume: status %s counts %v", sum.RunStatus, sum.Counts)
+	}
+}
+
+func TestPendingRowsAreSettledByBatchLookup(t *testing.T) {
+	dir := t.TempDir()
+	f := newFake()
+	h := Header{Event: "run", InputSHA256: fmt.Sprintf("%x", len(testCSV)), APIURL: "fake", KeyFingerprint: "k", MappingSHA256: ""}
+	// A crashed session: a and b were marked pending; a reached the instance, b did not.
+	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	must(t, err)
+	must(t, j.WriteHeader(h))
+	must(t, j.Write(Event{Row: 1, Line: 2, ExternalID: "a", Status: StatusPending}))
+	must(t, j.Write(Event{Row: 2, Line: 3, ExternalID: "b", Status: StatusPending}))
+	must(t, j.Close())
+	f.users["a"] = "user_a"
+
+	sum := runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {
+		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
+	}
+	if f.creates["a"] != 0 || f.creates["b"] != 1 {
+		t.Errorf("creates a=%d b=%d: a must be settled by look-up, b sent once", f.creates["a"], f.creates["b"])
+	}
+}
+
+func TestLimitStopsAndResumeFinishes(t *testing.T) {
+	dir := t.TempDir()
+	f := newFake()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.Limit = 2 })
+	if sum.RunStatus != RunStopped || sum.Counts[StatusCreated] != 2 {
+		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
+	}
+	sum = runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != RunComplete || sum.DoneBefore != 2 || sum.Counts[StatusCreated] != 2 || f.totalCreates() != 4 {
+		t.Fatalf("resume: status %s done %d counts %v creates %d", sum.RunStatus, sum.DoneBefore, sum.Counts, f.totalCreates())
+	}
+	sum = runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != RunAlready || f.totalCreates() != 4 {
+		t.Fatalf("third run: %s", sum.RunStatus)
+	}
+}
+
+func TestNewExportSkipsUsersTheFolderAlreadyHolds(t *testing.T) {
+	dir := t.TempDir()
+	f := newFake()
+	runOnce(t, dir, testCSV, f, nil)
+	tonight := testCSV + "e,e@example.com\n"
+	sum := runOnce(t, dir, tonight, f, nil)
+	if sum.Counts[StatusCreated] != 1 || sum.Counts[StatusExists] != 4 || f.creates["e"] != 1 || f.totalCreates() != 5 {
+		t.Fatalf("counts %v creates %v", sum.Counts, f.creates)
+	}
+}

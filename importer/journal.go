@@ -1,0 +1,237 @@
+package importer
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// Row statuses, as DESIGN.md §1 names them.
+const (
+	StatusPending   = "pending"
+	StatusCreated   = "created"
+	StatusExists    = "exists"
+	StatusFailed    = "failed"
+	StatusInvalid   = "invalid"
+	StatusDuplicate = "duplicate"
+)
+
+// Header opens each run session in results.jsonl; resume compares it with the next run's.
+type Header struct {
+	Event          string    `json:"event"` // "run"
+	Tool           string    `json:"tool"`
+	Version        string    `json:"version"`
+	Input          string    `json:"input"`
+	InputSHA256    string    `json:"input_sha256"`
+	Format         string    `json:"format"`
+	Mapping        string    `json:"mapping"`
+	MappingSHA256  string    `json:"mapping_sha256"`
+	APIURL         string    `json:"api_url"`
+	KeyFingerprint string    `json:"key_fingerprint"`
+	StartedAt      time.Time `json:"started_at"`
+}
+
+// sameRun reports whether two headers name the same run: same input, mapping and target.
+func (h Header) sameRun(o Header) bool {
+	return h.InputSHA256 == o.InputSHA256 && h.MappingSHA256 == o.MappingSHA256 &&
+		h.APIURL == o.APIURL && h.KeyFingerprint == o.KeyFingerprint
+}
+
+// RowError is what the journal keeps of a refusal: never a secret, an email only when the
+// error is about it.
+type RowError struct {
+	Code    string `json:"code"`
+	Param   string `json:"param,omitempty"`
+	HTTP    int    `json:"http,omitempty"`
+	Message string `json:"message"`
+}
+
+// Event is one line of the journal: a row's state change, or a session's end.
+type Event struct {
+	Event      string    `json:"event,omitempty"` // "" for row events, "end" for a session's last line
+	Row        int       `json:"row,omitempty"`
+	Line       int       `json:"line,omitempty"`
+	ExternalID string    `json:"external_id,omitempty"`
+	Status     string    `json:"status,omitempty"`
+	UserID     string    `json:"user_id,omitempty"`
+	Error      *RowError `json:"error,omitempty"`
+	Attempts   int       `json:"attempts,omitempty"`
+	Settled    string    `json:"settled,omitempty"` // how an uncertain create was settled: "lookup", "identifier_exists"
+	DupOfLine  int       `json:"duplicate_of_line,omitempty"`
+	At         time.Time `json:"at"`
+	// Set on "end" events.
+	RunStatus string `json:"run_status,omitempty"`
+}
+
+// Journal appends events to results.jsonl. Pending marks are flushed to the OS before the
+// create leaves; everything is fsynced once a second and on Close.
+type Journal struct {
+	mu     sync.Mutex
+	f      *os.File
+	w      *bufio.Writer
+	err    error
+	dirty  bool
+	stop   chan struct{}
+	done   chan struct{}
+	closed bool
+}
+
+// OpenJournal opens (or creates) the journal for appending and starts its sync ticker.
+func OpenJournal(path string) (*Journal, error) {
+	f, err := createFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE)
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	j := &Journal{f: f, w: bufio.NewWriterSize(f, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go j.syncLoop(time.Second)
+	return j, nil
+}
+
+func (j *Journal) syncLoop(every time.Duration) {
+	defer close(j.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+			j.mu.Lock()
+			if j.dirty && j.err == nil {
+				j.err = j.flushLocked(true)
+			}
+			j.mu.Unlock()
+		}
+	}
+}
+
+func (j *Journal) flushLocked(sync bool) error {
+	if err := j.w.Flush(); err != nil {
+		return fmt.Errorf("journal write: %w", err)
+	}
+	if sync {
+		j.dirty = false
+		if err := j.f.Sync(); err != nil {
+			return fmt.Errorf("journal sync: %w", err)
+		}
+	}
+	return nil
+}
+
+// WriteHeader starts a session.
+func (j *Journal) WriteHeader(h Header) error { return j.write(h, false) }
+
+// A nil *Journal discards everything: validate runs the whole pipeline but writes no run folder.
+
+// Write appends an event; a pending mark is flushed to the OS at once (write-ahead).
+func (j *Journal) Write(e Event) error {
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	return j.write(e, e.Status == StatusPending)
+}
+
+func (j *Journal) write(v any, flush bool) error {
+	if j == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("journal encode: %w", err)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return j.err
+	}
+	if j.closed {
+		return errors.New("journal closed")
+	}
+	b = append(b, '\n')
+	if _, err := j.w.Write(b); err != nil {
+		j.err = fmt.Errorf("journal write: %w", err)
+		return j.err
+	}
+	j.dirty = true
+	if flush {
+		if err := j.flushLocked(false); err != nil {
+			j.err = err
+		}
+	}
+	return j.err
+}
+
+// Close flushes, fsyncs and closes.
+func (j *Journal) Close() error {
+	if j == nil {
+		return nil
+	}
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return j.err
+	}
+	j.closed = true
+	j.mu.Unlock()
+	close(j.stop)
+	<-j.done
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	err := j.err
+	if err == nil {
+		err = j.flushLocked(true)
+	}
+	if cerr := j.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("journal close: %w", cerr)
+	}
+	return err
+}
+
+// readJournal calls fn for each session header and event in order. A torn last line (a crash
+// mid-write) ends the read quietly; a bad line elsewhere is an error naming it.
+func readJournal(r io.Reader, onHeader func(Header), onEvent func(Event)) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	lineNo := 0
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) == 0 && err == io.EOF {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read journal: %w", err)
+		}
+		lineNo++
+		torn := err == io.EOF // no newline: the last write did not finish
+		var probe struct {
+			Event string `json:"event"`
+		}
+		if jerr := json.Unmarshal(line, &probe); jerr != nil {
+			if torn {
+				return nil
+			}
+			return fmt.Errorf("journal line %d is not JSON: %w", lineNo, jerr)
+		}
+		switch probe.Event {
+		case "run":
+			var h Header
+			if jerr := json.Unmarshal(line, &h); jerr != nil {
+				return fmt.Errorf("journal line %d: %w", lineNo, jerr)
+			}
+			onHeader(h)
+		default:
+			var e Event
+			if jerr := json.Unmarshal(line, &e); jerr != nil {
+				return fmt.Errorf("journal line %d: %w", lineNo, jerr)
+			}
+			onEvent(e)
+		}
+		if torn {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package importer
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"go.uber.org/zap"
+)
+
+// CountingReader counts the bytes read through it, for progress by position in the input.
+type CountingReader struct {
+	R io.Reader
+	n atomic.Int64
+}
+
+func (c *CountingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Pos is the number of bytes read so far.
+func (c *CountingReader) Pos() int64 { return c.n.Load() }
+
+// Reporter shows progress: a bar on a terminal, else a log line every 10 s or 10% of the input.
+type Reporter struct {
+	total int64 // input size in bytes; 0 when unknown (stdin)
+	pos   func() int64
+	bar   *progressbar.ProgressBar
+	log   *zap.Logger
+	start time.Time
+
+	mu     sync.Mutex
+	counts map[string]int
+	rows   int
+
+	lastLog   time.Time
+	lastDecil int64
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// NewReporter starts a reporter. On a terminal the bar is drawn on w; otherwise lines go to log.
+func NewReporter(w io.Writer, terminal bool, total int64, pos func() int64, log *zap.Logger) *Reporter {
+	r := &Reporter{total: total, pos: pos, log: log, start: time.Now(), counts: map[string]int{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	r.lastLog = r.start
+	if terminal {
+		max := total
+		if max <= 0 {
+			max = -1 // unknown size: a spinner
+		}
+		r.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(w), // not Default(): it writes to os.Stderr whatever w is
+			progressbar.OptionShowBytes(false),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	go r.loop()
+	return r
+}
+
+func (r *Reporter) loop() {
+	defer close(r.done)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			r.tick(now)
+		}
+	}
+}
+
+// Row counts a settled row.
+func (r *Reporter) Row(status string) {
+	r.mu.Lock()
+	r.counts[status]++
+	if status != StatusPending {
+		r.rows++
+	}
+	r.mu.Unlock()
+}
+
+func (r *Reporter) tick(now time.Time) {
+	r.mu.Lock()
+	line := r.describe(now)
+	r.mu.Unlock()
+	pos := r.pos()
+	if r.bar != nil {
+		r.bar.Describe(line)
+		_ = r.bar.Set64(pos)
+		return
+	}
+	decil := int64(0)
+	if r.total > 0 {
+		decil = pos * 10 / r.total
+	}
+	if now.Sub(r.lastLog) >= 10*time.Second || decil > r.lastDecil {
+		r.lastLog, r.lastDecil = now, decil
+		pct := ""
+		if r.total > 0 {
+			pct = fmt.Sprintf("%d%% ", pos*100/r.total)
+		}
+		r.log.Info("progress: " + pct + line)
+	}
+}
+
+// describe needs r.mu.
+func (r *Reporter) describe(now time.Time) string {
+	el := now.Sub(r.start).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(r.rows) / el
+	}
+	eta := ""
+	if pos := r.pos(); r.total > 0 && pos > 0 && pos < r.total {
+		left := time.Duration(float64(now.Sub(r.start)) * float64(r.total-pos) / float64(pos))
+		eta = fmt.Sprintf(" eta %s", left.Round(time.Second))
+	}
+	return fmt.Sprintf("rows %d · created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
+		r.rows, r.counts[StatusCreated], r.counts[StatusExists], r.counts[StatusFailed],
+		r.counts[StatusInvalid]+r.counts[StatusDuplicate], rate, eta)
+}
+
+// Close stops the reporter and clears the bar.
+func (r *Reporter) Close() {
+	close(r.stop)
+	<-r.done
+	if r.bar != nil {
+		_ = r.bar.Finish()
+	}
+}

@@ -1,0 +1,259 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/importer/pacer"
+)
+
+const lookupBatch = 100 // Clerk takes up to 100 external_ids per GET /v1/users
+
+// Backoff bounds for retries that carry no Retry-After.
+var (
+	backoffBase = 500 * time.Millisecond
+	backoffMax  = 30 * time.Second
+)
+
+// call paces one API call and counts it; every call of the run goes through here.
+func (r *runner) call(ctx context.Context, fn func(context.Context) error) error {
+	if err := r.cfg.Pacer.Wait(ctx); err != nil {
+		return err
+	}
+	r.requests.Add(1)
+	err := fn(ctx)
+	switch {
+	case err == nil:
+		r.cfg.Pacer.Success()
+	case retryAfter(err) > 0 || statusOf(err) == 429:
+		r.s429.Add(1)
+		r.cfg.Pacer.Backoff(max(retryAfter(err), time.Second))
+	}
+	return err
+}
+
+func statusOf(err error) int {
+	var d detailedError
+	if errors.As(err, &d) {
+		s, _, _, _ := d.Details()
+		return s
+	}
+	return 0
+}
+
+// wait sleeps before retry attempt n, unless a Retry-After already paused the pacer.
+func (r *runner) wait(ctx context.Context, attempt int, err error) error {
+	r.retries.Add(1)
+	if retryAfter(err) > 0 {
+		return ctx.Err() // the pacer's gate holds every worker for Retry-After
+	}
+	return r.cfg.Sleep(ctx, pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64))
+}
+
+// importRow creates one user, retrying what is safe to retry and settling every uncertain
+// outcome by a look-up before anything is sent again.
+func (r *runner) importRow(ctx context.Context, jb job) {
+	if r.halted() || ctx.Err() != nil {
+		r.count(StatusPending)
+		return
+	}
+	uncertain := jb.wasPending // an earlier session sent it and never heard back
+	sentAmbiguous := false
+	attempts := 0
+	var lastErr error
+	for {
+		if uncertain {
+			id, found, err := r.lookup(ctx, jb)
+			if err != nil {
+				if r.stopOn(err) || ctx.Err() != nil {
+					r.count(StatusPending)
+					return
+				}
+				attempts++
+				if attempts > r.cfg.MaxRetries {
+					r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: unsettled(err)})
+					return
+				}
+				if r.wait(ctx, attempts, err) != nil {
+					r.count(StatusPending)
+					return
+				}
+				continue
+			}
+			if found {
+				r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: "lookup"})
+				return
+			}
+			uncertain = false
+		}
+		if attempts > r.cfg.MaxRetries {
+			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(lastErr)})
+			return
+		}
+		if attempts == 0 || sentAmbiguous {
+			// Write ahead: the mark is on disk before the request can reach Clerk.
+			if err := r.journal.Write(Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: StatusPending}); err != nil {
+				r.setFatal(err)
+				r.count(StatusPending)
+				return
+			}
+		}
+		var id string
+		err := r.call(ctx, func(ctx context.Context) error {
+			var err error
+			r.creates.Add(1)
+			id, err = r.cfg.Target.Create(ctx, jb.params)
+			return err
+		})
+		attempts++
+		lastErr = err
+		switch {
+		case err == nil:
+			settled := ""
+			if sentAmbiguous {
+				settled = "retry"
+			}
+			r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: settled})
+			return
+		case ctx.Err() != nil:
+			r.count(StatusPending) // aborted: the write-ahead mark lets the next run settle it
+			return
+		case r.stopOn(err):
+			r.count(StatusPending)
+			return
+		case isAmbiguous(err):
+			r.cfg.Log.Debug("uncertain create, settling by look-up", zap.Int("line", jb.rec.Line), zap.Int("attempt", attempts), zap.Error(err))
+			uncertain, sentAmbiguous = true, true
+			if r.wait(ctx, attempts, err) != nil {
+				r.count(StatusPending)
+				return
+			}
+		case isRetryable(err):
+			if r.wait(ctx, attempts, err) != nil {
+				r.count(StatusPending)
+				return
+			}
+		case isIdentifierTaken(err, "external_id"):
+			// The user is already there: adopted, or our own earlier uncertain create.
+			id, found, lerr := r.lookup(ctx, jb)
+			switch {
+			case lerr == nil && found && sentAmbiguous:
+				r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: "identifier_exists"})
+			case lerr == nil && found:
+				r.settle(jb, Event{Status: StatusExists, UserID: id, Attempts: attempts})
+			default:
+				r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(err)})
+			}
+			return
+		default:
+			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(err)})
+			return
+		}
+	}
+}
+
+// stopOn reports whether err ends the whole run (401, 403, quota), and records it.
+func (r *runner) stopOn(err error) bool {
+	if isFatal(err) {
+		r.setFatal(err)
+		return true
+	}
+	return r.halted()
+}
+
+func isIdentifierTaken(err error, param string) bool {
+	var d detailedError
+	if !errors.As(err, &d) {
+		return false
+	}
+	_, code, p, _ := d.Details()
+	return code == "form_identifier_exists" && p == param
+}
+
+func unsettled(err error) *RowError {
+	re := rowError(err)
+	re.Message = "could not learn whether the user was created: " + re.Message
+	return re
+}
+
+// lookup finds the row's user by external_id, else by primary email.
+func (r *runner) lookup(ctx context.Context, jb job) (id string, found bool, err error) {
+	switch {
+	case jb.extID != "":
+		var m map[string]string
+		err = r.call(ctx, func(ctx context.Context) error {
+			var err error
+			m, err = r.cfg.Target.FindByExternalID(ctx, []string{jb.extID})
+			return err
+		})
+		id, found = m[jb.extID]
+	case jb.params.PrimaryEmail() != "":
+		err = r.call(ctx, func(ctx context.Context) error {
+			var err error
+			id, found, err = r.cfg.Target.FindByEmail(ctx, jb.params.PrimaryEmail())
+			return err
+		})
+	default:
+		err = errors.New("the row has neither external_id nor email to look it up by")
+	}
+	return id, found, err
+}
+
+// settlePending asks the target, in batches, about rows an earlier session left pending, so
+// that those created already are recorded without being sent again.
+func (r *runner) settlePending(ctx context.Context) error {
+	if r.cfg.Target == nil || len(r.resume.pending) == 0 {
+		return nil
+	}
+	byID := make(map[string]int, len(r.resume.pending))
+	var ids []string
+	for row, ext := range r.resume.pending {
+		if ext != "" {
+			byID[ext] = row
+			ids = append(ids, ext)
+		}
+	}
+	for len(ids) > 0 {
+		n := min(lookupBatch, len(ids))
+		batch := ids[:n]
+		var found map[string]string
+		var err error
+		for attempt := 1; ; attempt++ {
+			err = r.call(ctx, func(ctx context.Context) error {
+				var err error
+				found, err = r.cfg.Target.FindByExternalID(ctx, batch)
+				return err
+			})
+			if err == nil || isFatal(err) || attempt > r.cfg.MaxRetries || ctx.Err() != nil {
+				break
+			}
+			if r.wait(ctx, attempt, err) != nil {
+				break
+			}
+		}
+		if err != nil {
+			if isFatal(err) {
+				return err
+			}
+			// Leave them pending: each is settled one by one when the stream reaches it.
+			r.cfg.Log.Warn("batched look-up of pending rows failed", zap.Error(err))
+			return nil
+		}
+		for ext, uid := range found {
+			row := byID[ext]
+			delete(r.resume.pending, row)
+			r.resume.done.set(row) // the stream skips it; counted below as created this session
+			if err := r.journal.Write(Event{Row: row, ExternalID: ext, Status: StatusCreated, UserID: uid, Settled: "lookup"}); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
+			r.count(StatusCreated)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
