@@ -317,7 +317,7 @@ func (c *Client) classify(op string, ctx context.Context, timedOut bool, s excha
 		if loc := s.header.Get("Location"); loc != "" {
 			e.Message += " to " + loc
 		}
-		e.Err = err
+		e.Err = errRedirect
 		e.class = statusClass(s.status, "")
 	case s.status >= 400:
 		var apiErr *sdk.APIErrorResponse
@@ -332,12 +332,12 @@ func (c *Client) classify(op string, ctx context.Context, timedOut bool, s excha
 			if apiErr.TraceID != "" {
 				e.TraceID = apiErr.TraceID
 			}
-			e.Err = err
 		} else {
 			// The SDK returned the raw body as the error text; keep a short line of it.
 			e.Message = bodyMessage(err.Error(), s.header.Get("Content-Type"), s.status)
-			e.Err = errors.New(http.StatusText(s.status))
 		}
+		// Not the SDK's error: its text is the whole response body, which may echo anything.
+		e.Err = errors.New(http.StatusText(s.status))
 		e.Retry = parseRetryAfter(s.header.Get("Retry-After"), time.Now())
 		e.class = statusClass(s.status, e.Code)
 	case ctx.Err() != nil:

@@ -40,8 +40,10 @@ func asError(t *testing.T, err error) *Error {
 	if !errors.As(err, &e) {
 		t.Fatalf("error %T %v is not a *clerk.Error", err, err)
 	}
-	if s := err.Error(); strings.Contains(s, testKey) || strings.Contains(s, "sk_test_") {
-		t.Fatalf("error text leaks the key: %q", s)
+	for u := err; u != nil; u = errors.Unwrap(u) {
+		if s := u.Error(); strings.Contains(s, testKey) || strings.Contains(s, "sk_test_") {
+			t.Fatalf("error chain leaks the key: %q", s)
+		}
 	}
 	return e
 }
