@@ -35,7 +35,9 @@ type environment struct {
 	stdout, stderr io.Writer
 }
 
-func (e *environment) printf(w io.Writer, format string, args ...any) { fmt.Fprintf(w, format, args...) }
+func (e *environment) printf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, format, args...)
+}
 
 // refuse prints a refusal and returns exit code 2.
 func (e *environment) refuse(format string, args ...any) int {
@@ -327,6 +329,9 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	code := exitCode(sum.RunStatus)
 	sum.ExitCode = code
+	if err := importer.WriteSummary(out, sum); err != nil {
+		log.Error("write summary: " + err.Error())
+	}
 	if runErr != nil && sum.RunStatus != importer.RunFatal {
 		log.Error("run ended with an error: " + runErr.Error())
 	}
@@ -425,7 +430,8 @@ func startSandbox(key string) (*sandbox.Server, string, string, error) {
 	if key == "" || !strings.HasPrefix(key, "sk_test_") {
 		key = "sk_test_sandbox_rehearsal"
 	}
-	sb, err := sandbox.New(sandbox.Options{Key: key})
+	// Paced like a development instance, so a rehearsal meets the limits it will meet in Clerk.
+	sb, err := sandbox.New(sandbox.Options{Key: key, Limit: 100, Window: 10 * time.Second})
 	if err != nil {
 		return nil, "", "", err
 	}

@@ -89,8 +89,8 @@ type Config struct {
 	Pacer       *pacer.Pacer
 	Concurrency int
 	MaxRetries  int
-	Limit       int           // rows to take this session; 0 = all
-	MaxDuration time.Duration // 0 = no limit
+	Limit       int             // rows to take this session; 0 = all
+	MaxDuration time.Duration   // 0 = no limit
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	Log         *zap.Logger
 	Progress    Progress // optional
@@ -107,6 +107,11 @@ const (
 	RunFatal        = "fatal"                  // 401/403/quota or an I/O failure
 	RunAlready      = "already_complete"       // nothing to do
 )
+
+// WriteSummary writes dir/summary.json atomically; main calls it once the exit code is known.
+func WriteSummary(dir string, sum *Summary) error {
+	return writeJSONAtomic(filepath.Join(dir, SummaryFile), sum)
+}
 
 // Summary is summary.json.
 type Summary struct {
@@ -166,7 +171,7 @@ type runner struct {
 
 	requests, creates, s429, retries atomic.Int64
 
-	problems []Event       // the first maxProblems rows not imported
+	problems []Event        // the first maxProblems rows not imported
 	fields   map[string]int // validate only: field -> rows carrying it
 
 	fatalOnce sync.Once
@@ -212,7 +217,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			sum.RunStatus = RunAlready
 			sum.DoneBefore = st.doneN
 			sum.FinishedAt = time.Now().UTC()
-			return sum, writeJSONAtomic(filepath.Join(cfg.OutDir, SummaryFile), sum)
+			return sum, nil
 		}
 		if st.same > 0 {
 			cfg.Log.Info("resuming run", zap.Int("done_before", st.doneN), zap.Int("pending", len(st.pending)))
@@ -260,16 +265,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if r.failed != nil && r.failed.n > 0 {
 		sum.FailedFile = r.failed.path
 	}
-	jerr := j.Write(Event{Event: "end", RunStatus: status})
+	jerr := j.Write(Event{Event: EventEnd, RunStatus: status})
 	if cerr := j.Close(); jerr == nil {
 		jerr = cerr
 	}
 	sum.Problems, sum.Fields = r.problems, r.fields
-	var serr error
-	if cfg.Target != nil {
-		serr = writeJSONAtomic(filepath.Join(cfg.OutDir, SummaryFile), sum)
-	}
-	return sum, errors.Join(runErr, ferr, jerr, serr)
+	return sum, errors.Join(runErr, ferr, jerr)
 }
 
 // run streams rows through the pool and says how the session ended.
@@ -503,4 +504,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
-

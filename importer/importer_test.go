@@ -86,8 +86,10 @@ func (f *fakeTarget) FindByExternalID(_ context.Context, ids []string) (map[stri
 	return out, nil
 }
 
-func (f *fakeTarget) FindByEmail(context.Context, string) (string, bool, error) { return "", false, nil }
-func (f *fakeTarget) Count(context.Context) (int, error)                          { return len(f.users), nil }
+func (f *fakeTarget) FindByEmail(context.Context, string) (string, bool, error) {
+	return "", false, nil
+}
+func (f *fakeTarget) Count(context.Context) (int, error) { return len(f.users), nil }
 
 func (f *fakeTarget) totalCreates() int {
 	f.mu.Lock()
@@ -130,8 +132,8 @@ func runOnce(t *testing.T, dir, input string, tgt Target, mod func(*Config)) *Su
 func TestAmbiguousCreateIsSettledByLookupNotResent(t *testing.T) {
 	f := newFake()
 	unclear := &fakeErr{status: 502, unclear: true}
-	f.script["a"] = []step{{commit: true, err: unclear}}     // committed, response lost
-	f.script["b"] = []step{{err: unclear}}                   // not committed: sent again after the look-up
+	f.script["a"] = []step{{commit: true, err: unclear}} // committed, response lost
+	f.script["b"] = []step{{err: unclear}}               // not committed: sent again after the look-up
 	f.script["c"] = []step{{err: &fakeErr{status: 429, retryable: true, retry: time.Millisecond}}}
 	sum := runOnce(t, t.TempDir(), testCSV, f, nil)
 	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {

@@ -51,9 +51,16 @@ type RowError struct {
 	Message string `json:"message"`
 }
 
-// Event is one line of the journal: a row's state change, or a session's end.
+// Events other than row state changes, kept for the run report's time line.
+const (
+	EventEnd       = "end"       // a session's last line, with its run_status
+	EventThrottled = "throttled" // a 429 was answered
+	EventRetry     = "retry"     // a call is about to be retried
+)
+
+// Event is one line of the journal: a row's state change, a session's end, a 429 or a retry.
 type Event struct {
-	Event      string    `json:"event,omitempty"` // "" for row events, "end" for a session's last line
+	Event      string    `json:"event,omitempty"` // "" for row events, else one of the Event* names
 	Row        int       `json:"row,omitempty"`
 	Line       int       `json:"line,omitempty"`
 	ExternalID string    `json:"external_id,omitempty"`

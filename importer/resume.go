@@ -71,10 +71,14 @@ func loadResume(path string, cur Header) (*resumeState, error) {
 			st.lastEnd = ""
 		}
 	}, func(e Event) {
-		if e.Event == "end" {
+		switch e.Event {
+		case "":
+		case EventEnd:
 			if same {
 				st.lastEnd = e.RunStatus
 			}
+			return
+		default:
 			return
 		}
 		finished := e.Status == StatusCreated || e.Status == StatusExists

@@ -33,6 +33,7 @@ func (r *runner) call(ctx context.Context, fn func(context.Context) error) error
 	case retryAfter(err) > 0 || statusOf(err) == 429:
 		r.s429.Add(1)
 		r.cfg.Pacer.Backoff(max(retryAfter(err), time.Second))
+		r.journal.Write(Event{Event: EventThrottled}) // for the report's time line; not row state
 	}
 	return err
 }
@@ -49,6 +50,7 @@ func statusOf(err error) int {
 // wait sleeps before retry attempt n, unless a Retry-After already paused the pacer.
 func (r *runner) wait(ctx context.Context, attempt int, err error) error {
 	r.retries.Add(1)
+	r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: attempt})
 	if retryAfter(err) > 0 {
 		return ctx.Err() // the pacer's gate holds every worker for Retry-After
 	}
