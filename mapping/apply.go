@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// Mapping is a compiled mapping: how records become CreateUserParams.
+// Mapping is a compiled mapping: how records become CreateUserParams. It is immutable, so
+// one Mapping may serve many goroutines.
 type Mapping struct {
 	info           PresetInfo
 	csvHeader      []string
@@ -18,6 +19,9 @@ type Mapping struct {
 	options        map[string]string // bound PresetOptions
 	optionsSummary map[string]any    // what Spec shows of them (the signer key only as a fingerprint)
 }
+
+// Info names and describes the mapping (empty fields for a mapping file that sets none).
+func (m *Mapping) Info() PresetInfo { return m.info }
 
 // CSVHeader is the column names for a CSV export that has no header line (Firebase), or nil
 // when the file carries its own header.

@@ -1,5 +1,3 @@
-// Package mapping turns input records into Clerk create-user requests. It is a leaf: no I/O,
-// no network, so the same code serves import, validate and the tests.
 package mapping
 
 import "encoding/json"

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed presets/*.json
@@ -56,7 +57,7 @@ func Presets() []PresetInfo {
 func Preset(name string, opts PresetOptions) (*Mapping, error) {
 	var m *Mapping
 	if name == "native" {
-		m = native()
+		m = nativeBase()
 	} else {
 		raw, err := presetFiles.ReadFile("presets/" + name + ".json")
 		if err != nil {
@@ -78,6 +79,9 @@ func Native() *Mapping {
 	m, _ := Preset("native", PresetOptions{})
 	return m
 }
+
+// nativeBase is built once; mappings are immutable, and Bind copies.
+var nativeBase = sync.OnceValue(native)
 
 func native() *Mapping {
 	m := &Mapping{

@@ -52,6 +52,9 @@ func (r csvRecord) Lookup(key string) (any, bool) {
 	if c, ok := r.cell(key); ok {
 		return c, true
 	}
+	if !strings.Contains(key, ".") {
+		return nil, false
+	}
 	parts := strings.Split(key, ".")
 	// A dotted path reaches into a column holding JSON (a metadata cell, say).
 	for i := len(parts) - 1; i >= 1; i-- {
@@ -114,6 +117,9 @@ func (r *jsonRecord) Textual() bool  { return false }
 func (r *jsonRecord) Lookup(key string) (any, bool) {
 	if v, ok := r.values[key]; ok {
 		return present(v)
+	}
+	if !strings.Contains(key, ".") {
+		return nil, false
 	}
 	return walk(r.values, strings.Split(key, "."))
 }
