@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -684,5 +685,46 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(v, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The write-status decides between retryable and ambiguous for the same transport failure.
+func TestWriteStatusDecidesClass(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		wrote     bool
+		writeErr  error
+		ambiguous bool
+	}{
+		{"failed before the body was written", false, nil, false},
+		{"body write failed", true, errors.New("broken pipe"), false},
+		{"failed after the body was written", true, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if tc.wrote {
+					if trace := httptrace.ContextClientTrace(r.Context()); trace != nil && trace.WroteRequest != nil {
+						trace.WroteRequest(httptrace.WroteRequestInfo{Err: tc.writeErr})
+					}
+				}
+				return nil, io.ErrUnexpectedEOF
+			})
+			c, err := New(Config{URL: "https://clerk.example/v1", Key: testKey, HTTPClient: &http.Client{Transport: rt}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Create(context.Background(), fullParams())
+			e := asError(t, err)
+			if e.Ambiguous() != tc.ambiguous || e.Retryable() == tc.ambiguous {
+				t.Errorf("class %+v, want ambiguous=%v (%v)", classOf(e), tc.ambiguous, err)
+			}
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("underlying transport error lost: %v", err)
+			}
+		})
 	}
 }
