@@ -24,7 +24,7 @@ const (
 type Config struct {
 	Rate  float64          // max requests per second
 	Burst int              // default 1
-	Now   func() time.Time // optional clock, default time.Now
+	Now   func() time.Time // optional clock for reading time; waits still use timers (tests use synctest)
 }
 
 // Stats is a snapshot of the pacer's counters.
