@@ -95,45 +95,34 @@ func TestPresetGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var out bytes.Buffer
-			for _, rec := range readRecords(t, in, m) {
-				var line goldenLine
-				p, err := m.Apply(rec)
-				if err == nil {
-					err = Validate(p)
-				}
-				if err != nil {
-					if !errors.As(err, &line.Error) {
-						t.Fatalf("error %v is not a *FieldError", err)
-					}
-				} else {
-					line.Params = p
-				}
-				line.Unread = m.Unread(rec.Keys())
-				b, err := json.Marshal(line)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out.Write(append(b, '\n'))
-			}
-			want := strings.TrimSuffix(in, filepath.Ext(in)) + strings.Replace(filepath.Ext(in), ".", "_", 1) + ".want.jsonl"
-			if *update {
-				if err := os.WriteFile(want, out.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			wb, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestPresetGolden -update)", err)
-			}
-			if !bytes.Equal(wb, out.Bytes()) {
-				t.Errorf("%s differs:\n got: %s\nwant: %s", want, out.Bytes(), wb)
-			}
+			golden(t, m, in)
 		})
 	}
 	for _, info := range Presets() {
 		if !seen[info.Name] {
 			t.Errorf("preset %s has no golden input", info.Name)
+		}
+	}
+}
+
+// TestMappingFileGolden runs each testdata/mappings/<name>/mapping.json over its inputs.
+func TestMappingFileGolden(t *testing.T) {
+	dirs, err := filepath.Glob("testdata/mappings/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no mapping samples: %v", err)
+	}
+	for _, dir := range dirs {
+		spec, err := os.ReadFile(filepath.Join(dir, "mapping.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Parse(spec)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		inputs, _ := filepath.Glob(filepath.Join(dir, "input.*"))
+		for _, in := range inputs {
+			t.Run(filepath.Base(dir)+"/"+filepath.Base(in), func(t *testing.T) { golden(t, m, in) })
 		}
 	}
 }
@@ -193,5 +182,44 @@ func TestBindChangesSpecNotSecrets(t *testing.T) {
 	n, _ := Preset("native", PresetOptions{FirebaseSignerKey: "x"})
 	if !bytes.Equal(n.Spec(), Native().Spec()) {
 		t.Error("an option the mapping does not use changed its Spec")
+	}
+}
+
+// golden maps every record of in and compares the outcome with in's .want.jsonl.
+func golden(t *testing.T, m *Mapping, in string) {
+	t.Helper()
+	var out bytes.Buffer
+	for _, rec := range readRecords(t, in, m) {
+		var line goldenLine
+		p, err := m.Apply(rec)
+		if err == nil {
+			err = Validate(p)
+		}
+		if err != nil {
+			if !errors.As(err, &line.Error) {
+				t.Fatalf("error %v is not a *FieldError", err)
+			}
+		} else {
+			line.Params = p
+		}
+		line.Unread = m.Unread(rec.Keys())
+		b, err := json.Marshal(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out.Write(append(b, '\n'))
+	}
+	want := strings.TrimSuffix(in, filepath.Ext(in)) + strings.Replace(filepath.Ext(in), ".", "_", 1) + ".want.jsonl"
+	if *update {
+		if err := os.WriteFile(want, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wb, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestPresetGolden -update)", err)
+	}
+	if !bytes.Equal(wb, out.Bytes()) {
+		t.Errorf("%s differs:\n got: %s\nwant: %s", want, out.Bytes(), wb)
 	}
 }

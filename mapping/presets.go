@@ -70,6 +70,9 @@ func Preset(name string, opts PresetOptions) (*Mapping, error) {
 	if (opts.CognitoPoolID == "") != (opts.CognitoClientID == "") {
 		return nil, fmt.Errorf("preset %s: give both the Cognito pool id and the app client id, or neither", name)
 	}
+	if opts.FirebaseRounds < 0 || opts.FirebaseMemCost < 0 {
+		return nil, fmt.Errorf("preset %s: Firebase rounds and mem cost must not be negative", name)
+	}
 	return m.Bind(opts), nil
 }
 
