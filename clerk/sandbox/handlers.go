@@ -133,18 +133,18 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, count bool) 
 	}
 	s.store.mu.RLock()
 	users := s.store.match(f)
+	s.store.mu.RUnlock()
 	if count {
-		s.store.mu.RUnlock()
 		writeJSON(w, http.StatusOK, map[string]any{"object": "total_count", "total_count": len(users)})
 		return
 	}
+	sortUsers(users, f.desc)
 	users = users[min(offset, len(users)):]
 	users = users[:min(limit, len(users))]
 	out := make([]*wireUser, len(users))
 	for i, u := range users {
 		out[i] = render(u)
 	}
-	s.store.mu.RUnlock()
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -164,16 +164,12 @@ func (s *Server) handleGet(w http.ResponseWriter, id string) {
 	s.gets.Add(1)
 	s.store.mu.RLock()
 	u := s.store.byID[id]
-	var out *wireUser
-	if u != nil {
-		out = render(u)
-	}
 	s.store.mu.RUnlock()
-	if out == nil {
+	if u == nil {
 		notFound(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, render(u))
 }
 
 func (s *Server) handleDelete(w http.ResponseWriter, id string) {
@@ -215,6 +211,8 @@ func (s *Server) handleDump(w http.ResponseWriter, r *http.Request) {
 	}
 	s.store.mu.RLock()
 	users := s.store.match(filter{})
+	s.store.mu.RUnlock()
+	sortUsers(users, false)
 	dump := make([]DumpUser, len(users))
 	for i, u := range users {
 		d := DumpUser{ID: u.ID, ExternalID: u.ExternalID, EmailAddresses: make([]string, len(u.Emails))}
@@ -223,7 +221,6 @@ func (s *Server) handleDump(w http.ResponseWriter, r *http.Request) {
 		}
 		dump[i] = d
 	}
-	s.store.mu.RUnlock()
 	w.Header().Set("Content-Type", "application/json")
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)

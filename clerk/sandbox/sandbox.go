@@ -6,6 +6,16 @@
 //
 // Fault semantics: injected 500, 503 and HTML 502 responses never create the user; a
 // drop-after-commit creates the user and then closes the connection without a response.
+// Faults and jitter come from one seeded source in request arrival order, so a seed repeats
+// exactly for sequential requests (concurrent ones interleave as they arrive).
+//
+// Order of handling for /v1: latency, auth (401), rate limit (429, Retry-After), fault, route.
+// Checks on create follow Clerk: unknown or mistyped fields (422, naming the param), then field
+// formats, password rules (length always; the breached list unless skip_password_checks),
+// digest shape per hasher, Options.Required (skip_user_requirement / skip_password_requirement
+// waive them), uniqueness (case-insensitive for email and username), then the user cap (403).
+// Usernames must be 4-64 characters, as in Clerk. The sandbox keeps no password, digest, TOTP
+// secret or backup code: only whether each was given.
 package sandbox
 
 import (

@@ -50,7 +50,7 @@ func (s *Server) save() error {
 		st.mu.Unlock()
 		return nil
 	}
-	users := st.match(filter{})
+	users := st.match(filter{}) // unordered: each record carries its Seq
 	st.dirty = false
 	// Encode outside the lock: stored users are never mutated, only added or removed.
 	st.mu.Unlock()

@@ -170,7 +170,7 @@ func (s *store) lookup(field, v string) *user {
 	return nil
 }
 
-// match returns the users f selects, ordered by created_at. Caller holds the read lock.
+// match returns the users f selects, unordered. Caller holds the read lock.
 func (s *store) match(f filter) []*user {
 	var out []*user
 	if len(f.include) == 0 {
@@ -205,12 +205,17 @@ func (s *store) match(f filter) []*user {
 			return false
 		})
 	}
-	slices.SortFunc(out, func(a, b *user) int {
+	return out
+}
+
+// sortUsers orders by created_at, then creation order. Stored users are never mutated,
+// so this (and rendering) runs outside the lock.
+func sortUsers(us []*user, desc bool) {
+	slices.SortFunc(us, func(a, b *user) int {
 		c := cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.Seq, b.Seq))
-		if f.desc {
+		if desc {
 			return -c
 		}
 		return c
 	})
-	return out
 }
