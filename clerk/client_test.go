@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -436,6 +437,7 @@ func TestTLSIsVerified(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"id":"user_tls"}`)
 	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point, not news
 	defer srv.Close()
 
 	// Default transport: the test certificate is not trusted, and that will not change by retrying.
