@@ -49,3 +49,23 @@ func (p *CreateUserParams) ExternalIDValue() string {
 	}
 	return *p.ExternalID
 }
+
+// Redacted is a copy safe to log: password, digest, TOTP secret and backup codes masked.
+func (p *CreateUserParams) Redacted() *CreateUserParams {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	mask := func(s *string) *string {
+		if s == nil {
+			return nil
+		}
+		r := "[redacted]"
+		return &r
+	}
+	c.Password, c.PasswordDigest, c.TOTPSecret = mask(p.Password), mask(p.PasswordDigest), mask(p.TOTPSecret)
+	if p.BackupCodes != nil {
+		c.BackupCodes = []string{"[redacted]"}
+	}
+	return &c
+}

@@ -149,3 +149,22 @@ func TestIdentifiers(t *testing.T) {
 		t.Error("want no identifiers")
 	}
 }
+
+func TestRedacted(t *testing.T) {
+	p := &CreateUserParams{Username: ptr("ann"), Password: ptr("hunter2!"), PasswordDigest: ptr("dig"), TOTPSecret: ptr("JBSW"), BackupCodes: []string{"c1", "c2"}}
+	b, err := json.Marshal(p.Redacted())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"hunter2!", `"dig"`, "JBSW", "c1"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("redacted body %s holds %s", b, secret)
+		}
+	}
+	if !strings.Contains(string(b), `"username":"ann"`) || *p.Password != "hunter2!" {
+		t.Errorf("Redacted changed what it should keep: %s, original password %q", b, *p.Password)
+	}
+	if (&CreateUserParams{}).Redacted().Password != nil || (*CreateUserParams)(nil).Redacted() != nil {
+		t.Error("absent secrets became present")
+	}
+}
