@@ -434,10 +434,11 @@ func TestConnectionRefusedIsRetryable(t *testing.T) {
 }
 
 func TestTLSIsVerified(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"id":"user_tls"}`)
 	}))
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point, not news
+	srv.StartTLS()
 	defer srv.Close()
 
 	// Default transport: the test certificate is not trusted, and that will not change by retrying.
