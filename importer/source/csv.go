@@ -67,6 +67,9 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 		if bytes.IndexByte([]byte(h), 0) >= 0 || !utf8.ValidString(h) {
 			return nil, fmt.Errorf("header column %d: NUL byte or invalid UTF-8 in its name (is the file UTF-8?)", i+1)
 		}
+		if bytes.IndexByte([]byte(h), '\r') >= 0 {
+			return nil, fmt.Errorf("header column %d: carriage return in its name (lines ending in a lone CR are not supported)", i+1)
+		}
 		if j, dup := seen[h]; dup {
 			return nil, fmt.Errorf("header: duplicate column name %q (columns %d and %d)", h, j+1, i+1)
 		}
@@ -145,15 +148,19 @@ func (r *csvReader) parse(pr physRecord) ([]string, *RecordError) {
 	r.feed.set(append(pr.raw, '\n'))
 	start := r.cr.InputOffset()
 	_, cols, err := r.um.ReadUnmatched()
-	if err == nil && r.cr.InputOffset()-start == int64(len(pr.raw))+1 {
+	whole := r.cr.InputOffset()-start == int64(len(pr.raw))+1
+	if err == nil && whole {
 		cells := make([]string, len(r.header))
 		for i, h := range r.header {
 			cells[i] = cols[h]
 		}
 		return cells, nil
 	}
-	if rerr := r.reset(); rerr != nil {
-		return nil, &RecordError{Line: pr.line, Msg: "internal: cannot restart the CSV parser"}
+	if !whole {
+		// An error inside a multi-line record leaves its tail buffered in the parser.
+		if rerr := r.reset(); rerr != nil {
+			return nil, &RecordError{Line: pr.line, Msg: "internal: cannot restart the CSV parser"}
+		}
 	}
 	var pe *csv.ParseError
 	switch {

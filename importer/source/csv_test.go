@@ -96,12 +96,15 @@ func TestCSVUnterminatedQuoteNamesTheOpeningLine(t *testing.T) {
 }
 
 func TestCSVMalformedQuotesRecover(t *testing.T) {
-	in := "a,b\n1,x\"y\n\"ab\"c,2\n3,4\n"
+	in := "a,b\n1,x\"y\n\"ab\"c,2\n3,4\n\"ab\"x,\"c\nd\"\n5,6\n"
 	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV})
 	checkCSV(t, recs, []csvWant{
 		{Line: 2, Raw: "1,x\"y", Err: "line 2: bare \""},
 		{Line: 3, Raw: "\"ab\"c,2", Err: "line 3: extraneous or missing \""},
 		{Line: 4, Cells: []string{"3", "4"}, Raw: "3,4"},
+		// The parser stops on line 5 with line 6 still unread: it must not leak into the next record.
+		{Line: 5, Raw: "\"ab\"x,\"c\nd\"", Err: "line 5: extraneous or missing \""},
+		{Line: 7, Cells: []string{"5", "6"}, Raw: "5,6"},
 	})
 }
 
@@ -122,11 +125,12 @@ func TestCSVHeaderOnlyAndEmpty(t *testing.T) {
 
 func TestCSVHeaderErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"a,b,a\n1,2,3\n":   `duplicate column name "a" (columns 1 and 3)`,
-		"a,\"b\n1,2\n":     "line 1: header has an unterminated quoted field",
-		"a,b\x00c\n1,2\n":  "NUL byte",
-		"\xFF\xFEa\x00\n":  "UTF-16",
+		"a,b,a\n1,2,3\n":  `duplicate column name "a" (columns 1 and 3)`,
+		"a,\"b\n1,2\n":    "line 1: header has an unterminated quoted field",
+		"a,b\x00c\n1,2\n": "NUL byte",
+		"\xFF\xFEa\x00\n": "UTF-16",
 		"a,\"b\"x\n1,2\n": "line 1",
+		"a,b\r1,2\r":      "lone CR",
 	} {
 		_, _, err := readAll(t, []byte(in), Options{Format: CSV})
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -151,7 +151,7 @@ func (r *jsonReader) Next(ctx context.Context) (Record, error) {
 		return r.broken(err), nil
 	}
 	line := r.in.lineAt(r.dec.InputOffset() - int64(len(raw)))
-	rec := Record{Num: r.num, Line: line, Raw: append([]byte(nil), raw...)}
+	rec := Record{Num: r.num, Line: line, Raw: raw} // Decode gave raw its own copy
 	switch {
 	case !utf8.Valid(raw):
 		rec.Err = &RecordError{Line: line, Msg: "invalid UTF-8"}

@@ -45,12 +45,12 @@ func TestJSONEmptyAndFileErrors(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"":              "empty input",
-		"  \n":          "empty input",
-		`"users"`:       "not a JSON array",
+		"":               "empty input",
+		"  \n":           "empty input",
+		`"users"`:        "not a JSON array",
 		`{"a":1,"b":{}}`: "holds no array",
-		"\n\n{,":        "line 3: JSON syntax error",
-		"[":             "ends",
+		"\n\n{,":         "line 3: JSON syntax error",
+		"[":              "ends",
 	} {
 		_, _, err := readAll(t, []byte(in), Options{Format: JSON})
 		if err == nil || !strings.Contains(err.Error(), want) {
