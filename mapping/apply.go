@@ -53,7 +53,7 @@ func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
 			err = t.assign(p, v, rec.Textual(), lists)
 		}
 		if err != nil {
-			fe := &FieldError{Field: t.name, Code: CodeInvalidValue, Message: err.Error()}
+			fe := &FieldError{Field: t.apiField(), Code: CodeInvalidValue, Message: err.Error()}
 			var ce *codedError
 			if errors.As(err, &ce) {
 				fe.Code = ce.code

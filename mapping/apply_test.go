@@ -95,6 +95,7 @@ func TestNativeApplyErrors(t *testing.T) {
 		{"list for text", mustJSON(t, `{"username":["a"]}`), "username", CodeInvalidValue},
 		{"object in list", mustJSON(t, `{"email_address":[{"a":1}]}`), "email_address", CodeInvalidValue},
 		{"broken json array cell", csvRec("email_address", `["a@x.io"`), "email_address", CodeInvalidValue},
+		{"reserved names the API field", mustJSON(t, `{"email_address_reserved":[{}]}`), "email_address", CodeInvalidValue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,8 +51,8 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		return e.konst, nil
 	case e.object != nil:
 		o := map[string]any{}
-		for k, s := range e.object {
-			v, err := s.eval(r, opts)
+		for _, k := range slices.Sorted(maps.Keys(e.object)) { // sorted: the first error is stable
+			v, err := e.object[k].eval(r, opts)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}

@@ -77,3 +77,14 @@ var targetByName = func() map[string]*target {
 	}
 	return m
 }()
+
+// apiField is the API field an error about t concerns: a pseudo-target's real field.
+func (t *target) apiField() string {
+	switch t.name {
+	case reservedEmails:
+		return "email_address"
+	case reservedPhones:
+		return "phone_number"
+	}
+	return t.name
+}
