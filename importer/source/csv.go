@@ -310,8 +310,10 @@ func (s *csvSplitter) next() (physRecord, error) {
 		if state != stQuoted {
 			rec.openQuote = 0
 		}
-		if !rec.tooLong {
-			rec.raw = append([]byte(nil), trimEOL(s.buf)...)
+		if t := trimEOL(s.buf); !rec.tooLong && len(t) > s.max {
+			rec.tooLong = true
+		} else if !rec.tooLong {
+			rec.raw = append([]byte(nil), t...)
 		}
 		if cap(s.buf) > 64<<10 {
 			s.buf = nil // do not pin one huge record's buffer

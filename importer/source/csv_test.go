@@ -220,11 +220,13 @@ func TestCSVLongRecord(t *testing.T) {
 }
 
 func TestCSVSmallLimit(t *testing.T) {
-	in := "a,b\n1,22222\n3,4\n"
+	in := "a,b\n1,2222\n1,2345\r\n3,4\n1,22\r\n"
 	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV, MaxRecordSize: 5})
 	checkCSV(t, recs, []csvWant{
 		{Line: 2, Raw: "", Err: "record longer than 5 bytes"},
-		{Line: 3, Cells: []string{"3", "4"}, Raw: "3,4"},
+		{Line: 3, Raw: "", Err: "record longer than 5 bytes"},
+		{Line: 4, Cells: []string{"3", "4"}, Raw: "3,4"},
+		{Line: 5, Cells: []string{"1", "22"}, Raw: "1,22"},
 	})
 }
 

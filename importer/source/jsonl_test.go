@@ -77,6 +77,16 @@ func TestJSONLDeepNestingAndLongLines(t *testing.T) {
 	})
 }
 
+func TestJSONLSmallLimit(t *testing.T) {
+	in := "{\"a\":1}\r\n{\"a\":12}\n{\"a\":2}"
+	_, recs := mustReadAll(t, []byte(in), Options{Format: JSONL, MaxRecordSize: 7})
+	checkRaw(t, recs, []rawWant{
+		{Line: 1, Raw: `{"a":1}`},
+		{Line: 2, Raw: "", Err: "line 2: line longer than 7 bytes"},
+		{Line: 3, Raw: `{"a":2}`},
+	})
+}
+
 func TestJSONLEmpty(t *testing.T) {
 	for _, in := range []string{"", "\n\n", "\r\n  \n"} {
 		_, recs := mustReadAll(t, []byte(in), Options{Format: JSONL})

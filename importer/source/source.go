@@ -185,14 +185,14 @@ func readLine(br *bufio.Reader, max int, buf []byte) (line []byte, tooLong bool,
 		}
 		switch {
 		case rerr == nil:
-			return line, tooLong, nil
+			return line, tooLong || len(trimEOL(line)) > max, nil
 		case errors.Is(rerr, bufio.ErrBufferFull):
 			continue
 		case errors.Is(rerr, io.EOF):
 			if size == 0 {
 				return nil, false, io.EOF
 			}
-			return line, tooLong, nil
+			return line, tooLong || len(trimEOL(line)) > max, nil
 		default:
 			return nil, false, fmt.Errorf("reading input: %w", rerr)
 		}
