@@ -151,49 +151,68 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, lists map[stri
 }
 
 // toList reads one value, a JSON array, a JSON-array-encoded string, or (CSV) a
-// comma-separated cell. Blank items are dropped.
+// comma-separated cell. Items of an array (or of an explicit split) are never split again.
+// Blank items are dropped.
 func toList(v any, textual, secret bool) ([]string, error) {
+	top := []any{v}
+	if m, ok := v.(multi); ok {
+		top = m
+	}
 	var out []string
-	for _, item := range flatten(v) {
-		if s, ok := item.(string); ok {
-			ts := strings.TrimSpace(s)
-			if strings.HasPrefix(ts, "[") {
-				d, err := decodeJSON(ts)
-				arr, isArr := d.([]any)
-				if err != nil || !isArr {
-					return nil, invalid("text starting with [ is not a JSON array")
-				}
-				sub, err := toList(arr, false, secret)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, sub...)
-				continue
-			}
-			if textual {
-				for _, part := range strings.Split(s, ",") {
-					if part = strings.TrimSpace(part); part != "" {
-						out = append(out, part)
-					}
-				}
-				continue
-			}
+	for _, x := range top {
+		items, splitCommas := []any{x}, textual
+		if arr, ok := x.([]any); ok {
+			items, splitCommas = arr, false
 		}
-		if item == nil {
-			continue
-		}
-		s, ok := text(item)
-		if !ok {
-			return nil, invalid("list item is %s, want text", typeName(item))
-		}
-		if ts := strings.TrimSpace(s); ts != "" {
-			if !secret {
-				s = ts
+		for _, item := range items {
+			var err error
+			if out, err = appendItem(out, item, splitCommas, secret); err != nil {
+				return nil, err
 			}
-			out = append(out, s)
 		}
 	}
 	return out, nil
+}
+
+func appendItem(out []string, item any, splitCommas, secret bool) ([]string, error) {
+	if item == nil {
+		return out, nil
+	}
+	s, ok := text(item)
+	if !ok {
+		return nil, invalid("list item is %s, want text", typeName(item))
+	}
+	ts := strings.TrimSpace(s)
+	switch {
+	case ts == "":
+		return out, nil
+	case strings.HasPrefix(ts, "["):
+		d, err := decodeJSON(ts)
+		arr, isArr := d.([]any)
+		if err != nil || !isArr {
+			return nil, invalid("text starting with [ is not a JSON array")
+		}
+		for _, a := range arr {
+			if _, nested := a.([]any); nested {
+				return nil, invalid("list item is a list, want text")
+			}
+			if out, err = appendItem(out, a, false, secret); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case splitCommas:
+		for _, part := range strings.Split(s, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+		return out, nil
+	}
+	if !secret {
+		s = ts
+	}
+	return append(out, s), nil
 }
 
 func dedupeFold(l []string) []string {

@@ -60,6 +60,7 @@ func TestNativeApply(t *testing.T) {
 				PublicMetadata: json.RawMessage(`{"plan":"pro"}`)}},
 		{"singular and plural merge, deduplicated", csvRec("email_address", "a@x.io", "emailAddresses", "A@X.io,b@x.io"),
 			&CreateUserParams{EmailAddresses: []string{"a@x.io", "b@x.io"}}},
+		{"comma cell", csvRec("backup_codes", "a,b;c"), &CreateUserParams{BackupCodes: []string{"a", "b;c"}}},
 		{"json string is one item, not split", mustJSON(t, `{"backup_codes":"a,b"}`),
 			&CreateUserParams{BackupCodes: []string{"a,b"}}},
 		{"null, blank and empty object are absent", mustJSON(t, `{"email_address":null,"username":"  ","public_metadata":{},"private_metadata":"null","phone_number":[]}`),
@@ -327,5 +328,22 @@ func TestSpecCanonical(t *testing.T) {
 		if string(back.Bind(PresetOptions{}).Spec()) != string(m.Spec()) {
 			t.Errorf("%s: Spec does not round-trip", info.Name)
 		}
+	}
+}
+
+func TestSplitItemsNotSplitAgain(t *testing.T) {
+	m, err := Parse([]byte(`{"fields":{"backup_codes":{"split":{"from":"codes","sep":";"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Apply(csvRec("codes", "a,b; c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a,b", "c"}, p.BackupCodes); diff != "" {
+		t.Error(diff)
+	}
+	if _, err := Native().Apply(mustJSON(t, `{"email_address":"[[\"a@x.io\"]]"}`)); err == nil {
+		t.Error("nested list in a JSON-array cell accepted")
 	}
 }
