@@ -157,6 +157,7 @@ func TestMappingFile(t *testing.T) {
 	  "created_at": {"time": {"from": "created", "layout": "unix"}},
 	  "legal_accepted_at": {"time": {"from": "legal"}},
 	  "locale": {"from": "lang", "when": {"from": "lang_ok", "equals": true}},
+	  "delete_self_enabled": {"const": false, "when": "locked"},
 	  "web3_wallet": {"from": "wallet", "when": {"from": "wallet_kind", "equals": "eth"}},
 	  "create_organizations_limit": {"from": "orgs", "when": {"from": "orgs", "equals": 5, "not": true}}
 	}}`
@@ -171,11 +172,12 @@ func TestMappingFile(t *testing.T) {
 	}{
 		{"csv", csvRec("id", "u1", "email", "a@x.io", "alt_email", "b@x.io", "phones", "+15555550100; +15555550101;", "name", "Mary Ann  Smith",
 			"nick", "mas", "plan", "pro", "private_json", `{"crm":9}`, "created", "1700000000", "legal", "2024-01-15 10:30:00.000000+00",
-			"lang", "de", "lang_ok", "TRUE", "wallet", "0xabc", "wallet_kind", "sol", "orgs", "5"),
+			"lang", "de", "lang_ok", "TRUE", "locked", "y", "wallet", "0xabc", "wallet_kind", "sol", "orgs", "5"),
 			&CreateUserParams{ExternalID: ptr("u1"), EmailAddresses: []string{"a@x.io", "b@x.io"}, PhoneNumbers: []string{"+15555550100", "+15555550101"},
 				FirstName: ptr("Mary Ann"), LastName: ptr("Smith"), Username: ptr("mas"), SkipPasswordChecks: ptr(true),
 				PublicMetadata: json.RawMessage(`{"plan":"pro","tier":"gold"}`), PrivateMetadata: json.RawMessage(`{"crm":9}`),
-				CreatedAt: ptr("2023-11-14T22:13:20.000Z"), LegalAcceptedAt: ptr("2024-01-15T10:30:00.000Z"), Locale: ptr("de")}},
+				CreatedAt: ptr("2023-11-14T22:13:20.000Z"), LegalAcceptedAt: ptr("2024-01-15T10:30:00.000Z"), Locale: ptr("de"),
+				DeleteSelfEnabled: ptr(false)}},
 		{"json", mustJSON(t, `{"id":"u2","alt_email":"b@x.io","name":"Cher","login":"cher","user_metadata":{"source":"ads"},
 			"private_json":{"crm":1},"created":1700000000,"legal":1700000000123,"lang":"de","lang_ok":false,"wallet":"0xabc","wallet_kind":"eth","orgs":6}`),
 			&CreateUserParams{ExternalID: ptr("u2"), EmailAddresses: []string{"b@x.io"}, FirstName: ptr("Cher"), Username: ptr("cher"),

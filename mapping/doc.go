@@ -39,7 +39,8 @@
 //     firebase_rounds, firebase_mem_cost, cognito_pool_id, cognito_client_id); with
 //     "required": true its absence fails the row instead of leaving the value absent.
 //   - when: {expression, "equals": value, "not": bool}: without equals the value must be
-//     present; CSV text compares by the constant's type ("TRUE" equals true).
+//     present; CSV text compares by the constant's type ("TRUE" equals true). "when":
+//     "column" is short for {"from": "column"}.
 //
 // Values are read leniently and typed by the target field: lists take one value, a JSON
 // array, a JSON-array-encoded string or (CSV) a comma-separated cell; booleans take

@@ -198,6 +198,10 @@ func parseWithParam(v json.RawMessage, at, param string) (*expr, string, error) 
 }
 
 func parseCond(v json.RawMessage, at string) (*cond, error) {
+	var key string
+	if json.Unmarshal(v, &key) == nil && key != "" {
+		return &cond{value: &expr{from: []string{key}}}, nil // "when": "column": it is present
+	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(v, &m) != nil || m == nil {
 		return nil, fmt.Errorf("%s: want an object such as {\"from\": \"verified\", \"equals\": true}", at)
