@@ -356,7 +356,8 @@ func Parse(spec []byte) (*Mapping, error) {
 	return m, nil
 }
 
-// Spec is the mapping's canonical JSON: stable for equal mappings, so it can be hashed.
+// Spec is the mapping's canonical JSON (indented, keys sorted, no trailing newline): stable
+// for equal mappings, so it can be hashed, and a valid mapping file.
 func (m *Mapping) Spec() []byte {
 	fields := map[string]any{}
 	for name, e := range m.exprs {
@@ -385,5 +386,5 @@ func (m *Mapping) Spec() []byte {
 	if err := enc.Encode(out); err != nil {
 		panic(fmt.Sprintf("mapping: rendering spec: %v", err)) // only JSON values are stored
 	}
-	return buf.Bytes()
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
