@@ -134,6 +134,16 @@ func TestWriterCSVUnterminatedRowGoesLast(t *testing.T) {
 	}
 }
 
+func TestWriterCSVCellWithCRLF(t *testing.T) {
+	back := roundTrip(t, CSV, []string{"a\r\nb", "c"}, []Record{{Cells: []string{"x\r\ny\r\n", "\r\r\n"}}})
+	if len(back) != 1 {
+		t.Fatalf("read back %d records", len(back))
+	}
+	if diff := cmp.Diff([]string{"x\r\ny\r\n", "\r\r\n"}, back[0].Cells); diff != "" {
+		t.Errorf("cells (-want +got):\n%s", diff)
+	}
+}
+
 func TestWriterCSVSingleEmptyColumn(t *testing.T) {
 	back := roundTrip(t, CSV, []string{""}, []Record{{Cells: []string{""}}, {Cells: []string{"x"}}})
 	if len(back) != 2 || back[0].Cells[0] != "" || back[1].Cells[0] != "x" {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 )
 
 // ErrNoContent is returned by Writer.Write for a record that kept neither cells nor bytes
@@ -56,6 +58,16 @@ func (w *csvWriter) start() error {
 func (w *csvWriter) cells(cells []string) error {
 	if len(cells) == 1 && cells[0] == "" {
 		return w.raw([]byte(`""`)) // csv.Writer would write a blank line, which readers skip
+	}
+	for i, c := range cells {
+		if strings.Contains(c, "\r\n") {
+			// Readers turn a quoted "\r\n" into "\n"; "\r\r\n" reads back as "\r\n".
+			cells = slices.Clone(cells)
+			for j := i; j < len(cells); j++ {
+				cells[j] = strings.ReplaceAll(cells[j], "\r\n", "\r\r\n")
+			}
+			break
+		}
 	}
 	if err := w.cw.Write(cells); err != nil {
 		return fmt.Errorf("writing CSV: %w", err)
