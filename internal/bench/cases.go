@@ -1,0 +1,346 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Targets, from the issue; not to be loosened.
+const (
+	p1MinRatio      = 0.97
+	p2MaxOverIdeal  = 1.10
+	p2InstanceRate  = 100.0 // 1000 per 10 s
+	p3MinRatio      = 0.80
+	p4MaxRSSMB      = 100.0
+	p4MaxGrowth     = 1.2
+	v1MinRowsPerSec = 150000.0
+	v1MaxRSSMB      = 100.0
+	p3Concurrency   = 16
+	unlimitedRate   = 1000000.0
+	clerkProduction = "1000/10s"
+	largeRows       = 1000000
+)
+
+// P1: at --rate 100 under Clerk's production limit, userimport keeps the pace and never hits 429.
+func runP1(ctx context.Context, e *env, f *figure) error {
+	n, rate := e.n(3000), 100.0
+	file, err := writeCSV(e.tmp, "p1", n)
+	if err != nil {
+		return err
+	}
+	sp, err := startSandbox(ctx, e, "p1", "--limit", clerkProduction, "--latency", "20ms")
+	if err != nil {
+		return err
+	}
+	defer sp.stop()
+	r, err := runImport(ctx, e, sp, "p1", file, rate, 0)
+	if err != nil {
+		return err
+	}
+	st, err := sp.stats(ctx)
+	if err != nil {
+		return err
+	}
+	created := r.sum.Counts["created"]
+	achieved := float64(created) / r.wall.Seconds()
+	e.notef("p1: achieved %.2f creates/s over the process's wall time (summary's create_rate %.2f over %.2fs)",
+		achieved, r.sum.CreateRate, r.sum.ElapsedSec)
+	ratio := achieved / rate
+	f.add(ratio >= p1MinRatio, "achieved/--rate = %.3f (target >= %.2f)", ratio, p1MinRatio)
+	f.add(st.Status429 == 0 && r.sum.Status429 == 0, "429s = %d sandbox, %d summary (target 0)", st.Status429, r.sum.Status429)
+	f.add(created == n, "created = %d (target %d)", created, n)
+	return nil
+}
+
+// P2: at --rate 250 against 100/s, userimport adapts and finishes near the ideal, creating each row once.
+func runP2(ctx context.Context, e *env, f *figure) error {
+	n := e.n(3000)
+	file, err := writeCSV(e.tmp, "p2", n)
+	if err != nil {
+		return err
+	}
+	sp, err := startSandbox(ctx, e, "p2", "--limit", clerkProduction)
+	if err != nil {
+		return err
+	}
+	defer sp.stop()
+	r, err := runImport(ctx, e, sp, "p2", file, 250, 0)
+	if err != nil {
+		return err
+	}
+	st, err := sp.stats(ctx)
+	if err != nil {
+		return err
+	}
+	users, err := sp.users(ctx)
+	if err != nil {
+		return err
+	}
+	e.notef("p2: sandbox saw %d creates, %d look-ups, %d 429s", st.Creates, st.Lists+st.Gets, st.Status429)
+	ideal := float64(n) / p2InstanceRate
+	over := r.wall.Seconds() / ideal
+	f.add(over <= p2MaxOverIdeal, "wall = %.1fs = %.3f x ideal %.0fs (target <= %.2f)", r.wall.Seconds(), over, ideal, p2MaxOverIdeal)
+	missing, dups := coverage(users, n)
+	f.add(len(users) == n && missing == 0 && dups == 0, "users = %d, missing = %d, duplicate external_id = %d (target %d, 0, 0)",
+		len(users), missing, dups, n)
+	return nil
+}
+
+// coverage counts the generated rows 0..n-1 absent from users, and external_ids held twice.
+func coverage(users []dumpUser, n int) (missing, dups int) {
+	seen := make(map[string]int, len(users))
+	for _, u := range users {
+		seen[u.ExternalID]++
+	}
+	for _, c := range seen {
+		if c > 1 {
+			dups += c - 1
+		}
+	}
+	for i := range n {
+		if seen[rowExternalID(i)] == 0 {
+			missing++
+		}
+	}
+	return missing, dups
+}
+
+// P3: userimport's throughput with no limit, against a plain net/http loop at the same concurrency.
+func runP3(ctx context.Context, e *env, f *figure) error {
+	n := e.n(50000)
+	file, err := writeCSV(e.tmp, "p3", n)
+	if err != nil {
+		return err
+	}
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		if bodies[i], err = body(i); err != nil {
+			return err
+		}
+	}
+
+	sp, err := startSandbox(ctx, e, "p3-baseline")
+	if err != nil {
+		return err
+	}
+	wall, ok, err := baseline(ctx, sp, bodies, p3Concurrency)
+	sp.stop()
+	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if ok != int64(n) {
+		return fmt.Errorf("baseline created %d of %d", ok, n)
+	}
+	bodies = nil
+	base := float64(n) / wall.Seconds()
+	e.notef("p3: baseline net/http loop: %d creates in %.2fs = %.0f users/s", n, wall.Seconds(), base)
+
+	sp, err = startSandbox(ctx, e, "p3")
+	if err != nil {
+		return err
+	}
+	defer sp.stop()
+	r, err := runImport(ctx, e, sp, "p3", file, unlimitedRate, p3Concurrency)
+	if err != nil {
+		return err
+	}
+	created := r.sum.Counts["created"]
+	if created != n {
+		return fmt.Errorf("userimport created %d of %d (exit %d)", created, n, r.exit)
+	}
+	ui := float64(created) / r.wall.Seconds()
+	ratio := ui / base
+	f.add(ratio >= p3MinRatio, "userimport %.0f users/s / net/http loop %.0f users/s = %.3f (target >= %.2f)", ui, base, ratio, p3MinRatio)
+	return nil
+}
+
+// P4: userimport's peak RSS on a million rows: bounded, and flat against a 10,000-row run.
+func runP4(ctx context.Context, e *env, f *figure) error {
+	small, large := e.n(10000), e.n(largeRows)
+	smallFile, err := writeCSV(e.tmp, "p4-small", small)
+	if err != nil {
+		return err
+	}
+	largeFile, err := e.largeCSV()
+	if err != nil {
+		return err
+	}
+	one := func(name, file string, n int) (*importRun, error) {
+		sp, err := startSandbox(ctx, e, name)
+		if err != nil {
+			return nil, err
+		}
+		r, err := runImport(ctx, e, sp, name, file, unlimitedRate, p3Concurrency)
+		if err == nil && r.sum.Counts["created"] != n {
+			err = fmt.Errorf("%s: created %d of %d (exit %d)", name, r.sum.Counts["created"], n, r.exit)
+		}
+		sbRSS := sp.stop()
+		e.notef("%s: sandbox peak RSS %.1f MB", name, mb(sbRSS))
+		return r, err
+	}
+	rs, err := one("p4-small", smallFile, small)
+	if err != nil {
+		return err
+	}
+	rl, err := one("p4-large", largeFile, large)
+	if err != nil {
+		return err
+	}
+	e.notef("p4: %d rows at %.0f users/s", large, float64(large)/rl.wall.Seconds())
+	f.add(mb(rl.rssKiB) <= p4MaxRSSMB, "peak RSS %s rows = %.1f MB (target <= %.0f MB)", count(large), mb(rl.rssKiB), p4MaxRSSMB)
+	growth := float64(rl.rssKiB) / float64(rs.rssKiB)
+	f.add(growth <= p4MaxGrowth, "/ %s rows' %.1f MB = %.2f (target <= %.1f)", count(small), mb(rs.rssKiB), growth, p4MaxGrowth)
+	return nil
+}
+
+// largeCSV writes the million-row input once; P4 and V1 share it.
+func (e *env) largeCSV() (string, error) {
+	path := filepath.Join(e.tmp, "large.csv")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	start := time.Now()
+	path, err := writeCSV(e.tmp, "large", e.n(largeRows))
+	if err == nil {
+		e.notef("generated %d rows in %.1fs", e.n(largeRows), time.Since(start).Seconds())
+	}
+	return path, err
+}
+
+func count(n int) string {
+	switch {
+	case n >= 1000000 && n%1000000 == 0:
+		return fmt.Sprintf("%dM", n/1000000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
+
+// P5: under 500s, HTML 502s and responses lost after commit, every row is created exactly once
+// and the journal says so.
+func runP5(ctx context.Context, e *env, f *figure) error {
+	n := e.n(5000)
+	file, err := writeCSV(e.tmp, "p5", n)
+	if err != nil {
+		return err
+	}
+	sp, err := startSandbox(ctx, e, "p5", "--latency", "50ms", "--fail-500", "0.05", "--html-502", "0.02",
+		"--drop-after-commit", "0.03", "--limit", clerkProduction, "--seed", "1")
+	if err != nil {
+		return err
+	}
+	defer sp.stop()
+	r, err := runImport(ctx, e, sp, "p5", file, 100, 0)
+	if err != nil {
+		return err
+	}
+	st, err := sp.stats(ctx)
+	if err != nil {
+		return err
+	}
+	users, err := sp.users(ctx)
+	if err != nil {
+		return err
+	}
+	e.notef("p5: sandbox: %d creates, %d 5xx, %d drops, %d look-ups, %d 429s; summary: %v",
+		st.Creates, st.Status5xx, st.Drops, st.Lists+st.Gets, st.Status429, r.sum.Counts)
+	missing, dups := coverage(users, n)
+	f.add(len(users) == n && missing == 0 && dups == 0, "users = %d, missing = %d, duplicate external_id = %d (target %d, 0, 0)",
+		len(users), missing, dups, n)
+	mismatches, err := journalMismatches(filepath.Join(r.out, "results.jsonl"), users, n)
+	if err != nil {
+		return err
+	}
+	f.add(mismatches == 0, "journal/sandbox mismatches = %d (target 0)", mismatches)
+	f.add(r.exit == 0, "exit = %d (target 0)", r.exit)
+	return nil
+}
+
+// journalEvent is the part of a results.jsonl row event the check reads.
+type journalEvent struct {
+	Row        int    `json:"row"`
+	ExternalID string `json:"external_id"`
+	Status     string `json:"status"`
+	UserID     string `json:"user_id"`
+}
+
+// journalMismatches counts rows whose last journal event is not created/exists with the user id
+// the sandbox holds for that external_id, plus sandbox users the journal does not name.
+func journalMismatches(path string, users []dumpUser, n int) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	last := make(map[int]journalEvent, n)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var ev journalEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		if ev.Row > 0 {
+			last[ev.Row] = ev
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	byExt := make(map[string]string, len(users))
+	for _, u := range users {
+		byExt[u.ExternalID] = u.ID
+	}
+	bad := 0
+	named := make(map[string]bool, n)
+	for row := 1; row <= n; row++ {
+		ev, ok := last[row]
+		switch {
+		case !ok, ev.Status != "created" && ev.Status != "exists", ev.UserID == "", byExt[ev.ExternalID] != ev.UserID:
+			bad++
+		default:
+			named[ev.ExternalID] = true
+		}
+	}
+	for ext := range byExt {
+		if !named[ext] {
+			bad++
+		}
+	}
+	if len(last) == 0 {
+		return 0, errors.New("journal has no row events")
+	}
+	return bad, nil
+}
+
+// V1: `validate` of a million rows with no key: fast, and in bounded memory.
+func runV1(ctx context.Context, e *env, f *figure) error {
+	file, err := e.largeCSV()
+	if err != nil {
+		return err
+	}
+	n := e.n(largeRows)
+	pr, err := runUserimport(ctx, e, nil, "validate", "--json", file)
+	if err != nil {
+		return err
+	}
+	var sum summary
+	if err := json.Unmarshal(pr.stdout, &sum); err != nil {
+		return fmt.Errorf("validate exited %d without a JSON summary: %s", pr.exit, lastLine(pr.stderr))
+	}
+	if sum.Counts["valid"] != n || pr.exit != 0 {
+		return fmt.Errorf("validate: exit %d, %d valid of %d", pr.exit, sum.Counts["valid"], n)
+	}
+	rps := float64(n) / pr.wall.Seconds()
+	e.notef("v1: %d rows in %.2fs, peak RSS %.1f MB", n, pr.wall.Seconds(), mb(pr.rssKiB))
+	f.add(rps >= v1MinRowsPerSec, "%.0f rows/s (target >= %.0f)", rps, v1MinRowsPerSec)
+	f.add(mb(pr.rssKiB) <= v1MaxRSSMB, "peak RSS = %.1f MB (target <= %.0f MB)", mb(pr.rssKiB), v1MaxRSSMB)
+	return nil
+}

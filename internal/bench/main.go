@@ -1,0 +1,212 @@
+// Command bench measures userimport's figures (pacing, adaptation, overhead, memory, faults,
+// validate speed) against sandboxes on loopback, each in its own process, and prints one line
+// per figure with its target. It exits 1 if any figure misses its target.
+//
+// Run it from the module root after `make build` (that is what `make bench` does).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+)
+
+// figure is one measured result: its checks against targets and the line that shows them.
+type figure struct {
+	id, name string
+	checks   []check
+	err      error // the case could not be measured
+}
+
+// check is one comparison against a target, already rendered.
+type check struct {
+	text string
+	ok   bool
+}
+
+func (f *figure) add(ok bool, format string, args ...any) {
+	f.checks = append(f.checks, check{text: fmt.Sprintf(format, args...), ok: ok})
+}
+
+func (f *figure) pass() bool {
+	if f.err != nil || len(f.checks) == 0 {
+		return false
+	}
+	for _, c := range f.checks {
+		if !c.ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *figure) String() string {
+	parts := make([]string, 0, len(f.checks)+1)
+	for _, c := range f.checks {
+		parts = append(parts, c.text)
+	}
+	if f.err != nil {
+		parts = append(parts, "error: "+f.err.Error())
+	}
+	verdict := "FAIL"
+	if f.pass() {
+		verdict = "PASS"
+	}
+	return fmt.Sprintf("%-3s %-12s %s   %s", f.id, f.name, strings.Join(parts, "   "), verdict)
+}
+
+// bcase is one benchmark case; run fills in the figure.
+type bcase struct {
+	id, name string
+	run      func(ctx context.Context, e *env, f *figure) error
+}
+
+var cases = []bcase{
+	{"P1", "pacing", runP1},
+	{"P2", "adaptation", runP2},
+	{"P3", "overhead", runP3},
+	{"P4", "memory", runP4},
+	{"P5", "faults", runP5},
+	{"V1", "validate", runV1},
+}
+
+// env is what every case shares: the binary, a scratch dir, the scale and where notes go.
+type env struct {
+	bin   string
+	tmp   string
+	scale int // divides row counts: 1, or 10 with -quick
+	notes io.Writer
+}
+
+// n scales a row count down for -quick.
+func (e *env) n(rows int) int { return rows / e.scale }
+
+func (e *env) notef(format string, args ...any) {
+	fmt.Fprintf(e.notes, "  "+format+"\n", args...)
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	only := flag.String("only", "", "comma-separated cases to run, e.g. P1,P3 (default all)")
+	quick := flag.Bool("quick", false, "scale sizes down 10x for a smoke check")
+	bin := flag.String("bin", "bin/userimport", "the userimport `binary` to measure")
+	keep := flag.Bool("keep", false, "keep the scratch directory (inputs, run folders, logs)")
+	flag.Parse()
+
+	selected, err := selectCases(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	binPath, err := filepath.Abs(*bin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	if _, err := os.Stat(binPath); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v (run `make build` first)\n", err)
+		return 2
+	}
+	tmp, err := os.MkdirTemp("", "userimport-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 2
+	}
+	if *keep {
+		fmt.Fprintf(os.Stderr, "bench: scratch directory %s is kept\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	e := &env{bin: binPath, tmp: tmp, scale: 1, notes: os.Stderr}
+	if *quick {
+		e.scale = 10
+	}
+	printMachine(os.Stdout, binPath, *quick)
+
+	failed := 0
+	for _, c := range selected {
+		f := &figure{id: c.id, name: c.name}
+		fmt.Fprintf(os.Stderr, "%s %s ...\n", c.id, c.name)
+		f.err = c.run(ctx, e, f)
+		fmt.Println(f)
+		if !f.pass() {
+			failed++
+		}
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "bench: interrupted")
+			return 130
+		}
+	}
+	if failed > 0 {
+		fmt.Printf("%d of %d figures missed their targets\n", failed, len(selected))
+		return 1
+	}
+	fmt.Printf("all %d figures met their targets\n", len(selected))
+	return 0
+}
+
+func selectCases(only string) ([]bcase, error) {
+	if only == "" {
+		return cases, nil
+	}
+	var out []bcase
+	for _, id := range strings.Split(only, ",") {
+		id = strings.ToUpper(strings.TrimSpace(id))
+		if id == "" {
+			continue
+		}
+		found := false
+		for _, c := range cases {
+			if c.id == id {
+				out = append(out, c)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("-only: unknown case %q (have P1 P2 P3 P4 P5 V1)", id)
+		}
+	}
+	return out, nil
+}
+
+// printMachine prints what the figures were measured on.
+func printMachine(w io.Writer, bin string, quick bool) {
+	goVersion := runtime.Version()
+	if out, err := exec.Command("go", "version").Output(); err == nil {
+		goVersion = strings.TrimSpace(string(out))
+	}
+	fmt.Fprintf(w, "machine: nproc=%d  %s  cpu=%q  %s/%s\n", runtime.NumCPU(), goVersion, cpuModel(), runtime.GOOS, runtime.GOARCH)
+	mode := "full"
+	if quick {
+		mode = "quick (sizes / 10)"
+	}
+	fmt.Fprintf(w, "binary: %s  mode: %s\n", bin, mode)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}

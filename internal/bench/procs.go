@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// benchKey is the sandbox's key; a test key, never a real one.
+const benchKey = "sk_test_userimport_bench"
+
+// sandboxProc is a `userimport sandbox` child process.
+type sandboxProc struct {
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:PORT, without /v1
+	done chan struct{}
+	log  *os.File
+}
+
+// startSandbox starts a sandbox on a free loopback port and waits until it says where it serves.
+func startSandbox(ctx context.Context, e *env, name string, args ...string) (*sandboxProc, error) {
+	logf, err := os.Create(filepath.Join(e.tmp, name+".sandbox.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(e.bin, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = childEnv("CLERK_SECRET_KEY=" + benchKey)
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logf.Close()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	sp := &sandboxProc{cmd: cmd, done: make(chan struct{}), log: logf}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if i := strings.Index(line, "http://"); i >= 0 && !sent {
+				urls <- strings.Fields(line[i:])[0]
+				sent = true
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		close(urls)
+	}()
+	go func() {
+		_ = cmd.Wait()
+		close(sp.done)
+	}()
+	select {
+	case u, ok := <-urls:
+		if !ok {
+			sp.stop()
+			return nil, fmt.Errorf("sandbox exited before serving (see %s)", logf.Name())
+		}
+		sp.base = strings.TrimSuffix(strings.TrimSuffix(u, "/"), "/v1")
+		return sp, nil
+	case <-time.After(15 * time.Second):
+		sp.stop()
+		return nil, errors.New("sandbox did not start within 15s")
+	case <-ctx.Done():
+		sp.stop()
+		return nil, ctx.Err()
+	}
+}
+
+// stop ends the sandbox (SIGTERM, then SIGKILL) and returns its peak RSS in KiB, if known.
+func (sp *sandboxProc) stop() int64 {
+	if sp.cmd.Process == nil {
+		return 0
+	}
+	_ = sp.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-sp.done:
+	case <-time.After(10 * time.Second):
+		_ = sp.cmd.Process.Kill()
+		<-sp.done
+	}
+	sp.log.Close()
+	return maxRSS(sp.cmd.ProcessState)
+}
+
+// sandboxStats mirrors GET /_sandbox/stats.
+type sandboxStats struct {
+	Creates   int64 `json:"creates"`
+	Created   int64 `json:"created"`
+	Lists     int64 `json:"lists"`
+	Gets      int64 `json:"gets"`
+	Deletes   int64 `json:"deletes"`
+	Status429 int64 `json:"status_429"`
+	Status5xx int64 `json:"status_5xx"`
+	Drops     int64 `json:"drops"`
+	Users     int64 `json:"users"`
+}
+
+func (sp *sandboxProc) stats(ctx context.Context) (sandboxStats, error) {
+	var st sandboxStats
+	return st, sp.getJSON(ctx, "/_sandbox/stats", &st)
+}
+
+// dumpUser is one entry of GET /_sandbox/users.
+type dumpUser struct {
+	ID             string   `json:"id"`
+	ExternalID     string   `json:"external_id"`
+	EmailAddresses []string `json:"email_addresses"`
+}
+
+func (sp *sandboxProc) users(ctx context.Context) ([]dumpUser, error) {
+	var us []dumpUser
+	return us, sp.getJSON(ctx, "/_sandbox/users", &us)
+}
+
+func (sp *sandboxProc) getJSON(ctx context.Context, path string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, sp.base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
+	}
+	return nil
+}
+
+// summary is the part of `import --json` the figures use.
+type summary struct {
+	Status      string         `json:"status"`
+	ExitCode    int            `json:"exit_code"`
+	Counts      map[string]int `json:"counts"`
+	Rows        int            `json:"rows"`
+	Requests    int64          `json:"requests"`
+	Creates     int64          `json:"creates"`
+	Status429   int64          `json:"status_429"`
+	Retries     int64          `json:"retries"`
+	ElapsedSec  float64        `json:"elapsed_seconds"`
+	RequestRate float64        `json:"request_rate"`
+	CreateRate  float64        `json:"create_rate"`
+}
+
+// procRun is a finished userimport child: its exit, wall time and peak RSS.
+type procRun struct {
+	exit   int
+	wall   time.Duration
+	rssKiB int64
+	stdout []byte
+	stderr string
+}
+
+// runUserimport runs bin with args (and extra environment) to completion.
+func runUserimport(ctx context.Context, e *env, extraEnv []string, args ...string) (*procRun, error) {
+	cmd := exec.CommandContext(ctx, e.bin, args...)
+	cmd.Env = childEnv(extraEnv...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		return nil, fmt.Errorf("run userimport: %w", err)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return &procRun{
+		exit: cmd.ProcessState.ExitCode(), wall: wall, rssKiB: maxRSS(cmd.ProcessState),
+		stdout: stdout.Bytes(), stderr: stderr.String(),
+	}, nil
+}
+
+// importRun is an `import --json` run and its summary.
+type importRun struct {
+	*procRun
+	sum summary
+	out string // run folder
+}
+
+// runImport imports file into the sandbox at sp with the given rate and concurrency.
+func runImport(ctx context.Context, e *env, sp *sandboxProc, name, file string, rate float64, conc int) (*importRun, error) {
+	out := filepath.Join(e.tmp, name+".run")
+	args := []string{"import", "--json", "--no-progress", "--rate", fmt.Sprint(rate), "--out", out}
+	if conc > 0 {
+		args = append(args, "--concurrency", fmt.Sprint(conc))
+	}
+	args = append(args, file)
+	env := []string{"CLERK_API_URL=" + sp.base + "/v1", "CLERK_SECRET_KEY=" + benchKey}
+	pr, err := runUserimport(ctx, e, env, args...)
+	if err != nil {
+		return nil, err
+	}
+	r := &importRun{procRun: pr, out: out}
+	if err := json.Unmarshal(pr.stdout, &r.sum); err != nil {
+		return r, fmt.Errorf("import exited %d without a JSON summary: %s", pr.exit, lastLine(pr.stderr))
+	}
+	e.notef("%s: exit %d, %s, wall %.2fs, elapsed %.2fs, created %d, requests %d, 429s %d, retries %d, peak RSS %.1f MB",
+		name, pr.exit, r.sum.Status, pr.wall.Seconds(), r.sum.ElapsedSec, r.sum.Counts["created"], r.sum.Requests,
+		r.sum.Status429, r.sum.Retries, mb(pr.rssKiB))
+	return r, nil
+}
+
+// childEnv is this process's environment without any CLERK_ setting (a real key in the
+// caller's shell must never reach a bench child), plus extra.
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CLERK_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+func maxRSS(ps *os.ProcessState) int64 {
+	if ps == nil {
+		return 0
+	}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss // KiB on Linux
+	}
+	return 0
+}
+
+// mb turns KiB into MB (10^6 bytes), the unit of the targets.
+func mb(kib int64) float64 { return float64(kib) * 1024 / 1e6 }
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
