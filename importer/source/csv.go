@@ -55,6 +55,8 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 			return nil, fmt.Errorf("line %d: header longer than %d bytes", pr.line, opts.MaxRecordSize)
 		case pr.openQuote > 0:
 			return nil, fmt.Errorf("line %d: header has an unterminated quoted field", pr.openQuote)
+		case loneCR(pr.raw):
+			return nil, fmt.Errorf("line %d: header holds a carriage return outside quotes: lines ending in a lone CR (classic Mac) are not supported", pr.line)
 		}
 		r.headerRaw = append(pr.raw, '\n')
 	}
@@ -66,9 +68,6 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 	for i, h := range r.header {
 		if bytes.IndexByte([]byte(h), 0) >= 0 || !utf8.ValidString(h) {
 			return nil, fmt.Errorf("header column %d: NUL byte or invalid UTF-8 in its name (is the file UTF-8?)", i+1)
-		}
-		if bytes.IndexByte([]byte(h), '\r') >= 0 {
-			return nil, fmt.Errorf("header column %d: carriage return in its name (lines ending in a lone CR are not supported)", i+1)
 		}
 		if j, dup := seen[h]; dup {
 			return nil, fmt.Errorf("header: duplicate column name %q (columns %d and %d)", h, j+1, i+1)
@@ -320,4 +319,18 @@ func (s *csvSplitter) next() (physRecord, error) {
 		}
 		return rec, nil
 	}
+}
+
+// loneCR tells whether raw holds a '\r' outside quotes that does not end a line.
+func loneCR(raw []byte) bool {
+	quoted := false
+	for i, c := range raw {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\r' && !quoted && (i+1 == len(raw) || raw[i+1] != '\n'):
+			return true
+		}
+	}
+	return false
 }
