@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
@@ -34,6 +35,7 @@ type csvReader struct {
 
 func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 	r := &csvReader{split: &csvSplitter{br: br, max: opts.MaxRecordSize}, feed: &recordFeed{}}
+	headerLine := 1
 	if len(opts.Header) > 0 {
 		var b bytes.Buffer
 		w := csv.NewWriter(&b)
@@ -58,15 +60,19 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 		case loneCR(pr.raw):
 			return nil, fmt.Errorf("line %d: header holds a carriage return outside quotes: lines ending in a lone CR (classic Mac) are not supported", pr.line)
 		}
-		r.headerRaw = append(pr.raw, '\n')
+		r.headerRaw, headerLine = append(pr.raw, '\n'), pr.line
 	}
 	if err := r.reset(); err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("line %d: CSV header: %s", headerLine+pe.Line-1, parseMsg(pe))
+		}
 		return nil, fmt.Errorf("reading the CSV header: %w", err)
 	}
 	r.header = r.um.Headers
 	seen := make(map[string]int, len(r.header))
 	for i, h := range r.header {
-		if bytes.IndexByte([]byte(h), 0) >= 0 || !utf8.ValidString(h) {
+		if strings.IndexByte(h, 0) >= 0 || !utf8.ValidString(h) {
 			return nil, fmt.Errorf("header column %d: NUL byte or invalid UTF-8 in its name (is the file UTF-8?)", i+1)
 		}
 		if j, dup := seen[h]; dup {
@@ -87,11 +93,7 @@ func (r *csvReader) reset() error {
 	cr.ReuseRecord = false
 	um, err := gocsv.NewUnmarshaller(cr, csvRow{})
 	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("line %d: %s", pe.Line, parseMsg(pe))
-		}
-		return err
+		return fmt.Errorf("gocsv: %w", err)
 	}
 	r.cr, r.um = cr, um
 	return nil
@@ -133,7 +135,7 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: invalid UTF-8 (is the file UTF-8?)", i+1)}
 			return rec, nil
 		}
-		if bytes.IndexByte([]byte(c), 0) >= 0 {
+		if strings.IndexByte(c, 0) >= 0 {
 			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: NUL byte", i+1)}
 			return rec, nil
 		}
