@@ -132,7 +132,8 @@ func (e *environment) loadMapping(f *importFlags) (*mapping.Mapping, string, err
 		if err != nil {
 			return nil, "", fmt.Errorf("mapping %s: %w", f.mappingFile, err)
 		}
-		return m, f.mappingFile, nil
+		fillPresetEnv(&f.presetOpts, e.getenv)
+		return m.Bind(f.presetOpts), f.mappingFile, nil
 	}
 	name := f.preset
 	if name == "" {
@@ -299,17 +300,6 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	ctx, stop, release := signals(ctx)
 	defer release()
 
-	// Check the key before touching any row: a wrong key must cost one request, not a run.
-	if err := pc.Wait(ctx); err == nil {
-		if _, err := target.Count(ctx); err != nil {
-			var ce *clerk.Error
-			if errors.As(err, &ce) && ce.Fatal() {
-				return e.refuse("Clerk refused the key (fingerprint %s): %v", clerk.Fingerprint(key), err)
-			}
-			log.Warn("pre-flight check failed; going on: " + err.Error())
-		}
-	}
-
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := importer.NewReporter(e.stderr, terminal, in.size, in.counter.Pos, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
@@ -322,6 +312,20 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		Source: in.reader, Format: in.format, Mapping: m, Target: target, Pacer: pc,
 		Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep,
+		Preflight: func(ctx context.Context) error {
+			if err := pc.Wait(ctx); err != nil {
+				return err
+			}
+			_, err := target.Count(ctx)
+			var ce *clerk.Error
+			if errors.As(err, &ce) && ce.Fatal() {
+				return fmt.Errorf("Clerk refused the key (fingerprint %s): %w", clerk.Fingerprint(key), err)
+			}
+			if err != nil {
+				log.Warn("pre-flight check failed; going on: " + err.Error())
+			}
+			return nil
+		},
 	})
 	rep.Close()
 	if sum == nil {
@@ -377,7 +381,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 	}
 	e.printf(w, " (%s, %.1f creates/s, %d requests, %d retries, %d 429s)\n", sum.Elapsed, sum.CreateRate, sum.Requests, sum.Retries, sum.Status429)
 	if sum.Fatal != "" {
-		e.printf(w, "stopped: %s\n", sum.Fatal)
+		e.printf(e.stderr, "userimport: stopped: %s\n", sum.Fatal)
 	}
 	if len(sum.UnreadFields) > 0 {
 		e.printf(w, "warning: columns the mapping never reads: %s\n", strings.Join(sum.UnreadFields, ", "))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,6 +51,8 @@ func TestScripts(t *testing.T) {
 			"sandbox-stat": cmdSandboxStat,
 			"freeport":     cmdFreePort,
 			"wait-sandbox": cmdWaitSandbox,
+			"hold-lock":    cmdHoldLock,
+			"stale-lock":   cmdStaleLock,
 		},
 		RequireExplicitExec: true,
 	})
@@ -114,4 +117,16 @@ func cmdWaitSandbox(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.Fatalf("no sandbox at %s", args[0])
+}
+
+// hold-lock DIR: a live process (this test) holds DIR's lock.
+func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+"/lock"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600))
+}
+
+// stale-lock DIR: DIR's lock names a process that no longer exists.
+func cmdStaleLock(ts *testscript.TestScript, neg bool, args []string) {
+	cmd := exec.Command("true")
+	ts.Check(cmd.Run())
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]+"/lock"), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600))
 }

@@ -92,8 +92,11 @@ type Config struct {
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
-	Log         *zap.Logger
-	Progress    Progress // optional
+	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
+	// An error stops the run as fatal.
+	Preflight func(ctx context.Context) error
+	Log       *zap.Logger
+	Progress  Progress // optional
 	// Sleep waits between retries; tests replace it. It must return early when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -138,6 +141,9 @@ type Summary struct {
 	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
 }
 
+// statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
+const statusLeft = "left"
+
 // maxProblems bounds the problems kept for the summary; the journal has them all.
 const maxProblems = 20
 
@@ -174,9 +180,10 @@ type runner struct {
 	problems []Event        // the first maxProblems rows not imported
 	fields   map[string]int // validate only: field -> rows carrying it
 
-	fatalOnce sync.Once
-	fatalErr  error
-	halt      chan struct{} // closed on a fatal error: stop taking rows
+	fatalOnce  sync.Once
+	fatalErr   error
+	halt       chan struct{} // closed on a fatal error: stop taking rows
+	stopIntake func()        // gives back rows not yet sent
 }
 
 // ErrFatal wraps the error that stopped a run (401, 403, quota, journal I/O).
@@ -219,6 +226,13 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			sum.FinishedAt = time.Now().UTC()
 			return sum, nil
 		}
+		if cfg.Preflight != nil {
+			if err := cfg.Preflight(ctx); err != nil {
+				sum.RunStatus, sum.Fatal = RunFatal, err.Error()
+				sum.FinishedAt = time.Now().UTC()
+				return sum, fmt.Errorf("%w: %w", ErrFatal, err)
+			}
+		}
 		if st.same > 0 {
 			cfg.Log.Info("resuming run", zap.Int("done_before", st.doneN), zap.Int("pending", len(st.pending)))
 		} else if st.doneIDs.len() > 0 {
@@ -246,8 +260,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}
-	sum.Left = sum.Counts[StatusPending]
+	sum.Left = sum.Counts[StatusPending] + sum.Counts[statusLeft]
 	delete(sum.Counts, StatusPending)
+	delete(sum.Counts, statusLeft)
 	sum.Rows -= sum.Left
 	el := time.Since(start)
 	sum.Elapsed, sum.ElapsedSec = el.Round(time.Millisecond).String(), el.Seconds()
@@ -275,6 +290,28 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 // run streams rows through the pool and says how the session ended.
 func (r *runner) run(ctx context.Context) (string, error) {
+	// intake ends on a graceful stop (signal, --max-duration, fatal error): rows not yet sent
+	// are given back; ctx ends only on a hard abort.
+	intake, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	r.stopIntake = stopIntake
+	var deadline <-chan time.Time
+	if r.cfg.MaxDuration > 0 {
+		t := time.NewTimer(r.cfg.MaxDuration)
+		defer t.Stop()
+		deadline = t.C
+	}
+	var why atomic.Int32 // the stopReason that ended intake
+	go func() {
+		select {
+		case <-r.cfg.Stop:
+			why.CompareAndSwap(int32(stopNone), int32(stopSignal))
+		case <-deadline:
+			why.CompareAndSwap(int32(stopNone), int32(stopDeadline))
+		case <-intake.Done():
+		}
+		stopIntake()
+	}()
 	jobs := make(chan job, r.cfg.Concurrency)
 	var wg sync.WaitGroup
 	for range r.cfg.Concurrency {
@@ -282,7 +319,7 @@ func (r *runner) run(ctx context.Context) (string, error) {
 		go func() {
 			defer wg.Done()
 			for jb := range jobs {
-				r.importRow(ctx, jb)
+				r.importRow(ctx, intake, jb)
 			}
 		}()
 	}
@@ -290,31 +327,26 @@ func (r *runner) run(ctx context.Context) (string, error) {
 	if err := r.settlePending(ctx); err != nil {
 		r.setFatal(err)
 	}
-
-	var deadline <-chan time.Time
-	if r.cfg.MaxDuration > 0 {
-		t := time.NewTimer(r.cfg.MaxDuration)
-		defer t.Stop()
-		deadline = t.C
-	}
-	stopped, readErr := r.feed(ctx, jobs, deadline)
+	limited, readErr := r.feed(intake, jobs)
 	close(jobs)
 	wg.Wait()
 
+	stopped := stopReason(why.Load())
+	if (limited || stopped == stopDeadline) && readErr == nil && r.fatalErr == nil {
+		readErr = r.countRest(ctx) // a time-boxed run says how much is left
+	}
 	switch {
 	case r.fatalErr != nil:
 		return RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
-	case readErr != nil:
+	case readErr != nil && intake.Err() == nil:
 		return RunFatal, readErr
-	case ctx.Err() != nil:
+	case ctx.Err() != nil, stopped == stopSignal:
 		return RunInterrupted, nil
-	case stopped == stopSignal:
-		return RunInterrupted, nil
-	case stopped == stopLimit:
+	case limited, stopped == stopDeadline:
 		return RunStopped, nil
 	}
 	c := r.snapshotCounts()
-	if c[StatusPending] > 0 {
+	if c[StatusPending]+c[statusLeft] > 0 {
 		return RunInterrupted, nil
 	}
 	if c[StatusFailed]+c[StatusInvalid]+c[StatusDuplicate] > 0 {
@@ -323,41 +355,32 @@ func (r *runner) run(ctx context.Context) (string, error) {
 	return RunComplete, nil
 }
 
-type stopReason int
+type stopReason int32
 
 const (
 	stopNone stopReason = iota
 	stopSignal
-	stopLimit
+	stopDeadline
 )
 
-// feed reads, maps and checks rows, and hands the sendable ones to the workers.
-func (r *runner) feed(ctx context.Context, jobs chan<- job, deadline <-chan time.Time) (stopReason, error) {
+// feed reads, maps and checks rows, and hands the sendable ones to the workers until the input
+// ends, intake ends, or --limit rows are taken (limited).
+func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, err error) {
 	taken := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return stopSignal, nil
-		case <-r.cfg.Stop:
-			return stopSignal, nil
-		case <-r.halt:
-			return stopNone, nil
-		case <-deadline:
-			return stopLimit, nil
-		default:
-		}
-		rec, err := r.cfg.Source.Next(ctx)
+	for intake.Err() == nil {
+		rec, err := r.cfg.Source.Next(intake)
 		if errors.Is(err, io.EOF) {
-			return stopNone, nil
+			return false, nil
 		}
 		if err != nil {
-			return stopNone, fmt.Errorf("read input: %w", err)
+			return false, fmt.Errorf("read input: %w", err)
 		}
 		if r.resume.done.has(rec.Num) {
 			continue
 		}
 		if r.cfg.Limit > 0 && taken >= r.cfg.Limit {
-			return stopLimit, nil
+			r.tally(statusLeft)
+			return true, nil
 		}
 		taken++
 		jb, ok := r.prepare(rec)
@@ -366,12 +389,28 @@ func (r *runner) feed(ctx context.Context, jobs chan<- job, deadline <-chan time
 		}
 		select {
 		case jobs <- jb:
-		case <-ctx.Done():
-			return stopSignal, nil
-		case <-r.halt:
-			return stopNone, nil
+		case <-intake.Done():
+			r.count(statusLeft)
 		}
 	}
+	return false, nil
+}
+
+// countRest reads the rest of the input, counting the rows still to do as left.
+func (r *runner) countRest(ctx context.Context) error {
+	for ctx.Err() == nil {
+		rec, err := r.cfg.Source.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read input: %w", err)
+		}
+		if !r.resume.done.has(rec.Num) {
+			r.tally(statusLeft)
+		}
+	}
+	return nil
 }
 
 // prepare maps and validates a record; a row that cannot be sent is journaled here.
@@ -458,10 +497,15 @@ func (r *runner) settle(jb job, e Event) {
 }
 
 func (r *runner) count(status string) {
+	r.tally(status)
+	r.cfg.Progress.Row(status)
+}
+
+// tally counts a row without showing it as progress.
+func (r *runner) tally(status string) {
 	r.mu.Lock()
 	r.counts[status]++
 	r.mu.Unlock()
-	r.cfg.Progress.Row(status)
 }
 
 func (r *runner) snapshotCounts() map[string]int {
@@ -478,6 +522,9 @@ func (r *runner) setFatal(err error) {
 	r.fatalOnce.Do(func() {
 		r.fatalErr = err
 		close(r.halt)
+		if r.stopIntake != nil {
+			r.stopIntake()
+		}
 		r.cfg.Log.Error("stopping the run", zap.Error(err))
 	})
 }

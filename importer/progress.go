@@ -31,6 +31,7 @@ type Reporter struct {
 	total int64 // input size in bytes; 0 when unknown (stdin)
 	pos   func() int64
 	bar   *progressbar.ProgressBar
+	w     io.Writer // unattended: one plain line per report, for cron mail and log collectors
 	log   *zap.Logger
 	start time.Time
 
@@ -46,7 +47,7 @@ type Reporter struct {
 
 // NewReporter starts a reporter. On a terminal the bar is drawn on w; otherwise lines go to log.
 func NewReporter(w io.Writer, terminal bool, total int64, pos func() int64, log *zap.Logger) *Reporter {
-	r := &Reporter{total: total, pos: pos, log: log, start: time.Now(), counts: map[string]int{},
+	r := &Reporter{total: total, pos: pos, log: log, w: w, start: time.Now(), counts: map[string]int{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	r.lastLog = r.start
 	if terminal {
@@ -85,7 +86,7 @@ func (r *Reporter) loop() {
 func (r *Reporter) Row(status string) {
 	r.mu.Lock()
 	r.counts[status]++
-	if status != StatusPending {
+	if status != StatusPending && status != statusLeft {
 		r.rows++
 	}
 	r.mu.Unlock()
@@ -111,7 +112,9 @@ func (r *Reporter) tick(now time.Time) {
 		if r.total > 0 {
 			pct = fmt.Sprintf("%d%% ", pos*100/r.total)
 		}
-		r.log.Info("progress: " + pct + line)
+		msg := "progress: " + pct + line
+		fmt.Fprintf(r.w, "%s %s\n", now.UTC().Format(time.RFC3339), msg)
+		r.log.Debug(msg)
 	}
 }
 

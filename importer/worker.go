@@ -20,11 +20,16 @@ var (
 	backoffMax  = 30 * time.Second
 )
 
-// call paces one API call and counts it; every call of the run goes through here.
+// call paces one API call and makes it; every call of the run goes through the pacer.
 func (r *runner) call(ctx context.Context, fn func(context.Context) error) error {
 	if err := r.cfg.Pacer.Wait(ctx); err != nil {
 		return err
 	}
+	return r.do(ctx, fn)
+}
+
+// do makes a call whose pacer slot is already taken, counts it, and tells the pacer how it went.
+func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
 	r.requests.Add(1)
 	err := fn(ctx)
 	switch {
@@ -58,22 +63,41 @@ func (r *runner) wait(ctx context.Context, attempt int, err error) error {
 }
 
 // importRow creates one user, retrying what is safe to retry and settling every uncertain
-// outcome by a look-up before anything is sent again.
-func (r *runner) importRow(ctx context.Context, jb job) {
-	if r.halted() || ctx.Err() != nil {
-		r.count(StatusPending)
-		return
-	}
+// outcome by a look-up before anything is sent again. Until its first request leaves, a row
+// can still be given back untouched when the run is asked to stop (intake ends); once sent, it
+// is seen through to an outcome unless the run is aborted (ctx ends).
+func (r *runner) importRow(ctx, intake context.Context, jb job) {
 	uncertain := jb.wasPending // an earlier session sent it and never heard back
 	sentAmbiguous := false
 	attempts := 0
 	var lastErr error
+	// left ends the row without an outcome: a row never sent is simply not taken this session;
+	// one sent keeps its write-ahead mark, and the next run settles it by look-up.
+	left := func() {
+		if attempts == 0 && !jb.wasPending {
+			r.count(statusLeft)
+		} else {
+			r.count(StatusPending)
+		}
+	}
+	if intake.Err() != nil {
+		left()
+		return
+	}
 	for {
 		if uncertain {
+			waitCtx := ctx
+			if attempts == 0 {
+				waitCtx = intake
+			}
+			if err := r.cfg.Pacer.Wait(waitCtx); err != nil {
+				left()
+				return
+			}
 			id, found, err := r.lookup(ctx, jb)
 			if err != nil {
 				if r.stopOn(err) || ctx.Err() != nil {
-					r.count(StatusPending)
+					left()
 					return
 				}
 				attempts++
@@ -82,7 +106,7 @@ func (r *runner) importRow(ctx context.Context, jb job) {
 					return
 				}
 				if r.wait(ctx, attempts, err) != nil {
-					r.count(StatusPending)
+					left()
 					return
 				}
 				continue
@@ -97,16 +121,24 @@ func (r *runner) importRow(ctx context.Context, jb job) {
 			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(lastErr)})
 			return
 		}
+		waitCtx := ctx
+		if attempts == 0 && !jb.wasPending {
+			waitCtx = intake // not sent yet: a stop may still give it back
+		}
+		if err := r.cfg.Pacer.Wait(waitCtx); err != nil {
+			left()
+			return
+		}
 		if attempts == 0 || sentAmbiguous {
 			// Write ahead: the mark is on disk before the request can reach Clerk.
 			if err := r.journal.Write(Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: StatusPending}); err != nil {
 				r.setFatal(err)
-				r.count(StatusPending)
+				left()
 				return
 			}
 		}
 		var id string
-		err := r.call(ctx, func(ctx context.Context) error {
+		err := r.do(ctx, func(ctx context.Context) error {
 			var err error
 			r.creates.Add(1)
 			id, err = r.cfg.Target.Create(ctx, jb.params)
@@ -122,26 +154,28 @@ func (r *runner) importRow(ctx context.Context, jb job) {
 			}
 			r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: settled})
 			return
-		case ctx.Err() != nil:
-			r.count(StatusPending) // aborted: the write-ahead mark lets the next run settle it
-			return
-		case r.stopOn(err):
-			r.count(StatusPending)
+		case ctx.Err() != nil || r.stopOn(err):
+			left() // the write-ahead mark lets the next run settle it
 			return
 		case isAmbiguous(err):
 			r.cfg.Log.Debug("uncertain create, settling by look-up", zap.Int("line", jb.rec.Line), zap.Int("attempt", attempts), zap.Error(err))
 			uncertain, sentAmbiguous = true, true
 			if r.wait(ctx, attempts, err) != nil {
-				r.count(StatusPending)
+				left()
 				return
 			}
 		case isRetryable(err):
 			if r.wait(ctx, attempts, err) != nil {
-				r.count(StatusPending)
+				left()
 				return
 			}
-		case isIdentifierTaken(err, "external_id"):
-			// The user is already there: adopted, or our own earlier uncertain create.
+		case isIdentifierTaken(err) && jb.extID != "":
+			// An identifier is taken: by this very user if its external_id finds it (adopted,
+			// or our own earlier uncertain create), else by someone else and the row fails.
+			if werr := r.cfg.Pacer.Wait(ctx); werr != nil {
+				left()
+				return
+			}
 			id, found, lerr := r.lookup(ctx, jb)
 			switch {
 			case lerr == nil && found && sentAmbiguous:
@@ -168,13 +202,13 @@ func (r *runner) stopOn(err error) bool {
 	return r.halted()
 }
 
-func isIdentifierTaken(err error, param string) bool {
+func isIdentifierTaken(err error) bool {
 	var d detailedError
 	if !errors.As(err, &d) {
 		return false
 	}
-	_, code, p, _ := d.Details()
-	return code == "form_identifier_exists" && p == param
+	_, code, _, _ := d.Details()
+	return code == "form_identifier_exists"
 }
 
 func unsettled(err error) *RowError {
@@ -183,19 +217,20 @@ func unsettled(err error) *RowError {
 	return re
 }
 
-// lookup finds the row's user by external_id, else by primary email.
+// lookup finds the row's user by external_id, else by primary email. The caller has taken
+// the pacer slot.
 func (r *runner) lookup(ctx context.Context, jb job) (id string, found bool, err error) {
 	switch {
 	case jb.extID != "":
 		var m map[string]string
-		err = r.call(ctx, func(ctx context.Context) error {
+		err = r.do(ctx, func(ctx context.Context) error {
 			var err error
 			m, err = r.cfg.Target.FindByExternalID(ctx, []string{jb.extID})
 			return err
 		})
 		id, found = m[jb.extID]
 	case jb.params.PrimaryEmail() != "":
-		err = r.call(ctx, func(ctx context.Context) error {
+		err = r.do(ctx, func(ctx context.Context) error {
 			var err error
 			id, found, err = r.cfg.Target.FindByEmail(ctx, jb.params.PrimaryEmail())
 			return err
