@@ -151,6 +151,9 @@ func TestCSVGivenHeader(t *testing.T) {
 		{Line: 2, Raw: "u2", Err: "line 2: wrong number of fields (1, header has 2)"},
 		{Line: 3, Cells: []string{"u3", "c@x.io"}, Raw: "u3,c@x.io"},
 	})
+	if _, recs := mustReadAll(t, nil, Options{Format: CSV, Header: []string{"id"}}); len(recs) != 0 {
+		t.Errorf("empty header-less input: %d records", len(recs))
+	}
 }
 
 func TestCSVBadBytes(t *testing.T) {

@@ -119,12 +119,7 @@ func (r *jsonReader) token() (json.Token, error) {
 
 func (r *jsonReader) Header() []string { return nil }
 
-func (r *jsonReader) Close() error {
-	if r.state == jsInArray {
-		r.state = jsDone
-	}
-	return nil
-}
+func (r *jsonReader) Close() error { r.state = jsDone; return nil }
 
 func (r *jsonReader) Next(ctx context.Context) (Record, error) {
 	if err := ctx.Err(); err != nil {
