@@ -4,7 +4,6 @@ package spectest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -114,7 +113,7 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		body, _ := io.ReadAll(r.Body)
 		_ = r.Body.Close()
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		ctx := context.Background()
+		ctx := r.Context()
 		in := &openapi3filter.RequestValidationInput{
 			Request:    r.Clone(ctx),
 			PathParams: params,
@@ -130,8 +129,8 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		}
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
-		if rec.hijacked {
-			return // no response to check: the connection was dropped on purpose
+		if rec.hijacked || !rec.wrote {
+			return // no response to check: dropped on purpose, or the client went away first
 		}
 		out := &openapi3filter.ResponseValidationInput{
 			RequestValidationInput: in,
