@@ -19,6 +19,7 @@
 package sandbox
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -163,7 +164,8 @@ func (s *Server) Start(addr string) (string, error) {
 	return "http://" + host + "/v1", nil
 }
 
-// Close stops the listener (if started) and saves the state file. It is idempotent.
+// Close stops the listener (if started), waiting up to 2s for in-flight requests, then saves
+// the state file. It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -175,9 +177,14 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	var errs []error
 	if srv != nil {
-		if err := srv.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("sandbox: close: %w", err))
+		// Let in-flight requests finish (so their users reach the state file), but not for long.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
+			if err := srv.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("sandbox: close: %w", err))
+			}
 		}
+		cancel()
 	}
 	if s.stop != nil {
 		close(s.stop)
