@@ -35,7 +35,9 @@ func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
 	switch {
 	case err == nil:
 		r.cfg.Pacer.Success()
-	case retryAfter(err) > 0 || statusOf(err) == 429:
+	case statusOf(err) == 429:
+		// Only a 429 speaks of the rate limit: pause every worker and lower the rate. A 503's
+		// Retry-After holds just the row that saw it (see wait).
 		r.s429.Add(1)
 		r.cfg.Pacer.Backoff(max(retryAfter(err), time.Second))
 		r.journal.Write(Event{Event: EventThrottled}) // for the report's time line; not row state
@@ -56,10 +58,14 @@ func statusOf(err error) int {
 func (r *runner) wait(ctx context.Context, attempt int, err error) error {
 	r.retries.Add(1)
 	r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: attempt})
-	if retryAfter(err) > 0 {
+	if statusOf(err) == 429 {
 		return ctx.Err() // the pacer's gate holds every worker for Retry-After
 	}
-	return r.cfg.Sleep(ctx, pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64))
+	d := pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64)
+	if ra := retryAfter(err); ra > 0 {
+		d = min(ra, backoffMax)
+	}
+	return r.cfg.Sleep(ctx, d)
 }
 
 // importRow creates one user, retrying what is safe to retry and settling every uncertain
