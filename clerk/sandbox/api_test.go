@@ -61,6 +61,9 @@ func TestListFiltersAndPaging(t *testing.T) {
 		{"?phone_number=%2B15550000004", []string{id[4]}},
 		{"?username=USER0&username=user1", []string{id[1], id[0]}},
 		{"?username=user0&external_id=x1", []string{}}, // fields AND together
+		{"?created_at_after=1609545600000&created_at_before=1609804800000", []string{id[3], id[2]}},
+		{"?banned=true", []string{}},
+		{"?banned=false&external_id=x0", []string{id[0]}},
 	}
 	for _, tc := range tests {
 		got := ids(t, e.do("GET", "/users"+tc.query, nil))
@@ -82,6 +85,10 @@ func TestListFiltersAndPaging(t *testing.T) {
 func TestListRejectsBadParams(t *testing.T) {
 	e := newEnv(t, sandbox.Options{}, checkResponse)
 	many := strings.Repeat("&external_id=a", 101)
+	r := e.do("GET", "/users?web3_wallet=0xabc", nil)
+	if code, p := r.firstError(t); r.status != 422 || code != "sandbox_unsupported_param" || p != "web3_wallet" {
+		t.Errorf("unsupported filter answered: %d %s %s", r.status, code, p)
+	}
 	for q, param := range map[string]string{"?limit=501": "limit", "?limit=0": "limit", "?offset=-1": "offset", "?" + many[1:]: "external_id"} {
 		r := e.do("GET", "/users"+q, nil)
 		if code, p := r.firstError(t); r.status != 422 || code != "form_param_format_invalid" || p != param {

@@ -81,10 +81,45 @@ func identifierExists(param string) apiError {
 // listFields are the GET /v1/users filters the sandbox understands.
 var listFields = []string{"email_address", "phone_number", "username", "external_id", "user_id"}
 
+// unsupportedFilters are spec'd filters the sandbox refuses rather than ignores: ignoring one
+// would answer a narrow look-up with every user.
+var unsupportedFilters = []string{"web3_wallet", "organization_id", "query", "email_address_query",
+	"phone_number_query", "username_query", "name_query", "last_active_at_before", "last_active_at_after",
+	"last_active_at_since", "last_sign_in_at_before", "last_sign_in_at_after", "provider",
+	"provider_user_id", "starting_after"}
+
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, count bool) {
 	s.lists.Add(1)
 	q := r.URL.Query()
 	f := filter{include: map[string][]string{}, exclude: map[string][]string{}, desc: true}
+	for _, p := range unsupportedFilters {
+		if q.Has(p) {
+			writeErrors(w, http.StatusUnprocessableEntity, paramError("sandbox_unsupported_param", p,
+				"is not supported by the sandbox", "The local sandbox does not implement the "+p+" filter."))
+			return
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"created_at_before", &f.before}, {"created_at_after", &f.after}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				writeErrors(w, http.StatusUnprocessableEntity, formatInvalid(p.name, "must be a unix time in milliseconds"))
+				return
+			}
+			*p.dst = n
+		}
+	}
+	switch q.Get("banned") {
+	case "true":
+		f.none = true // the sandbox never bans
+	case "", "false":
+	default:
+		writeErrors(w, http.StatusUnprocessableEntity, formatInvalid("banned", "must be true or false"))
+		return
+	}
 	for _, field := range listFields {
 		vals := q[field]
 		if len(vals) > 100 {

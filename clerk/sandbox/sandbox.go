@@ -16,6 +16,11 @@
 // waive them), uniqueness (case-insensitive for email and username), then the user cap (403).
 // Usernames must be 4-64 characters, as in Clerk. The sandbox keeps no password, digest, TOTP
 // secret or backup code: only whether each was given.
+//
+// GET /v1/users supports the email_address, phone_number, username, external_id and user_id
+// filters (+/- for the last two), created_at_before/after, banned, limit, offset and the
+// created_at orderings; any other spec'd filter is refused with 422 sandbox_unsupported_param
+// rather than ignored, since ignoring it would answer a narrow look-up with every user.
 package sandbox
 
 import (

@@ -151,6 +151,9 @@ func (s *store) remove(u *user) {
 type filter struct {
 	include map[string][]string // field -> values
 	exclude map[string][]string // only external_id and user_id may exclude, per the spec
+	before  int64               // created_at < before (unix ms), when non-zero
+	after   int64               // created_at > after (unix ms), when non-zero
+	none    bool                // matches nothing (banned=true)
 	desc    bool
 }
 
@@ -173,6 +176,9 @@ func (s *store) lookup(field, v string) *user {
 // match returns the users f selects, unordered. Caller holds the read lock.
 func (s *store) match(f filter) []*user {
 	var out []*user
+	if f.none {
+		return out
+	}
 	if len(f.include) == 0 {
 		out = make([]*user, 0, len(s.byID))
 		for _, u := range s.byID {
@@ -192,6 +198,11 @@ func (s *store) match(f filter) []*user {
 		for u := range cand {
 			out = append(out, u)
 		}
+	}
+	if f.before != 0 || f.after != 0 {
+		out = slices.DeleteFunc(out, func(u *user) bool {
+			return (f.before != 0 && u.CreatedAt >= f.before) || (f.after != 0 && u.CreatedAt <= f.after)
+		})
 	}
 	if len(f.exclude) > 0 {
 		out = slices.DeleteFunc(out, func(u *user) bool {
