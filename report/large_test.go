@@ -1,0 +1,38 @@
+package report
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestLargeRun builds a report of a generated journal of USERIMPORT_REPORT_ROWS rows (skipped
+// when unset): `make bench` style figures for time and heap, outside the normal test run.
+func TestLargeRun(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("USERIMPORT_REPORT_ROWS"))
+	if n <= 0 {
+		t.Skip("set USERIMPORT_REPORT_ROWS=1000000 to time a large report")
+	}
+	dir := filepath.Join(t.TempDir(), "big")
+	t0 := time.Now()
+	if err := GenerateJournal(dir, n); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(filepath.Join(dir, "results.jsonl"))
+	t.Logf("generated %d rows, %d MB journal in %v", n, st.Size()>>20, time.Since(t0))
+	t0 = time.Now()
+	m, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("built in %v: rows=%d buckets=%d groups=%d", time.Since(t0), m.Rows, len(m.Buckets), len(m.Failures))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("heap in use %d MB, total alloc %d MB", ms.HeapInuse>>20, ms.TotalAlloc>>20)
+	if m.Rows != n {
+		t.Errorf("rows = %d, want %d", m.Rows, n)
+	}
+}

@@ -1,0 +1,143 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/userimport/userimport/importer"
+)
+
+//go:embed report.html.tmpl
+var pageSource string
+
+var page = template.Must(template.New("report").Funcs(template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"seconds": func(s float64) string {
+		return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
+	},
+	"rate":    func(f float64) string { return fmt.Sprintf("%.1f/s", f) },
+	"count":   func(n int) string { return thousands(int64(n)) },
+	"count64": thousands,
+}).Parse(pageSource))
+
+// view is what the template reads: the model, made safe, plus the charts drawn from it.
+type view struct {
+	*Model
+	Counts      countsBar
+	Time        timeChart
+	StatusClass string
+	Headline    string
+	Done        bool // nothing left to do: no failures, nothing pending, the run ended
+	Continue    bool // re-running carries on: stopped, interrupted, unfinished or rows pending
+	Generated   string
+}
+
+// Render writes the report as one self-contained HTML page: inline CSS and SVG, no script,
+// no link to anywhere.
+func Render(w io.Writer, m *Model) error {
+	safe := *m
+	safe.sanitize() // a Model built by hand gets the same redaction as one from Build
+	v := view{Model: &safe, Counts: buildCountsBar(&safe), Time: buildTimeChart(&safe)}
+	v.StatusClass, v.Headline = headline(&safe)
+	pending := safe.Counts[importer.StatusPending]
+	v.Continue = pending > 0 || !ended(safe.Status)
+	v.Done = !v.Continue && safe.Failing() == 0
+	if err := page.Execute(w, v); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	return nil
+}
+
+func ended(status string) bool {
+	return status == importer.RunComplete || status == importer.RunWithFailures || status == importer.RunAlready
+}
+
+func headline(m *Model) (class, text string) {
+	switch m.Status {
+	case importer.RunComplete, importer.RunAlready:
+		return "ok", "Complete: every row was created or already present"
+	case importer.RunWithFailures:
+		return "warn", fmt.Sprintf("Complete with failures: %s rows were not imported", thousands(int64(m.Failing())))
+	case importer.RunStopped:
+		return "info", "Stopped by --limit or --max-duration: re-run to continue"
+	case importer.RunInterrupted:
+		return "info", "Interrupted by a signal: re-run to continue"
+	case importer.RunFatal:
+		return "bad", "Stopped by a fatal error"
+	default:
+		return "muted", "Unfinished: still running, or ended without writing its summary"
+	}
+}
+
+// sanitize redacts every string of the model; Build's strings already are, so it is idempotent.
+func (m *Model) sanitize() {
+	for _, p := range []*string{&m.Dir, &m.Run, &m.Tool, &m.Version, &m.Input, &m.Format, &m.Mapping,
+		&m.API, &m.KeyFingerprint, &m.Status, &m.Fatal, &m.LastElapsed, &m.FailedFile,
+		&m.RefeedCommand, &m.ResumeCommand} {
+		*p = clean(*p)
+	}
+	groups := make([]FailureGroup, len(m.Failures))
+	for i, g := range m.Failures {
+		g.Status, g.Code, g.Param, g.Message = clean(g.Status), clean(g.Code), clean(g.Param), clean(g.Message)
+		ex := make([]Example, len(g.Examples))
+		for j, e := range g.Examples {
+			e.ExternalID = clean(e.ExternalID)
+			ex[j] = e
+		}
+		g.Examples = ex
+		groups[i] = g
+	}
+	m.Failures = groups
+	if m.Counts == nil {
+		m.Counts = map[string]int{}
+	}
+}
+
+// WriteReport builds the report of a run folder and writes it to dir/report.html (0600,
+// through a temporary file and a rename).
+func WriteReport(dir string) (string, error) {
+	m, err := Build(dir)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := Render(&b, m); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, ReportFile)
+	if err := importer.WriteFileAtomic(path, []byte(b.String())); err != nil {
+		return "", fmt.Errorf("write report: %w", err)
+	}
+	return path, nil
+}
+
+// ReportFile is the page's name in the run folder.
+const ReportFile = "report.html"
+
+// thousands writes n with thin separators, as people read large counts.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
