@@ -179,3 +179,21 @@ func TestSandboxEndpoints(t *testing.T) {
 		t.Errorf("stats: %v %+v", err, st)
 	}
 }
+
+func TestIDShape(t *testing.T) {
+	e := newEnv(t, sandbox.Options{}, noCheck)
+	r := e.do("POST", "/users", map[string]any{"email_address": []string{"id@example.com"}})
+	var u struct {
+		ID     string `json:"id"`
+		Emails []struct {
+			ID string `json:"id"`
+		} `json:"email_addresses"`
+	}
+	r.decode(t, &u)
+	for _, id := range []string{u.ID, u.Emails[0].ID} {
+		_, rest, _ := strings.Cut(id, "_")
+		if len(rest) != 27 || strings.Trim(rest, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+			t.Errorf("id %q: want prefix_ and 27 base62 characters", id)
+		}
+	}
+}

@@ -7,20 +7,18 @@ import (
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// newID returns prefix + 27 base62 characters, the shape of Clerk's ids.
+// newID returns prefix + 27 random base62 characters, the shape of Clerk's ids.
 // Ids need not be repeatable, so they come from the global (concurrency-safe) source.
 func newID(prefix string) string {
 	b := make([]byte, len(prefix)+27)
 	copy(b, prefix)
-	hi, lo := rand.Uint64(), rand.Uint64()
-	for i := len(b) - 1; i >= len(prefix); i-- {
-		if i >= len(prefix)+14 {
-			b[i] = base62[lo%62]
-			lo /= 62
-		} else {
-			b[i] = base62[hi%62]
-			hi /= 62
+	var r uint64
+	for i := len(prefix); i < len(b); i++ {
+		if (i-len(prefix))%10 == 0 {
+			r = rand.Uint64() // 10 base62 digits use under 60 of its 64 bits
 		}
+		b[i] = base62[r%62]
+		r /= 62
 	}
 	return string(b)
 }
