@@ -206,7 +206,11 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 		in.sha256, in.size, in.closer, r = hex.EncodeToString(h.Sum(nil)), n, f, f
 	}
 	in.counter = &importer.CountingReader{R: r}
-	in.reader, err = source.Open(in.counter, source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord, Header: m.CSVHeader()})
+	opts := source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord}
+	if in.format == source.CSV {
+		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
+	}
+	in.reader, err = source.Open(in.counter, opts)
 	if err != nil {
 		if in.closer != nil {
 			in.closer.Close()
@@ -309,7 +313,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			Format: string(in.format), Mapping: mappingName, MappingSHA256: sha256Hex(m.Spec()),
 			APIURL: apiURL, KeyFingerprint: clerk.Fingerprint(key),
 		},
-		Source: in.reader, Format: in.format, Mapping: m, Target: target, Pacer: pc,
+		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
 		Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep,
 		Preflight: func(ctx context.Context) error {

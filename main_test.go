@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,6 +46,11 @@ func TestScripts(t *testing.T) {
 			env.Defer(func() { sb.Close() })
 			env.Setenv("CLERK_API_URL", url)
 			env.Setenv("CLERK_SECRET_KEY", testKey)
+			samples, err := filepath.Abs("samples")
+			if err != nil {
+				return err
+			}
+			env.Setenv("SAMPLES", samples)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

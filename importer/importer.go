@@ -80,18 +80,21 @@ func rowError(err error) *RowError {
 
 // Config is one run.
 type Config struct {
-	OutDir      string
-	Header      Header // the session header; StartedAt is filled in
-	Source      source.Reader
-	Format      source.Format
-	Mapping     *mapping.Mapping
-	Target      Target // nil: validate only, nothing is sent
-	Pacer       *pacer.Pacer
-	Concurrency int
-	MaxRetries  int
-	Limit       int             // rows to take this session; 0 = all
-	MaxDuration time.Duration   // 0 = no limit
-	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
+	OutDir string
+	Header Header // the session header; StartedAt is filled in
+	Source source.Reader
+	Format source.Format
+	// HeaderlessCSV: the input has no header line (the mapping names its columns), so the
+	// failed file is written without one either.
+	HeaderlessCSV bool
+	Mapping       *mapping.Mapping
+	Target        Target // nil: validate only, nothing is sent
+	Pacer         *pacer.Pacer
+	Concurrency   int
+	MaxRetries    int
+	Limit         int             // rows to take this session; 0 = all
+	MaxDuration   time.Duration   // 0 = no limit
+	Stop          <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
 	// An error stops the run as fatal.
 	Preflight func(ctx context.Context) error
@@ -245,7 +248,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			r.journal.Close()
 			return nil, err
 		}
-		r.failed = newFailedFile(cfg.OutDir, cfg.Format, cfg.Source.Header())
+		header := cfg.Source.Header()
+		if cfg.HeaderlessCSV {
+			header = nil // so the re-fed file reads like the original, without a header line
+		}
+		r.failed = newFailedFile(cfg.OutDir, cfg.Format, header)
 	}
 	st := r.resume
 	j := r.journal
@@ -481,7 +488,9 @@ func (r *runner) settle(jb job, e Event) {
 			r.problems = append(r.problems, e)
 		}
 		r.mu.Unlock()
-		if err := r.failed.Write(jb.rec); err != nil {
+		if err := r.failed.Write(jb.rec); errors.Is(err, source.ErrNoContent) {
+			r.cfg.Log.Warn("row too large to write back to the failed file", zap.Int("line", jb.rec.Line))
+		} else if err != nil {
 			r.setFatal(fmt.Errorf("write failed rows: %w", err))
 		}
 		fields := []zap.Field{zap.Int("line", e.Line), zap.String("status", e.Status)}
@@ -489,7 +498,11 @@ func (r *runner) settle(jb job, e Event) {
 			fields = append(fields, zap.String("external_id", e.ExternalID))
 		}
 		if e.Error != nil {
-			fields = append(fields, zap.String("code", e.Error.Code), zap.String("param", e.Error.Param), zap.String("message", e.Error.Message))
+			fields = append(fields, zap.String("code", e.Error.Code))
+			if e.Error.Param != "" {
+				fields = append(fields, zap.String("param", e.Error.Param))
+			}
+			fields = append(fields, zap.String("message", e.Error.Message))
 		}
 		r.cfg.Log.Warn("row not imported", fields...)
 	}
