@@ -214,6 +214,8 @@ func (s *Server) Stats() Stats {
 }
 
 // Handler serves the API under /v1/ and the sandbox's own /_sandbox/ endpoints.
+// Drop-after-commit needs a ResponseWriter that can hijack (a real server, httptest.Server);
+// with any other it panics with http.ErrAbortHandler, which net/http servers treat as an abort.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(s.serve)
 }
