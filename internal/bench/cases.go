@@ -22,6 +22,7 @@ const (
 	v1MinRowsPerSec = 150000.0
 	v1MaxRSSMB      = 100.0
 	p3Concurrency   = 16
+	p3Rounds        = 2
 	unlimitedRate   = 1000000.0
 	clerkProduction = "1000/10s"
 	largeRows       = 1000000
@@ -111,7 +112,9 @@ func coverage(users []dumpUser, n int) (missing, dups int) {
 	return missing, dups
 }
 
-// P3: userimport's throughput with no limit, against a plain net/http loop at the same concurrency.
+// P3: userimport's throughput with no limit, against a plain net/http loop at the same
+// concurrency. Each side runs p3Rounds times, alternating, on a fresh sandbox; the best of each
+// is compared, so a burst of other work on the machine does not decide the figure.
 func runP3(ctx context.Context, e *env, f *figure) error {
 	n := e.n(50000)
 	file, err := writeCSV(e.tmp, "p3", n)
@@ -124,41 +127,51 @@ func runP3(ctx context.Context, e *env, f *figure) error {
 			return err
 		}
 	}
+	var bestBase, bestUI float64
+	for round := 1; round <= p3Rounds; round++ {
+		sp, err := startSandbox(ctx, e, fmt.Sprintf("p3-baseline-%d", round))
+		if err != nil {
+			return err
+		}
+		wall, cpu, ok, err := baseline(ctx, sp, bodies, p3Concurrency)
+		sb := sp.stop()
+		if err != nil {
+			return fmt.Errorf("baseline: %w", err)
+		}
+		if ok != int64(n) {
+			return fmt.Errorf("baseline created %d of %d", ok, n)
+		}
+		base := float64(n) / wall.Seconds()
+		bestBase = max(bestBase, base)
+		e.notef("p3 round %d: net/http loop: %d creates in %.2fs = %.0f users/s; CPU per user: loop %.0fµs, sandbox %.0fµs",
+			round, n, wall.Seconds(), base, perRow(cpu, n), perRow(sb.cpu, n))
 
-	sp, err := startSandbox(ctx, e, "p3-baseline")
-	if err != nil {
-		return err
+		sp, err = startSandbox(ctx, e, fmt.Sprintf("p3-%d", round))
+		if err != nil {
+			return err
+		}
+		r, err := runImport(ctx, e, sp, fmt.Sprintf("p3-%d", round), file, unlimitedRate, p3Concurrency)
+		sb = sp.stop()
+		if err != nil {
+			return err
+		}
+		created := r.sum.Counts["created"]
+		if created != n {
+			return fmt.Errorf("userimport created %d of %d (exit %d)", created, n, r.exit)
+		}
+		ui := float64(created) / r.wall.Seconds()
+		bestUI = max(bestUI, ui)
+		e.notef("p3 round %d: userimport %.0f users/s; CPU per user: userimport %.0fµs, sandbox %.0fµs",
+			round, ui, perRow(r.cpu, n), perRow(sb.cpu, n))
 	}
-	wall, ok, err := baseline(ctx, sp, bodies, p3Concurrency)
-	sp.stop()
-	if err != nil {
-		return fmt.Errorf("baseline: %w", err)
-	}
-	if ok != int64(n) {
-		return fmt.Errorf("baseline created %d of %d", ok, n)
-	}
-	bodies = nil
-	base := float64(n) / wall.Seconds()
-	e.notef("p3: baseline net/http loop: %d creates in %.2fs = %.0f users/s", n, wall.Seconds(), base)
-
-	sp, err = startSandbox(ctx, e, "p3")
-	if err != nil {
-		return err
-	}
-	defer sp.stop()
-	r, err := runImport(ctx, e, sp, "p3", file, unlimitedRate, p3Concurrency)
-	if err != nil {
-		return err
-	}
-	created := r.sum.Counts["created"]
-	if created != n {
-		return fmt.Errorf("userimport created %d of %d (exit %d)", created, n, r.exit)
-	}
-	ui := float64(created) / r.wall.Seconds()
-	ratio := ui / base
-	f.add(ratio >= p3MinRatio, "userimport %.0f users/s / net/http loop %.0f users/s = %.3f (target >= %.2f)", ui, base, ratio, p3MinRatio)
+	ratio := bestUI / bestBase
+	f.add(ratio >= p3MinRatio, "userimport %.0f users/s / net/http loop %.0f users/s = %.3f (target >= %.2f)",
+		bestUI, bestBase, ratio, p3MinRatio)
 	return nil
 }
+
+// perRow is d per row in microseconds.
+func perRow(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
 
 // P4: userimport's peak RSS on a million rows: bounded, and flat against a 10,000-row run.
 func runP4(ctx context.Context, e *env, f *figure) error {
@@ -180,8 +193,8 @@ func runP4(ctx context.Context, e *env, f *figure) error {
 		if err == nil && r.sum.Counts["created"] != n {
 			err = fmt.Errorf("%s: created %d of %d (exit %d)", name, r.sum.Counts["created"], n, r.exit)
 		}
-		sbRSS := sp.stop()
-		e.notef("%s: sandbox peak RSS %.1f MB", name, mb(sbRSS))
+		sb := sp.stop()
+		e.notef("%s: sandbox peak RSS %.1f MB, CPU %.1fs", name, mb(sb.rssKiB), sb.cpu.Seconds())
 		return r, err
 	}
 	rs, err := one("p4-small", smallFile, small)
@@ -339,7 +352,7 @@ func runV1(ctx context.Context, e *env, f *figure) error {
 		return fmt.Errorf("validate: exit %d, %d valid of %d", pr.exit, sum.Counts["valid"], n)
 	}
 	rps := float64(n) / pr.wall.Seconds()
-	e.notef("v1: %d rows in %.2fs, peak RSS %.1f MB", n, pr.wall.Seconds(), mb(pr.rssKiB))
+	e.notef("v1: %d rows in %.2fs, peak RSS %.1f MB, CPU %.2fs", n, pr.wall.Seconds(), mb(pr.rssKiB), pr.cpu.Seconds())
 	f.add(rps >= v1MinRowsPerSec, "%.0f rows/s (target >= %.0f)", rps, v1MinRowsPerSec)
 	f.add(mb(pr.rssKiB) <= v1MaxRSSMB, "peak RSS = %.1f MB (target <= %.0f MB)", mb(pr.rssKiB), v1MaxRSSMB)
 	return nil

@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 )
@@ -102,6 +103,7 @@ func run() int {
 	quick := flag.Bool("quick", false, "scale sizes down 10x for a smoke check")
 	bin := flag.String("bin", "bin/userimport", "the userimport `binary` to measure")
 	keep := flag.Bool("keep", false, "keep the scratch directory (inputs, run folders, logs)")
+	cpuProfile := flag.String("cpuprofile", "", "write this program's CPU profile (P3's net/http loop) to `file`")
 	flag.Parse()
 
 	selected, err := selectCases(*only)
@@ -129,6 +131,20 @@ func run() int {
 		defer os.RemoveAll(tmp)
 	}
 
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 2
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -141,7 +157,7 @@ func run() int {
 	failed := 0
 	for _, c := range selected {
 		f := &figure{id: c.id, name: c.name}
-		fmt.Fprintf(os.Stderr, "%s %s ...\n", c.id, c.name)
+		fmt.Fprintf(os.Stderr, "%s %s ... (load average %s on %d cores)\n", c.id, c.name, loadAvg(), runtime.NumCPU())
 		f.err = c.run(ctx, e, f)
 		fmt.Println(f)
 		if !f.pass() {

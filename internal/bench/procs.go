@@ -82,10 +82,16 @@ func startSandbox(ctx context.Context, e *env, name string, args ...string) (*sa
 	}
 }
 
-// stop ends the sandbox (SIGTERM, then SIGKILL) and returns its peak RSS in KiB, if known.
-func (sp *sandboxProc) stop() int64 {
+// usage is a finished child's resource use.
+type usage struct {
+	rssKiB int64         // peak RSS
+	cpu    time.Duration // user + system
+}
+
+// stop ends the sandbox (SIGTERM, then SIGKILL) and returns what it used. It is idempotent.
+func (sp *sandboxProc) stop() usage {
 	if sp.cmd.Process == nil {
-		return 0
+		return usage{}
 	}
 	_ = sp.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -95,7 +101,7 @@ func (sp *sandboxProc) stop() int64 {
 		<-sp.done
 	}
 	sp.log.Close()
-	return maxRSS(sp.cmd.ProcessState)
+	return usageOf(sp.cmd.ProcessState)
 }
 
 // sandboxStats mirrors GET /_sandbox/stats.
@@ -164,9 +170,9 @@ type summary struct {
 
 // procRun is a finished userimport child: its exit, wall time and peak RSS.
 type procRun struct {
+	usage
 	exit   int
 	wall   time.Duration
-	rssKiB int64
 	stdout []byte
 	stderr string
 }
@@ -188,7 +194,7 @@ func runUserimport(ctx context.Context, e *env, extraEnv []string, args ...strin
 		return nil, ctx.Err()
 	}
 	return &procRun{
-		exit: cmd.ProcessState.ExitCode(), wall: wall, rssKiB: maxRSS(cmd.ProcessState),
+		exit: cmd.ProcessState.ExitCode(), wall: wall, usage: usageOf(cmd.ProcessState),
 		stdout: stdout.Bytes(), stderr: stderr.String(),
 	}, nil
 }
@@ -217,9 +223,9 @@ func runImport(ctx context.Context, e *env, sp *sandboxProc, name, file string, 
 	if err := json.Unmarshal(pr.stdout, &r.sum); err != nil {
 		return r, fmt.Errorf("import exited %d without a JSON summary: %s", pr.exit, lastLine(pr.stderr))
 	}
-	e.notef("%s: exit %d, %s, wall %.2fs, elapsed %.2fs, created %d, requests %d, 429s %d, retries %d, peak RSS %.1f MB",
+	e.notef("%s: exit %d, %s, wall %.2fs, elapsed %.2fs, created %d, requests %d, 429s %d, retries %d, peak RSS %.1f MB, CPU %.2fs",
 		name, pr.exit, r.sum.Status, pr.wall.Seconds(), r.sum.ElapsedSec, r.sum.Counts["created"], r.sum.Requests,
-		r.sum.Status429, r.sum.Retries, mb(pr.rssKiB))
+		r.sum.Status429, r.sum.Retries, mb(pr.rssKiB), pr.cpu.Seconds())
 	return r, nil
 }
 
@@ -235,14 +241,36 @@ func childEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-func maxRSS(ps *os.ProcessState) int64 {
+func usageOf(ps *os.ProcessState) usage {
 	if ps == nil {
+		return usage{}
+	}
+	u := usage{cpu: ps.UserTime() + ps.SystemTime()}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		u.rssKiB = ru.Maxrss // KiB on Linux
+	}
+	return u
+}
+
+// selfCPU is this process's user + system time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss // KiB on Linux
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// loadAvg is the 1-minute load average: other work on the machine skews every timed figure.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
 	}
-	return 0
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // mb turns KiB into MB (10^6 bytes), the unit of the targets.
