@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/userimport/userimport/clerk/sandbox"
+	"github.com/userimport/userimport/clerk/sandbox/spectest"
 )
 
 // testKey is the key the scripts' sandbox accepts; a script sets another to test refusal.
@@ -32,6 +34,10 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar. Each script gets its own sandbox, in this process,
 // reached over loopback exactly as Clerk would be: CLERK_API_URL and CLERK_SECRET_KEY point at it.
 func TestScripts(t *testing.T) {
+	spec, ok := spectest.SpecPath()
+	if !ok {
+		t.Log("Clerk's spec (../shared/clerk/bapi-2025-04-10.yml) is absent: traffic is not checked against it")
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
@@ -39,12 +45,27 @@ func TestScripts(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			url, err := sb.Start("127.0.0.1:0")
-			if err != nil {
-				return err
+			// Every request the client sends and every answer the sandbox gives in these
+			// scripts is held to Clerk's published spec.
+			handler := sb.Handler()
+			var contract *spectest.Validator
+			if spec != "" {
+				if contract, err = spectest.Load(spec); err != nil {
+					return err
+				}
+				handler = contract.Middleware(handler)
 			}
-			env.Defer(func() { sb.Close() })
-			env.Setenv("CLERK_API_URL", url)
+			srv := httptest.NewServer(handler)
+			env.Defer(func() {
+				srv.Close()
+				sb.Close()
+				if contract != nil {
+					for _, v := range contract.Violations() {
+						env.T().Fatal("spec violation: " + v)
+					}
+				}
+			})
+			env.Setenv("CLERK_API_URL", srv.URL+"/v1")
 			env.Setenv("CLERK_SECRET_KEY", testKey)
 			samples, err := filepath.Abs("samples")
 			if err != nil {
