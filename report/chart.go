@@ -129,17 +129,21 @@ func buildTimeChart(m *Model) timeChart {
 	pts := (n + k - 1) / k
 	stepSec := float64(k * BucketSeconds)
 	c.Step = humanSeconds(stepSec)
-	type agg struct{ created, throttled, retries int }
+	type agg struct {
+		created, throttled, retries int
+		seconds                     float64
+	}
 	merged := make([]agg, pts)
 	for i, b := range m.Buckets {
 		a := &merged[i/k]
 		a.created += b.Created
 		a.throttled += b.Throttled
 		a.retries += b.Retries
+		a.seconds += b.span()
 	}
 	peak, peakT, peakR := 0.0, 0, 0
 	for _, a := range merged {
-		peak = math.Max(peak, float64(a.created)/stepSec)
+		peak = math.Max(peak, float64(a.created)/a.seconds)
 		peakT, peakR = max(peakT, a.throttled), max(peakR, a.retries)
 	}
 	c.Peak = strconv.FormatFloat(peak, 'f', 1, 64)
@@ -149,7 +153,7 @@ func buildTimeChart(m *Model) timeChart {
 	yOf := func(v float64) float64 { return plotB - plotH*v/yMax }
 	var line strings.Builder
 	for i, a := range merged {
-		rate := float64(a.created) / stepSec
+		rate := float64(a.created) / a.seconds
 		x, y := xOf(float64(i)+0.5), yOf(rate)
 		fmt.Fprintf(&line, "%s,%s ", num(x), num(y))
 		if pts <= 60 { // few points: mark each, with its value on hover

@@ -17,6 +17,9 @@ func TestLargeRun(t *testing.T) {
 		t.Skip("set USERIMPORT_REPORT_ROWS=1000000 to time a large report")
 	}
 	dir := filepath.Join(t.TempDir(), "big")
+	if keep := os.Getenv("USERIMPORT_REPORT_DIR"); keep != "" {
+		dir = keep // keep the folder and its report.html, e.g. for a screenshot
+	}
 	t0 := time.Now()
 	if err := GenerateJournal(dir, n); err != nil {
 		t.Fatal(err)
@@ -24,13 +27,19 @@ func TestLargeRun(t *testing.T) {
 	st, _ := os.Stat(filepath.Join(dir, "results.jsonl"))
 	t.Logf("generated %d rows, %d MB journal in %v", n, st.Size()>>20, time.Since(t0))
 	t0 = time.Now()
+	path, err := WriteReport(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ = os.Stat(path)
+	t.Logf("report written in %v: %d KB", time.Since(t0), st.Size()>>10)
 	m, err := Build(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("built in %v: rows=%d buckets=%d groups=%d", time.Since(t0), m.Rows, len(m.Buckets), len(m.Failures))
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	t.Logf("buckets=%d groups=%d", len(m.Buckets), len(m.Failures))
 	t.Logf("heap in use %d MB, total alloc %d MB", ms.HeapInuse>>20, ms.TotalAlloc>>20)
 	if m.Rows != n {
 		t.Errorf("rows = %d, want %d", m.Rows, n)

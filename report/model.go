@@ -66,6 +66,17 @@ type Bucket struct {
 	Created   int `json:"created"`
 	Throttled int `json:"throttled"`
 	Retries   int `json:"retries"`
+	// Seconds is set on a session's last bucket when the session ended inside it, so its rate
+	// is not understated.
+	Seconds float64 `json:"seconds,omitempty"`
+}
+
+// span is how many seconds of active time the bucket covers.
+func (b Bucket) span() float64 {
+	if b.Seconds > 0 {
+		return b.Seconds
+	}
+	return BucketSeconds
 }
 
 // Example is a row of a failure group, enough to find it in the input.
@@ -207,8 +218,14 @@ func (a *runAcc) startSession(h journalLine) {
 }
 
 func (a *runAcc) closeSession() {
-	if !a.sessStart.IsZero() && a.lastAt.After(a.sessStart) {
-		a.active += a.lastAt.Sub(a.sessStart)
+	if a.sessStart.IsZero() || !a.lastAt.After(a.sessStart) {
+		return
+	}
+	d := a.lastAt.Sub(a.sessStart)
+	a.active += d
+	if i := a.base + int(d/bucket); i < len(a.buckets) {
+		// At least a second, so a session ending just after a step does not draw a spike.
+		a.buckets[i].Seconds = max((d % bucket).Seconds(), 1)
 	}
 }
 

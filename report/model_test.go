@@ -98,6 +98,9 @@ func TestBuildGolden(t *testing.T) {
 	if created != 8 || throttled != 9 { // created events: rows 1, 2, 8 then 9, 10, 12, 13, 14
 		t.Errorf("buckets hold %d creates and %d 429s, want 8 and 9", created, throttled)
 	}
+	if m.Buckets[2].Seconds != 5 || m.Buckets[5].Seconds != 3 || m.Buckets[1].Seconds != 0 {
+		t.Errorf("sessions end 5 s and 3 s into their last buckets: %+v", m.Buckets)
+	}
 	if m.Buckets[1].Throttled != 6 || m.Buckets[4].Throttled != 3 {
 		t.Errorf("429 storm in the wrong buckets: %+v", m.Buckets)
 	}
