@@ -52,6 +52,7 @@ type importFlags struct {
 	maxRecordSize                             int
 	requestTimeout, maxDuration               time.Duration
 	restart, jsonOut, noProgress, verbose     bool
+	noPrecheck                                bool
 	useSandbox                                bool
 	presetOpts                                mapping.PresetOptions
 }
@@ -73,6 +74,7 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVar(&f.verbose, "v", false, "verbose: info-level logs on stderr")
+	fs.BoolVar(&f.noPrecheck, "no-precheck", false, "do not look rows up by external_id (100 a request) before creating them")
 	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
@@ -220,6 +222,27 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 	return in, nil
 }
 
+// apiURL is CLERK_API_URL, or Clerk's.
+func (e *environment) apiURL() string {
+	if u := strings.TrimSpace(e.getenv("CLERK_API_URL")); u != "" {
+		return u
+	}
+	return defaultAPIURL
+}
+
+// target connects to Clerk (or CLERK_API_URL) with key, paced by --rate or the key's default.
+func (e *environment) target(apiURL, key string, f *importFlags) (*clerk.Client, *pacer.Pacer, error) {
+	t, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: f.requestTimeout})
+	if err != nil {
+		return nil, nil, err
+	}
+	rate := f.rate
+	if rate <= 0 {
+		rate = clerk.DefaultRate(key)
+	}
+	return t, pacer.New(pacer.Config{Rate: rate}), nil
+}
+
 // secretKey reads the key from --secret-key-file or CLERK_SECRET_KEY.
 func (e *environment) secretKey(file string) (string, error) {
 	if file == "" {
@@ -244,7 +267,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	if err != nil {
 		return e.refuse("%v", err)
 	}
-	apiURL := strings.TrimSpace(e.getenv("CLERK_API_URL"))
+	apiURL := e.apiURL()
 	if f.useSandbox {
 		sb, url, sbKey, err := startSandbox(key)
 		if err != nil {
@@ -256,10 +279,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	if key == "" {
 		return e.refuse("no secret key: set CLERK_SECRET_KEY or --secret-key-file (or rehearse with --sandbox)")
 	}
-	if apiURL == "" {
-		apiURL = defaultAPIURL
-	}
-	target, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: f.requestTimeout})
+	target, pc, err := e.target(apiURL, key, f)
 	if err != nil {
 		return e.refuse("%v", err)
 	}
@@ -291,15 +311,10 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Warn(fmt.Sprintf("took over a stale lock left by process %d", stale))
 	}
 
-	rate := f.rate
-	if rate <= 0 {
-		rate = clerk.DefaultRate(key)
-	}
 	conc := f.concurrency
 	if conc <= 0 {
-		conc = pacer.Concurrency(rate, 300*time.Millisecond)
+		conc = pacer.Concurrency(pc.Rate(), 300*time.Millisecond)
 	}
-	pc := pacer.New(pacer.Config{Rate: rate})
 
 	ctx, stop, release := signals(ctx)
 	defer release()
@@ -314,7 +329,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			APIURL: apiURL, KeyFingerprint: clerk.Fingerprint(key),
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
-		Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
+		Precheck: !f.noPrecheck, Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep,
 		Preflight: func(ctx context.Context) error {
 			if err := pc.Wait(ctx); err != nil {

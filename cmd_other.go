@@ -18,9 +18,20 @@ import (
 func (e *environment) validate(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping) int {
 	ctx, stop, release := signals(ctx)
 	defer release()
-	sum, err := importer.Run(ctx, importer.Config{
-		Source: in.reader, Format: in.format, Mapping: m, Stop: stop,
-	})
+	cfg := importer.Config{Source: in.reader, Format: in.format, Mapping: m, Stop: stop, DryRun: true}
+	// With a key, validate also asks the instance which users it already holds (read-only).
+	key, err := e.secretKey(f.keyFile)
+	if err != nil {
+		return e.refuse("%v", err)
+	}
+	if key != "" {
+		t, pc, err := e.target(e.apiURL(), key, f)
+		if err != nil {
+			return e.refuse("%v", err)
+		}
+		cfg.Target, cfg.Pacer, cfg.Precheck = t, pc, true
+	}
+	sum, err := importer.Run(ctx, cfg)
 	if sum == nil {
 		return e.refuse("%v", err)
 	}
@@ -31,7 +42,11 @@ func (e *environment) validate(ctx context.Context, f *importFlags, in *input, m
 	}
 	c := sum.Counts
 	bad := c[importer.StatusInvalid] + c[importer.StatusDuplicate]
-	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate\n", in.path, sum.Rows, c["valid"], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+	if cfg.Target != nil {
+		e.printf(w, ", %d already in the instance", c[importer.StatusExists])
+	}
+	e.printf(w, "\n")
 	if len(sum.Fields) > 0 {
 		var parts []string
 		for _, k := range sortedKeys(sum.Fields) {
@@ -110,10 +125,7 @@ func (e *environment) undoCmd(ctx context.Context, args []string) int {
 	if key == "" {
 		return e.refuse("no secret key: set CLERK_SECRET_KEY or --secret-key-file")
 	}
-	apiURL := strings.TrimSpace(e.getenv("CLERK_API_URL"))
-	if apiURL == "" {
-		apiURL = defaultAPIURL
-	}
+	apiURL := e.apiURL()
 	target, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: 30 * time.Second})
 	if err != nil {
 		return e.refuse("%v", err)

@@ -88,13 +88,19 @@ type Config struct {
 	// failed file is written without one either.
 	HeaderlessCSV bool
 	Mapping       *mapping.Mapping
-	Target        Target // nil: validate only, nothing is sent
-	Pacer         *pacer.Pacer
-	Concurrency   int
-	MaxRetries    int
-	Limit         int             // rows to take this session; 0 = all
-	MaxDuration   time.Duration   // 0 = no limit
-	Stop          <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
+	Target        Target // nil: no API at all (validate without a key)
+	// DryRun (validate): no create is sent and no run folder is written; with a Target, users
+	// already in the instance are still found by the pre-check.
+	DryRun bool
+	// Precheck looks rows up by external_id in batches of 100 before sending them: users
+	// already in the instance become `exists` for one request per hundred rows.
+	Precheck    bool
+	Pacer       *pacer.Pacer
+	Concurrency int
+	MaxRetries  int
+	Limit       int             // rows to take this session; 0 = all
+	MaxDuration time.Duration   // 0 = no limit
+	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
 	// An error stops the run as fatal.
 	Preflight func(ctx context.Context) error
@@ -214,7 +220,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
 	r := &runner{cfg: cfg, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
 		resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
-	if cfg.Target == nil {
+	if cfg.DryRun {
 		r.fields = map[string]int{}
 	} else {
 		journalPath := filepath.Join(cfg.OutDir, JournalFile)
@@ -374,6 +380,12 @@ const (
 // ends, intake ends, or --limit rows are taken (limited).
 func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, err error) {
 	taken := 0
+	var batch []job // rows waiting for the pre-check
+	defer func() {
+		if err == nil {
+			r.flushBatch(intake, jobs, batch)
+		}
+	}()
 	for intake.Err() == nil {
 		rec, err := r.cfg.Source.Next(intake)
 		if errors.Is(err, io.EOF) {
@@ -394,13 +406,64 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 		if !ok {
 			continue
 		}
-		select {
-		case jobs <- jb:
-		case <-intake.Done():
-			r.count(statusLeft)
+		if r.cfg.Precheck && r.cfg.Target != nil && jb.extID != "" && !jb.wasPending {
+			if batch = append(batch, jb); len(batch) == lookupBatch {
+				r.flushBatch(intake, jobs, batch)
+				batch = batch[:0]
+			}
+			continue
 		}
+		r.dispatch(intake, jobs, jb)
 	}
 	return false, nil
+}
+
+// flushBatch looks the batch's rows up by external_id in one request: those found are already
+// in the instance (adopted as `exists`); the rest go on to be created.
+func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job) {
+	if len(batch) == 0 {
+		return
+	}
+	ids := make([]string, len(batch))
+	for i, jb := range batch {
+		ids[i] = jb.extID
+	}
+	var found map[string]string
+	err := r.call(intake, func(ctx context.Context) error {
+		var err error
+		found, err = r.cfg.Target.FindByExternalID(ctx, ids)
+		return err
+	})
+	if err != nil && r.stopOn(err) {
+		for range batch {
+			r.count(statusLeft)
+		}
+		return
+	}
+	if err != nil && intake.Err() == nil {
+		// The pre-check is an optimisation: each row still meets its own 422-then-look-up path.
+		r.cfg.Log.Warn("pre-check look-up failed; sending the rows anyway", zap.Error(err))
+	}
+	for _, jb := range batch {
+		if id, ok := found[jb.extID]; ok {
+			r.settle(jb, Event{Status: StatusExists, UserID: id, Settled: "precheck"})
+			continue
+		}
+		r.dispatch(intake, jobs, jb)
+	}
+}
+
+// dispatch hands a checked row to the workers, or in a dry run counts it as valid.
+func (r *runner) dispatch(intake context.Context, jobs chan<- job, jb job) {
+	if r.cfg.DryRun {
+		r.count("valid")
+		return
+	}
+	select {
+	case jobs <- jb:
+	case <-intake.Done():
+		r.count(statusLeft)
+	}
 }
 
 // countRest reads the rest of the input, counting the rows still to do as left.
@@ -460,14 +523,12 @@ func (r *runner) prepare(rec source.Record) (job, bool) {
 		return jb, false
 	}
 	_, jb.wasPending = r.resume.pending[rec.Num]
-	if r.cfg.Target == nil {
+	if r.cfg.DryRun {
 		r.mu.Lock()
 		for _, f := range presentFields(p) {
 			r.fields[f]++
 		}
 		r.mu.Unlock()
-		r.count("valid")
-		return jb, false
 	}
 	return jb, true
 }
