@@ -147,7 +147,11 @@ func buildTimeChart(m *Model) timeChart {
 		peakT, peakR = max(peakT, a.throttled), max(peakR, a.retries)
 	}
 	c.Peak = strconv.FormatFloat(peak, 'f', 1, 64)
-	yMax := niceCeil(peak)
+	yStep, yMax := 0.25, 1.0 // an empty chart still gets an axis
+	if peak > 0 {
+		yStep = niceStep(peak / 4)
+		yMax = yStep * math.Ceil(peak/yStep-1e-9)
+	}
 	plotW := chartW - plotL - plotR
 	xOf := func(i float64) float64 { return plotL + plotW*i/float64(pts) }
 	yOf := func(v float64) float64 { return plotB - plotH*v/yMax }
@@ -173,9 +177,9 @@ func buildTimeChart(m *Model) timeChart {
 		}
 	}
 	c.Line = strings.TrimSpace(line.String())
-	for i := 0; i <= 4; i++ {
-		v := yMax * float64(i) / 4
-		c.YTicks = append(c.YTicks, tick{Pos: num(yOf(v)), Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	for i := 0.0; i*yStep <= yMax*1.0001; i++ {
+		v := i * yStep
+		c.YTicks = append(c.YTicks, tick{Pos: num(yOf(v)), Label: strconv.FormatFloat(v, 'g', 4, 64)})
 	}
 	total := float64(n * BucketSeconds)
 	every := niceTimeStep(total / 6)
@@ -191,14 +195,11 @@ func buildTimeChart(m *Model) timeChart {
 	return c
 }
 
-// niceCeil rounds up to 1, 2 or 5 times a power of ten, so the y ticks read well.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
+// niceStep rounds up to 1, 2, 2.5 or 5 times a power of ten, so the y ticks read well.
+func niceStep(v float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, f := range []float64{1, 2, 5, 10} {
-		if v <= f*p {
+	for _, f := range []float64{1, 2, 2.5, 5} {
+		if v <= f*p*1.0000001 {
 			return f * p
 		}
 	}

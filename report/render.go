@@ -110,6 +110,12 @@ func WriteReport(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return WriteModel(dir, m)
+}
+
+// WriteModel writes an already built model to dir/report.html, as WriteReport does; a caller
+// that also wants m.Metrics() reads the journal once.
+func WriteModel(dir string, m *Model) (string, error) {
 	var b strings.Builder
 	if err := Render(&b, m); err != nil {
 		return "", err

@@ -236,6 +236,46 @@ func TestRenderMergesLongSeries(t *testing.T) {
 	}
 }
 
+func TestYAxisTicks(t *testing.T) {
+	for _, tc := range []struct {
+		perBucket int
+		want      string
+	}{
+		{840, "0 25 50 75 100"},  // 84/s
+		{3, "0 0.1 0.2 0.3"},     // 0.3/s
+		{0, "0 0.25 0.5 0.75 1"}, // nothing created
+		{80, "0 2 4 6 8"},        // 8/s exactly
+	} {
+		m := &Model{Buckets: []Bucket{{Created: tc.perBucket}}}
+		var labels []string
+		for _, tk := range buildTimeChart(m).YTicks {
+			labels = append(labels, tk.Label)
+		}
+		if got := strings.Join(labels, " "); got != tc.want {
+			t.Errorf("%d a bucket: ticks %q, want %q", tc.perBucket, got, tc.want)
+		}
+	}
+}
+
+// A session that has only just started still gets a page.
+func TestRenderHeaderOnly(t *testing.T) {
+	dir := writeRun(t, []any{header("a.jsonl", t0)}, nil)
+	m, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Rows != 0 || m.Status != "unfinished" || len(m.Buckets) != 0 {
+		t.Errorf("rows %d status %q buckets %d", m.Rows, m.Status, len(m.Buckets))
+	}
+	var b bytes.Buffer
+	if err := Render(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "No timed events") || !strings.Contains(b.String(), "No row was refused") {
+		t.Error("empty run page lacks its empty-state notes")
+	}
+}
+
 func TestWriteReport(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	if err := GenerateJournal(dir, 2000); err != nil {
