@@ -60,7 +60,9 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 		case loneCR(pr.raw):
 			return nil, fmt.Errorf("line %d: header holds a carriage return outside quotes: lines ending in a lone CR (classic Mac) are not supported", pr.line)
 		}
-		r.headerRaw, headerLine = append(pr.raw, '\n'), pr.line
+		// A BOM after leading blank lines is still no part of a column name (found by FuzzCSV:
+		// the failed file's header would lose it when read back).
+		r.headerRaw, headerLine = append(bytes.TrimPrefix(pr.raw, []byte{0xEF, 0xBB, 0xBF}), '\n'), pr.line
 	}
 	if err := r.reset(); err != nil {
 		var pe *csv.ParseError
