@@ -313,7 +313,9 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 
 	conc := f.concurrency
 	if conc <= 0 {
-		conc = pacer.Concurrency(pc.Rate(), 300*time.Millisecond)
+		// Enough requests in flight to hold the rate at up to a second of latency; the pacer,
+		// not the pool, sets the pace, so idle workers cost only a goroutine each.
+		conc = pacer.Concurrency(pc.Rate(), time.Second)
 	}
 
 	ctx, stop, release := signals(ctx)

@@ -153,7 +153,7 @@ func (e *environment) undoCmd(ctx context.Context, args []string) int {
 	}()
 	sum, err := importer.Undo(ctx, importer.UndoConfig{
 		OutDir: dir, KeyFingerprint: clerk.Fingerprint(key), APIURL: apiURL, Target: target,
-		Pacer: pacer.New(pacer.Config{Rate: r}), Concurrency: pacer.Concurrency(r, 300*time.Millisecond), MaxRetries: 5,
+		Pacer: pacer.New(pacer.Config{Rate: r}), Concurrency: pacer.Concurrency(r, time.Second), MaxRetries: 5,
 	})
 	if sum != nil {
 		e.printf(e.stdout, "undo %s: %d deleted, %d already gone, %d failed, %d deleted by an earlier undo\n",

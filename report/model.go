@@ -313,7 +313,7 @@ func Build(dir string) (*Model, error) {
 	var cur *runAcc
 	var last *runAcc // the run of the latest session
 	skipped := 0
-	err := scanJournal(path, nil, &skipped, func(l *journalLine) {
+	read, err := scanJournal(path, -1, nil, &skipped, func(l *journalLine) {
 		if l.Event == "run" {
 			k := l.runKey()
 			cur = runs[k]
@@ -361,7 +361,8 @@ func Build(dir string) (*Model, error) {
 		return bytes.Contains(line, []byte(`"error"`)) || bytes.Contains(line, []byte(`"run"`))
 	}
 	var on *runAcc
-	if err := scanJournal(path, filter, nil, func(l *journalLine) {
+	// Only as far as the first pass read: a running import may have appended since.
+	if _, err := scanJournal(path, read, filter, nil, func(l *journalLine) {
 		if l.Event == "run" {
 			on = runs[l.runKey()]
 			return
@@ -403,24 +404,32 @@ func Build(dir string) (*Model, error) {
 	return m, nil
 }
 
-// scanJournal decodes each line the filter accepts (nil: every line). A line that is not
-// JSON is skipped and counted: the report should show what it can of a damaged journal.
-func scanJournal(path string, filter func([]byte) bool, skipped *int, fn func(*journalLine)) error {
+// scanJournal decodes each line the filter accepts (nil: every line), up to limit bytes
+// (negative: all), and returns how many bytes it read. A line that is not JSON is skipped and
+// counted: the report should show what it can of a damaged journal.
+func scanJournal(path string, limit int64, filter func([]byte) bool, skipped *int, fn func(*journalLine)) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return 0, fmt.Errorf("report: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 256<<10)
+	var r io.Reader = f
+	if limit >= 0 {
+		r = io.LimitReader(f, limit)
+	}
+	var read int64
+	br := bufio.NewReaderSize(r, 256<<10)
 	var l journalLine
 	var long []byte
 	for {
 		line, err := br.ReadSlice('\n')
+		read += int64(len(line))
 		if errors.Is(err, bufio.ErrBufferFull) {
 			// A line longer than the buffer: gather it, up to maxLine.
 			long = append(long[:0], line...)
 			for errors.Is(err, bufio.ErrBufferFull) {
 				line, err = br.ReadSlice('\n')
+				read += int64(len(line))
 				if len(long) <= maxLine {
 					long = append(long, line...)
 				}
@@ -434,7 +443,7 @@ func scanJournal(path string, filter func([]byte) bool, skipped *int, fn func(*j
 			}
 		}
 		if err != nil && err != io.EOF {
-			return fmt.Errorf("report: read journal: %w", err)
+			return read, fmt.Errorf("report: read journal: %w", err)
 		}
 		if len(bytes.TrimSpace(line)) > 0 && (filter == nil || filter(line)) {
 			if jerr := parseLine(line, &l); jerr != nil {
@@ -446,7 +455,7 @@ func scanJournal(path string, filter func([]byte) bool, skipped *int, fn func(*j
 			}
 		}
 		if err == io.EOF {
-			return nil
+			return read, nil
 		}
 	}
 }
