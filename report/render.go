@@ -37,9 +37,7 @@ type view struct {
 	Time        timeChart
 	StatusClass string
 	Headline    string
-	Done        bool // nothing left to do: no failures, nothing pending, the run ended
-	Continue    bool // re-running carries on: stopped, interrupted, unfinished or rows pending
-	Generated   string
+	ResumeHint  string // what re-running the same command does, for this run's state
 }
 
 // Render writes the report as one self-contained HTML page: inline CSS and SVG, no script,
@@ -49,17 +47,32 @@ func Render(w io.Writer, m *Model) error {
 	safe.sanitize() // a Model built by hand gets the same redaction as one from Build
 	v := view{Model: &safe, Counts: buildCountsBar(&safe), Time: buildTimeChart(&safe)}
 	v.StatusClass, v.Headline = headline(&safe)
-	pending := safe.Counts[importer.StatusPending]
-	v.Continue = pending > 0 || !ended(safe.Status)
-	v.Done = !v.Continue && safe.Failing() == 0
+	v.ResumeHint = resumeHint(&safe)
 	if err := page.Execute(w, v); err != nil {
 		return fmt.Errorf("render report: %w", err)
 	}
 	return nil
 }
 
-func ended(status string) bool {
-	return status == importer.RunComplete || status == importer.RunWithFailures || status == importer.RunAlready
+func resumeHint(m *Model) string {
+	const settle = " Rows left pending are looked up first, so no user is created twice:"
+	var h string
+	switch {
+	case m.Status == importer.RunFatal:
+		h = "The run stopped on an error retrying cannot fix (see the fatal error above: the key, its permissions or the instance's user quota). Fix that, then re-run the same command to continue where it stopped." + settle
+	case m.Status == "unfinished":
+		h = "If the import is no longer running, re-run the same command to continue where it stopped." + settle
+	case m.Status == importer.RunStopped || m.Status == importer.RunInterrupted || m.Counts[importer.StatusPending] > 0:
+		h = "This run has rows left: re-run the same command to continue where it stopped." + settle
+	case m.Failing() > 0:
+		h = "Re-running the same command tries the refused rows again as they are, which helps when the instance, not the data, was the cause:"
+	default:
+		h = "Every row was created or already present: nothing is left to do. Running the same command again only reports that the run is complete:"
+	}
+	if m.Input == "-" {
+		h += " (the input was read from standard input: pipe the same data in again)"
+	}
+	return h
 }
 
 func headline(m *Model) (class, text string) {

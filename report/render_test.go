@@ -183,11 +183,12 @@ func TestRenderStatuses(t *testing.T) {
 		want   []string
 		not    []string
 	}{
-		{importer.RunComplete, map[string]int{"created": 3}, []string{"Complete: every row", "nothing is left to do"}, []string{"re-run the same command to continue"}},
-		{importer.RunWithFailures, map[string]int{"created": 3, "failed": 2}, []string{"2 rows were not imported", "Fix them"}, []string{"nothing is left to do"}},
-		{importer.RunStopped, map[string]int{"created": 3}, []string{"Stopped by --limit", "re-run the same command to continue"}, nil},
+		{importer.RunComplete, map[string]int{"created": 3}, []string{"Complete: every row", "nothing is left to do"}, []string{"continue where it stopped", "Fix them"}},
+		{importer.RunWithFailures, map[string]int{"created": 3, "failed": 2}, []string{"2 rows were not imported", "Fix them", "tries the refused rows again"}, []string{"nothing is left to do"}},
+		{importer.RunStopped, map[string]int{"created": 3}, []string{"Stopped by --limit", "re-run the same command to continue"}, []string{"Fix them"}},
 		{importer.RunInterrupted, map[string]int{"created": 1, "pending": 2}, []string{"Interrupted", "Pending rows were sent", "looked up first"}, nil},
-		{"", nil, []string{"Unfinished"}, nil},
+		{importer.RunFatal, map[string]int{"created": 1}, []string{"Stopped by a fatal error", "Fix that, then re-run"}, nil},
+		{"", nil, []string{"Unfinished", "If the import is no longer running", "Last event"}, []string{"Finished"}},
 	} {
 		m := &Model{Run: "r", Dir: "runs/r", Status: tc.status, Counts: tc.counts, Input: "in/sk_live_abcdef123.csv",
 			Format: "csv", Mapping: "preset:native", Fatal: "$2y$12$" + strings.Repeat("a", 53)}
