@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/userimport/userimport/clerk/sandbox"
+)
+
+// cli runs the userimport CLI in this process, the way main does, against one sandbox.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+	sb  *sandbox.Server
+}
+
+// newCLI starts a sandbox accepting key and returns a CLI whose environment points at it.
+func newCLI(t *testing.T, key string) *cli {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return &cli{t: t, sb: sb, env: map[string]string{"CLERK_API_URL": url, "CLERK_SECRET_KEY": key}}
+}
+
+// result is what one run printed and returned.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (c *cli) run(stdin io.Reader, args ...string) result {
+	c.t.Helper()
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, func(k string) string { return c.env[k] }, stdin, &stdout, &stderr)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// journalRow is the part of a results.jsonl row event the tests look at.
+type journalRow struct {
+	Event      string `json:"event"`
+	Line       int    `json:"line"`
+	ExternalID string `json:"external_id"`
+	Status     string `json:"status"`
+	Error      *struct {
+		Code    string `json:"code"`
+		Param   string `json:"param"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// journal reads the final status of every row event in dir/results.jsonl, by input line.
+func journal(t *testing.T, dir string) map[int]journalRow {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows := map[int]journalRow{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r journalRow
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("journal line %q: %v", sc.Text(), err)
+		}
+		if r.Event == "" && r.Line > 0 && r.Status != "pending" {
+			rows[r.Line] = r
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// externalIDs lists the external ids of the users in the sandbox.
+func (c *cli) externalIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, u := range sandboxUsers(c.t, c.env["CLERK_API_URL"]) {
+		ids[u.ExternalID] = true
+	}
+	return ids
+}
