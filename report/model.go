@@ -177,8 +177,6 @@ func (l *journalLine) runKey() string {
 
 type groupKey struct{ code, param string }
 
-type groupAcc struct{ FailureGroup }
-
 // runAcc gathers one run (input, mapping, target) of the folder.
 type runAcc struct {
 	header   journalLine
@@ -188,7 +186,7 @@ type runAcc struct {
 	state []uint8  // last status per row number
 	group []uint16 // failure group (index+1) of the row's last failing event
 
-	groups   []*groupAcc
+	groups   []*FailureGroup
 	groupIdx map[groupKey]uint16
 
 	buckets       []Bucket
@@ -238,17 +236,14 @@ func (a *runAcc) bucketAt(at time.Time) *Bucket {
 		a.sessStart, a.lastAt = at, at
 		a.sessionStarts = append(a.sessionStarts, 0)
 	}
+	off := max(at.Sub(a.sessStart), 0)
+	if off/bucket >= maxBuckets { // a clock jump, not a months-long session
+		return nil
+	}
 	if at.After(a.lastAt) {
 		a.lastAt = at
 	}
-	off := at.Sub(a.sessStart)
-	if off < 0 {
-		off = 0
-	}
 	i := a.base + int(off/bucket)
-	if i-a.base >= maxBuckets || i < 0 {
-		return nil
-	}
 	for len(a.buckets) <= i {
 		a.buckets = append(a.buckets, Bucket{})
 	}
@@ -272,7 +267,7 @@ func (a *runAcc) groupOf(e *importer.RowError, status string) uint16 {
 			return i + 1
 		}
 	}
-	g := &groupAcc{FailureGroup: FailureGroup{Status: status, Code: k.code, Param: k.param}}
+	g := &FailureGroup{Status: status, Code: k.code, Param: k.param}
 	if e != nil && k.code != "other" {
 		g.HTTP = e.HTTP
 		g.Message = shorten(clean(e.Message), 240)
@@ -560,7 +555,7 @@ func (a *runAcc) model(dir string) *Model {
 		if g.Examples == nil {
 			g.Examples = []Example{}
 		}
-		m.Failures = append(m.Failures, g.FailureGroup)
+		m.Failures = append(m.Failures, *g)
 	}
 	sort.SliceStable(m.Failures, func(i, j int) bool { return m.Failures[i].Count > m.Failures[j].Count })
 	return m

@@ -336,3 +336,18 @@ func TestScanJournalLimit(t *testing.T) {
 		t.Errorf("rows read (-want +got):\n%s", diff)
 	}
 }
+
+// An event stamped months after its session (a clock jump) counts as a row but does not
+// stretch the time line or the active time.
+func TestBuildClockJump(t *testing.T) {
+	h := header("a.jsonl", t0)
+	dir := writeRun(t, []any{h, rowEv(1, "created", t0.Add(5*time.Second)),
+		rowEv(2, "created", t0.Add(200*24*time.Hour)), rowEv(3, "created", t0.Add(15*time.Second))}, nil)
+	m, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Counts["created"] != 3 || len(m.Buckets) != 2 || m.ActiveSeconds != 15 {
+		t.Errorf("created %d buckets %d active %v; want 3, 2, 15", m.Counts["created"], len(m.Buckets), m.ActiveSeconds)
+	}
+}
