@@ -43,4 +43,3 @@ func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, fi
 	}
 	return 0, ""
 }
-

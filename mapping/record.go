@@ -72,7 +72,8 @@ type jsonRecord struct {
 	values map[string]any
 }
 
-// JSONRecord decodes one JSON object (numbers kept as json.Number). Anything else is an error.
+// JSONRecord decodes one JSON object (numbers kept as json.Number). Anything else, or a
+// top-level key given twice, is an error.
 func JSONRecord(raw []byte) (Record, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -97,9 +98,11 @@ func JSONRecord(raw []byte) (Record, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("record is not valid JSON at key %q: %w", key, err)
 		}
-		if _, seen := r.values[key]; !seen {
-			r.keys = append(r.keys, key)
+		if _, seen := r.values[key]; seen {
+			// Readers disagree on which of two values counts (first, last): refuse to guess.
+			return nil, fmt.Errorf("record has the key %q twice", clip(key))
 		}
+		r.keys = append(r.keys, key)
 		r.values[key] = v
 	}
 	if _, err := dec.Token(); err != nil {

@@ -81,3 +81,18 @@ func TestJSONRecordErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONRecordRefusesDuplicateKeys(t *testing.T) {
+	for _, in := range []string{
+		`{"email_address":"a@x.io","email_address":"b@x.io"}`,
+		`{"password":"one","x":1,"password":"two"}`,
+	} {
+		if _, err := JSONRecord([]byte(in)); err == nil || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("%s: err %v, want a duplicate-key error", in, err)
+		}
+	}
+	// The same key at different depths is no duplicate.
+	if _, err := JSONRecord([]byte(`{"a":{"a":1},"b":[{"a":2}]}`)); err != nil {
+		t.Errorf("nested keys: %v", err)
+	}
+}

@@ -83,7 +83,7 @@ func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }
 
-func floatValue(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+func floatValue(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func boolValue(v bool) int {
 	if v {
