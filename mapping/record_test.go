@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -41,7 +42,7 @@ func TestCSVRecord(t *testing.T) {
 }
 
 func TestJSONRecord(t *testing.T) {
-	r, err := JSONRecord([]byte(`{"z":1,"user_metadata":{"plan":"pro"},"identities":[{"provider":"google-oauth2"}],"n":null,"s":" ","a.b":true,"z":2,"enc":"{\"k\":\"v\"}"}`))
+	r, err := JSONRecord([]byte(`{"z":2,"user_metadata":{"plan":"pro"},"identities":[{"provider":"google-oauth2"}],"n":null,"s":" ","a.b":true,"enc":"{\"k\":\"v\"}"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestJSONRecord(t *testing.T) {
 		want any
 		ok   bool
 	}{
-		{"z", json.Number("2"), true}, // last duplicate wins, like encoding/json
+		{"z", json.Number("2"), true}, // a duplicate key is refused: TestJSONRecordRefusesDuplicateKeys
 		{"user_metadata.plan", "pro", true},
 		{"identities.0.provider", "google-oauth2", true},
 		{"identities.1.provider", nil, false},
