@@ -151,8 +151,11 @@ func TestCSVGivenHeader(t *testing.T) {
 		{Line: 2, Raw: "u2", Err: "line 2: wrong number of fields (1, header has 2)"},
 		{Line: 3, Cells: []string{"u3", "c@x.io"}, Raw: "u3,c@x.io"},
 	})
-	if _, recs := mustReadAll(t, nil, Options{Format: CSV, Header: []string{"id"}}); len(recs) != 0 {
-		t.Errorf("empty header-less input: %d records", len(recs))
+	if _, err := Open(strings.NewReader(""), Options{Format: CSV, Header: []string{"id"}}); err == nil || !strings.Contains(err.Error(), "empty input") {
+		t.Errorf("empty header-less input: error %v, want empty input", err)
+	}
+	if _, recs := mustReadAll(t, []byte("\n"), Options{Format: CSV, Header: []string{"id"}}); len(recs) != 0 {
+		t.Errorf("blank header-less input: %d records", len(recs))
 	}
 }
 

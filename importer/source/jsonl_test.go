@@ -88,7 +88,10 @@ func TestJSONLSmallLimit(t *testing.T) {
 }
 
 func TestJSONLEmpty(t *testing.T) {
-	for _, in := range []string{"", "\n\n", "\r\n  \n"} {
+	if _, err := Open(strings.NewReader(""), Options{Format: JSONL}); err == nil || !strings.Contains(err.Error(), "empty input") {
+		t.Errorf("zero bytes: error %v, want empty input", err)
+	}
+	for _, in := range []string{"\n\n", "\r\n  \n"} {
 		_, recs := mustReadAll(t, []byte(in), Options{Format: JSONL})
 		if len(recs) != 0 {
 			t.Errorf("%q: %d records, want none", in, len(recs))

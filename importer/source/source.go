@@ -114,6 +114,12 @@ func Open(r io.Reader, opts Options) (Reader, error) {
 	if err := skipBOM(br); err != nil {
 		return nil, err
 	}
+	if opts.Format == JSONL || opts.Format == CSV && len(opts.Header) > 0 {
+		// A zero-byte export is a broken one: refuse it as CSV with a header line and JSON do.
+		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+			return nil, errors.New("empty input: no records")
+		}
+	}
 	var (
 		rd  Reader
 		err error
