@@ -61,8 +61,9 @@ func ExampleWriteMetrics() {
 
 // A run folder becomes report.html, and the same model feeds the metrics.
 func ExampleWriteModel() {
-	dir := filepath.Join(os.TempDir(), "userimport-example-run")
-	defer os.RemoveAll(dir)
+	tmp, _ := os.MkdirTemp("", "runs")
+	defer os.RemoveAll(tmp)
+	dir := filepath.Join(tmp, "users")
 	if err := report.GenerateJournal(dir, 1000); err != nil {
 		fmt.Println(err)
 		return
@@ -78,5 +79,5 @@ func ExampleWriteModel() {
 		return
 	}
 	fmt.Println(filepath.Base(path), m.Rows, m.Status, m.Metrics().Run)
-	// Output: report.html 1000 complete_with_failures userimport-example-run
+	// Output: report.html 1000 complete_with_failures users
 }
