@@ -209,7 +209,7 @@ func printMachine(w io.Writer, bin string, quick bool) {
 	fmt.Fprintf(w, "machine: nproc=%d  %s  cpu=%q  %s/%s\n", runtime.NumCPU(), goVersion, cpuModel(), runtime.GOOS, runtime.GOARCH)
 	mode := "full"
 	if quick {
-		mode = "quick (sizes / 10)"
+		mode = "quick (sizes / 10; fixed start-up costs weigh 10x more in P1, P2 and P3: a smoke check, not the figures)"
 	}
 	fmt.Fprintf(w, "binary: %s  mode: %s\n", bin, mode)
 }
