@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -137,6 +139,7 @@ type Model struct {
 	SessionStarts []int          `json:"session_starts"` // bucket index where each session begins
 	Failures      []FailureGroup `json:"failures"`
 
+	Sandbox       bool   `json:"sandbox,omitempty"` // a --sandbox rehearsal: the commands say so too
 	FailedFile    string `json:"failed_file,omitempty"`
 	RefeedCommand string `json:"refeed_command,omitempty"`
 	ResumeCommand string `json:"resume_command,omitempty"`
@@ -395,6 +398,7 @@ func Build(dir string) (*Model, error) {
 	if err := m.addSummary(dir, last); err != nil {
 		return nil, err
 	}
+	m.Sandbox = rehearsal(last.header.APIURL, last.header.KeyFingerprint)
 	m.commands(dir)
 	return m, nil
 }
@@ -593,6 +597,9 @@ func (m *Model) addSummary(dir string, a *runAcc) error {
 // commands fills in how to go on: re-feed the failed rows once fixed, and resume the run.
 func (m *Model) commands(dir string) {
 	var flags []string
+	if m.Sandbox {
+		flags = append(flags, "--sandbox")
+	}
 	if preset, ok := strings.CutPrefix(m.Mapping, "preset:"); ok {
 		flags = append(flags, "--preset", preset)
 	} else if m.Mapping != "" {
@@ -609,6 +616,20 @@ func (m *Model) commands(dir string) {
 		args := append([]string{"userimport", "import", "--out", clean(dir)}, flags...)
 		m.ResumeCommand = shellJoin(append(args, m.Input))
 	}
+}
+
+// rehearsalFingerprint is the fingerprint of the key `import --sandbox` uses when none is set.
+const rehearsalFingerprint = "e5e4a691a288" // sha256("sk_test_sandbox_rehearsal")[:12]
+
+// rehearsal reports whether a run went to the in-process sandbox: a loopback API and the
+// rehearsal key. Its commands must say --sandbox, or following them would reach Clerk.
+func rehearsal(apiURL, fingerprint string) bool {
+	u, err := url.Parse(apiURL)
+	if err != nil || fingerprint != rehearsalFingerprint {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // shellJoin quotes each argument that a POSIX shell would otherwise split or expand.

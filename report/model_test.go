@@ -351,3 +351,27 @@ func TestBuildClockJump(t *testing.T) {
 		t.Errorf("created %d buckets %d active %v; want 3, 2, 15", m.Counts["created"], len(m.Buckets), m.ActiveSeconds)
 	}
 }
+
+// A --sandbox rehearsal's commands keep --sandbox: without it they would reach Clerk.
+func TestBuildSandboxCommands(t *testing.T) {
+	h := header("users.csv", t0)
+	h.Mapping, h.KeyFingerprint = "preset:native", rehearsalFingerprint
+	dir := writeRun(t, []any{h, rowEv(1, "failed", t0.Add(time.Second))}, nil)
+	m, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Sandbox || m.ResumeCommand != "userimport import --out "+dir+" --sandbox --preset native users.csv" ||
+		m.RefeedCommand != "userimport import --sandbox --preset native "+dir+"/failed.jsonl" {
+		t.Errorf("sandbox %v\nresume %q\nrefeed %q", m.Sandbox, m.ResumeCommand, m.RefeedCommand)
+	}
+	var b strings.Builder
+	if err := Render(&b, m); err != nil || !strings.Contains(b.String(), "rehearsal: nothing was sent to Clerk") {
+		t.Errorf("page does not say it was a rehearsal (%v)", err)
+	}
+	h.APIURL = "https://api.clerk.com/v1" // the same key against Clerk is no rehearsal
+	dir = writeRun(t, []any{h}, nil)
+	if m, err = Build(dir); err != nil || m.Sandbox || strings.Contains(m.ResumeCommand, "--sandbox") {
+		t.Errorf("sandbox %v resume %q err %v", m.Sandbox, m.ResumeCommand, err)
+	}
+}
