@@ -23,7 +23,11 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"seconds": func(s float64) string {
-		return (time.Duration(s * float64(time.Second))).Round(time.Second).String()
+		d := time.Duration(s * float64(time.Second))
+		if d < time.Minute {
+			return d.Round(100 * time.Millisecond).String() // a short rehearsal still shows its length
+		}
+		return d.Round(time.Second).String()
 	},
 	"rate":    func(f float64) string { return fmt.Sprintf("%.1f/s", f) },
 	"count":   func(n int) string { return thousands(int64(n)) },
