@@ -121,7 +121,11 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 	rec := Record{Num: r.num, Line: pr.line, Raw: pr.raw}
 	switch {
 	case pr.openQuote > 0:
-		rec.Err = &RecordError{Line: pr.openQuote, Msg: "unterminated quoted field: it runs to the end of the input"}
+		msg := "unterminated quoted field: it runs to the end of the input"
+		if pr.resynced {
+			msg = "unterminated quoted field (the lines after it were read as records again)"
+		}
+		rec.Err = &RecordError{Line: pr.openQuote, Msg: msg}
 		return rec, nil
 	case pr.tooLong:
 		rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("record longer than %d bytes", r.split.max)}
@@ -220,7 +224,8 @@ type physRecord struct {
 	line      int    // 1-based line where it starts
 	raw       []byte // exact bytes without the line terminator; nil when too long
 	tooLong   bool
-	openQuote int // >0: the input ended inside a quoted field opened on this line
+	openQuote int  // >0: the input ended inside a quoted field opened on this line
+	resynced  bool // the lines after that one were given back to be read again
 }
 
 // csvSplitter finds record boundaries with RFC 4180 quoting, in bounded memory.
@@ -241,10 +246,11 @@ const (
 
 func (s *csvSplitter) next() (physRecord, error) {
 	var (
-		rec     physRecord
-		state   = stFieldStart
-		size    int
-		started bool
+		rec      physRecord
+		state    = stFieldStart
+		size     int
+		started  bool
+		quoteOff int // offset in the record of the last opening quote
 	)
 	s.buf = s.buf[:0]
 	for {
@@ -265,12 +271,12 @@ func (s *csvSplitter) next() (physRecord, error) {
 			}
 			started, rec.line = true, s.line+1
 		}
-		for _, c := range chunk {
+		for i, c := range chunk {
 			switch state {
 			case stFieldStart:
 				switch c {
 				case '"':
-					state, rec.openQuote = stQuoted, s.line+1
+					state, rec.openQuote, quoteOff = stQuoted, s.line+1, size+i
 				case ',', '\n':
 				default:
 					state = stUnquoted
@@ -312,6 +318,8 @@ func (s *csvSplitter) next() (physRecord, error) {
 		}
 		if state != stQuoted {
 			rec.openQuote = 0
+		} else if !rec.tooLong {
+			s.resync(&rec, quoteOff)
 		}
 		if t := trimEOL(s.buf); !rec.tooLong && len(t) > s.max {
 			rec.tooLong = true
@@ -323,6 +331,25 @@ func (s *csvSplitter) next() (physRecord, error) {
 		}
 		return rec, nil
 	}
+}
+
+// resync handles an input that ended inside a quoted field: the quote is the mistake, not
+// the rows after it. The record is cut after the line holding that quote, and the lines
+// after it (all in s.buf, as the record is within the size limit) are read again.
+func (s *csvSplitter) resync(rec *physRecord, quoteOff int) {
+	nl := bytes.IndexByte(s.buf[quoteOff:], '\n')
+	if nl < 0 {
+		return // the quote is on the last line: nothing to give back
+	}
+	cut := quoteOff + nl + 1
+	rest := append([]byte(nil), s.buf[cut:]...)
+	if len(bytes.TrimSpace(rest)) == 0 {
+		return
+	}
+	s.line -= bytes.Count(rest, []byte("\n"))
+	s.buf = s.buf[:cut]
+	s.br = bufio.NewReaderSize(bytes.NewReader(rest), 64<<10) // the input is at its end: only rest is left
+	rec.resynced = true
 }
 
 // loneCR tells whether raw holds a '\r' outside quotes that does not end a line.

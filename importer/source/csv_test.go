@@ -84,7 +84,9 @@ func TestCSVUnterminatedQuote(t *testing.T) {
 	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV})
 	checkCSV(t, recs, []csvWant{
 		{Line: 2, Cells: []string{"1", "2"}, Raw: "1,2"},
-		{Line: 3, Raw: "3,\"x\n4,5\n6,7", Err: "line 3: unterminated quoted field"},
+		{Line: 3, Raw: "3,\"x", Err: "line 3: unterminated quoted field"},
+		{Line: 4, Cells: []string{"4", "5"}, Raw: "4,5"}, // the rows after the stray quote are read again
+		{Line: 5, Cells: []string{"6", "7"}, Raw: "6,7"},
 	})
 }
 
@@ -92,7 +94,10 @@ func TestCSVUnterminatedQuoteNamesTheOpeningLine(t *testing.T) {
 	// The record starts on line 2; its first quoted field closes, the second opens on line 3.
 	in := "a,b\n\"x\ny\",\"z\nmore\n"
 	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV})
-	checkCSV(t, recs, []csvWant{{Line: 2, Raw: "-", Err: "line 3: unterminated"}})
+	checkCSV(t, recs, []csvWant{
+		{Line: 2, Raw: "-", Err: "line 3: unterminated"},
+		{Line: 4, Raw: "more", Err: "line 4: wrong number of fields"},
+	})
 }
 
 func TestCSVMalformedQuotesRecover(t *testing.T) {

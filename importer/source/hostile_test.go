@@ -1,0 +1,68 @@
+package source
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// summary is "line:ok" or "line:err" per record, for compact expectations.
+func summary(recs []Record) string {
+	var parts []string
+	for _, r := range recs {
+		s := "ok"
+		if r.Err != nil {
+			s = "err"
+		}
+		parts = append(parts, strings.Join([]string{itoa(r.Line), s}, ":"))
+	}
+	return strings.Join(parts, " ")
+}
+
+func itoa(n int) string { return fmt.Sprintf("%02d", n) }
+
+func TestCSVStrayQuotesPairUp(t *testing.T) {
+	// Two stray quotes close each other: lines 3-5 become one bad record, kept whole so
+	// failed.csv loses nothing; the third quote has no partner and costs only its own line.
+	in := "a,b\n1,2\n3,\"x\n4,5\n6,\"y\n7,8\n9,\"z\n10,11\n"
+	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV})
+	if got, want := summary(recs), "02:ok 03:err 06:ok 07:err 08:ok"; got != want {
+		t.Fatalf("records %s, want %s", got, want)
+	}
+	if got := string(recs[1].Raw); got != "3,\"x\n4,5\n6,\"y" {
+		t.Errorf("paired record raw %q", got)
+	}
+	if re := recErr(t, recs[3]); re.Line != 7 || !strings.Contains(re.Msg, "unterminated") {
+		t.Errorf("last stray quote: %v", re)
+	}
+}
+
+func TestCSVStrayQuoteKeepsLegitMultilineCells(t *testing.T) {
+	// The closed multi-line cell on lines 2-3 stays one record; the stray quote on line 4 costs
+	// only its own line.
+	in := "a,b\n1,\"two\nlines\"\n2,\"open\n3,4\n"
+	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV})
+	if got, want := summary(recs), "02:ok 04:err 05:ok"; got != want {
+		t.Fatalf("records %s, want %s", got, want)
+	}
+	if recs[0].Cells[1] != "two\nlines" {
+		t.Errorf("multi-line cell read as %q", recs[0].Cells[1])
+	}
+}
+
+func TestCSVStrayQuotePastTheSizeLimitRunsToTheEnd(t *testing.T) {
+	// Past the size limit the swallowed lines are not kept, so they cannot be read again: one
+	// error record says so, and the stream ends cleanly.
+	in := "a,b\n1,2\n3,\"x\n" + strings.Repeat("5,6\n", 100) + "7,8\n"
+	_, recs := mustReadAll(t, []byte(in), Options{Format: CSV, MaxRecordSize: 64})
+	if got, want := summary(recs), "02:ok 03:err"; got != want {
+		t.Fatalf("records %s, want %s", got, want)
+	}
+}
+
+func TestCSVBOMAfterBlankLines(t *testing.T) {
+	h, recs := mustReadAll(t, []byte("\n\n\xEF\xBB\xBFa,b\n1,2\n"), Options{Format: CSV})
+	if len(h) != 2 || h[0] != "a" || len(recs) != 1 || recs[0].Line != 4 {
+		t.Fatalf("header %q, records %+v", h, recs)
+	}
+}
