@@ -7,12 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/userimport/userimport/clerk"
+	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/importer"
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
@@ -27,13 +30,17 @@ func main() {
 }
 
 func run() error {
-	mode := flag.String("mode", "validate", "validate or import")
+	mode := flag.String("mode", "validate", "validate, import, or sandbox (serve one under the CPU profiler until interrupted)")
 	cpu := flag.String("cpu", "", "write a CPU profile to `file`")
 	heap := flag.String("heap", "", "write a heap profile (in use at the end) to `file`")
 	api := flag.String("api", "", "sandbox API URL for -mode import (http://127.0.0.1:PORT/v1)")
 	out := flag.String("out", "", "run folder for -mode import")
 	conc := flag.Int("concurrency", 16, "in-flight requests for -mode import")
+	addr := flag.String("addr", "127.0.0.1:18800", "listen address for -mode sandbox")
 	flag.Parse()
+	if *mode == "sandbox" {
+		return serveSandbox(*addr, *cpu)
+	}
 	if flag.NArg() != 1 {
 		return fmt.Errorf("want one input CSV")
 	}
@@ -99,4 +106,32 @@ func run() error {
 		}
 	}
 	return err
+}
+
+// serveSandbox serves a default sandbox under the CPU profiler until SIGINT or SIGTERM.
+func serveSandbox(addr, cpu string) error {
+	sb, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		return err
+	}
+	if cpu != "" {
+		cf, err := os.Create(cpu)
+		if err != nil {
+			return err
+		}
+		defer cf.Close()
+		if err := pprof.StartCPUProfile(cf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	url, err := sb.Start(addr)
+	if err != nil {
+		return err
+	}
+	fmt.Println("sandbox at", url)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return sb.Close()
 }
