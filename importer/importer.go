@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -376,16 +377,86 @@ const (
 	stopDeadline
 )
 
-// feed reads, maps and checks rows, and hands the sendable ones to the workers until the input
-// ends, intake ends, or --limit rows are taken (limited).
+// chunk is a run of consecutive records mapped together: handing rows to the mapping
+// goroutines in chunks keeps the synchronisation cost per row small.
+type chunk struct {
+	rows []mapped
+	done chan struct{} // closed once every row is mapped
+}
+
+const chunkRows = 128
+
+// feed reads rows, maps them on every core, takes them back in input order, checks them, and
+// hands the sendable ones to the workers until the input ends, intake ends, or --limit rows are
+// taken (limited).
 func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, err error) {
-	taken := 0
-	var batch []job // rows waiting for the pre-check
-	defer func() {
-		if err == nil {
-			r.flushBatch(intake, jobs, batch)
-		}
+	work := make(chan *chunk, 4)
+	ordered := make(chan *chunk, 4)
+	var mappers sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		mappers.Add(1)
+		go func() {
+			defer mappers.Done()
+			for c := range work {
+				for i := range c.rows {
+					r.mapRow(&c.rows[i])
+				}
+				close(c.done)
+			}
+		}()
+	}
+	var readErr error
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		limited, readErr = r.read(intake, work, ordered)
 	}()
+
+	var batch []job // rows waiting for the pre-check
+	for c := range ordered {
+		<-c.done
+		for i := range c.rows {
+			jb, ok := r.accept(&c.rows[i])
+			if !ok {
+				continue
+			}
+			if r.cfg.Precheck && r.cfg.Target != nil && jb.extID != "" && !jb.wasPending {
+				if batch = append(batch, jb); len(batch) == lookupBatch {
+					r.flushBatch(intake, jobs, batch)
+					batch = batch[:0]
+				}
+				continue
+			}
+			r.dispatch(intake, jobs, jb)
+		}
+	}
+	mappers.Wait()
+	r.flushBatch(intake, jobs, batch)
+	return limited, readErr
+}
+
+// read fills chunks from the source, skipping rows finished by an earlier session.
+func (r *runner) read(intake context.Context, work, ordered chan<- *chunk) (limited bool, err error) {
+	taken := 0
+	c := &chunk{done: make(chan struct{})}
+	send := func() bool {
+		if len(c.rows) == 0 {
+			return true
+		}
+		select {
+		case ordered <- c:
+		case <-intake.Done():
+			for range c.rows {
+				r.tally(statusLeft) // read but never handed on: given back
+			}
+			c.rows = c.rows[:0]
+			return false
+		}
+		work <- c // mappers never stop before work is closed, so this cannot block for good
+		c = &chunk{rows: make([]mapped, 0, chunkRows), done: make(chan struct{})}
+		return true
+	}
+	defer func() { send() }()
 	for intake.Err() == nil {
 		rec, err := r.cfg.Source.Next(intake)
 		if errors.Is(err, io.EOF) {
@@ -402,18 +473,10 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 			return true, nil
 		}
 		taken++
-		jb, ok := r.prepare(rec)
-		if !ok {
-			continue
+		c.rows = append(c.rows, mapped{rec: rec})
+		if len(c.rows) == chunkRows && !send() {
+			return false, nil
 		}
-		if r.cfg.Precheck && r.cfg.Target != nil && jb.extID != "" && !jb.wasPending {
-			if batch = append(batch, jb); len(batch) == lookupBatch {
-				r.flushBatch(intake, jobs, batch)
-				batch = batch[:0]
-			}
-			continue
-		}
-		r.dispatch(intake, jobs, jb)
 	}
 	return false, nil
 }
@@ -422,6 +485,12 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 // in the instance (adopted as `exists`); the rest go on to be created.
 func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job) {
 	if len(batch) == 0 {
+		return
+	}
+	if intake.Err() != nil {
+		for range batch {
+			r.count(statusLeft)
+		}
 		return
 	}
 	ids := make([]string, len(batch))
@@ -483,32 +552,49 @@ func (r *runner) countRest(ctx context.Context) error {
 	return nil
 }
 
-// prepare maps and validates a record; a row that cannot be sent is journaled here.
-func (r *runner) prepare(rec source.Record) (job, bool) {
-	jb := job{rec: rec}
-	if rec.Err != nil {
-		r.settle(jb, Event{Status: StatusInvalid, Error: &RowError{Code: "unreadable_row", Message: rec.Err.Error()}})
-		return jb, false
+// mapped is a record after the parallel stage: its create body, or why it has none.
+type mapped struct {
+	rec    source.Record
+	params *mapping.CreateUserParams
+	err    *RowError
+}
+
+// mapRow maps and validates one record. It touches no shared state, so rows are mapped on
+// every core while the ordered stage (accept) keeps the input's order for duplicates.
+func (r *runner) mapRow(m *mapped) {
+	if m.rec.Err != nil {
+		m.err = &RowError{Code: "unreadable_row", Message: m.rec.Err.Error()}
+		return
 	}
 	var mrec mapping.Record
 	if r.cfg.Format == source.CSV {
-		mrec = mapping.CSVRecord(r.cfg.Source.Header(), rec.Cells)
+		mrec = mapping.CSVRecord(r.cfg.Source.Header(), m.rec.Cells)
 	} else {
 		var err error
-		if mrec, err = mapping.JSONRecord(rec.Raw); err != nil {
-			r.settle(jb, Event{Status: StatusInvalid, Error: &RowError{Code: "invalid_record", Message: err.Error()}})
-			return jb, false
+		if mrec, err = mapping.JSONRecord(m.rec.Raw); err != nil {
+			m.err = &RowError{Code: "invalid_record", Message: err.Error()}
+			return
 		}
 	}
 	p, err := r.cfg.Mapping.Apply(mrec)
 	if err == nil {
 		err = mapping.Validate(p)
 	}
-	if p != nil {
-		jb.params, jb.extID = p, p.ExternalIDValue()
-	}
+	m.params = p
 	if err != nil {
-		r.settle(jb, Event{Status: StatusInvalid, Error: rowError(err)})
+		m.err = rowError(err)
+	}
+}
+
+// accept takes mapped rows in input order: the invalid, the already imported and the in-file
+// duplicates are settled here; the rest are returned to be sent.
+func (r *runner) accept(m *mapped) (job, bool) {
+	jb := job{rec: m.rec, params: m.params}
+	if m.params != nil {
+		jb.extID = m.params.ExternalIDValue()
+	}
+	if m.err != nil {
+		r.settle(jb, Event{Status: StatusInvalid, Error: m.err})
 		return jb, false
 	}
 	if jb.extID != "" && r.resume.doneIDs.has(jb.extID) {
@@ -516,16 +602,16 @@ func (r *runner) prepare(rec source.Record) (job, bool) {
 		r.settle(jb, Event{Status: StatusExists, Settled: "journal"})
 		return jb, false
 	}
-	if firstLine, field := r.dups.check(p, rec.Line); firstLine > 0 {
+	if firstLine, field := r.dups.check(jb.params, m.rec.Line); firstLine > 0 {
 		r.settle(jb, Event{Status: StatusDuplicate, DupOfLine: firstLine, Error: &RowError{
 			Code: "duplicate_in_input", Param: field,
 			Message: fmt.Sprintf("same %s as line %d", field, firstLine)}})
 		return jb, false
 	}
-	_, jb.wasPending = r.resume.pending[rec.Num]
+	_, jb.wasPending = r.resume.pending[m.rec.Num]
 	if r.cfg.DryRun {
 		r.mu.Lock()
-		for _, f := range presentFields(p) {
+		for _, f := range presentFields(jb.params) {
 			r.fields[f]++
 		}
 		r.mu.Unlock()

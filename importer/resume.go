@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
-	"os"
 )
 
 // bitset marks finished rows by number: one bit a row, so resume memory stays flat.
@@ -53,12 +52,12 @@ type resumeState struct {
 // loadResume reads the folder's journal, keeping only what this run can use.
 func loadResume(path string, cur Header) (*resumeState, error) {
 	st := &resumeState{pending: make(map[int]string), doneIDs: newIDSet()}
-	f, err := os.Open(path)
+	f, err := openRunFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open journal: %w", err)
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	defer f.Close()
 	var same, sameTarget bool

@@ -34,6 +34,11 @@ func createFile(path string, flag int) (*os.File, error) {
 	return f, nil
 }
 
+// openRunFile opens a run file for reading without following a symlink planted in its place.
+func openRunFile(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+}
+
 // MakeRunDir creates the run folder 0700 (and tightens an existing one).
 func MakeRunDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -53,7 +52,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 		cfg.Log = zap.NewNop()
 	}
 	journalPath := filepath.Join(cfg.OutDir, JournalFile)
-	f, err := os.Open(journalPath)
+	f, err := openRunFile(journalPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s holds no run (no %s)", cfg.OutDir, JournalFile)
 	}
@@ -65,7 +64,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	// What an earlier undo already deleted.
 	done := newIDSet()
 	undoPath := filepath.Join(cfg.OutDir, UndoFile)
-	if uf, err := os.Open(undoPath); err == nil {
+	if uf, err := openRunFile(undoPath); err == nil {
 		rerr := readJournal(uf, func(Header) {}, func(e Event) {
 			if e.Status == "deleted" || e.Status == "gone" {
 				done.add(e.UserID)
