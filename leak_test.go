@@ -2,15 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // leakKey is long and unusual so that finding it anywhere means it leaked.
@@ -291,5 +297,39 @@ func TestPlantedSymlinksNotFollowed(t *testing.T) {
 				t.Errorf("exit %d, want 1 (link replaced) or 2 (refused)\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
 			}
 		})
+	}
+}
+
+// TestTLSIsVerified points the importer at an https server whose certificate no authority
+// signed: no request may reach it, and the run must not succeed.
+func TestTLSIsVerified(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"data":[],"total_count":0}`))
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	input := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(input, []byte("external_id,email_address\nt1,t1@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"CLERK_API_URL": srv.URL + "/v1", "CLERK_SECRET_KEY": leakKey}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"import", "--no-progress", "--max-retries", "0", "--request-timeout", "2s", "--out", filepath.Join(dir, "run"), input},
+		func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
+	if code == exitOK {
+		t.Errorf("exit 0 against an unverified certificate\n%s%s", stdout.String(), stderr.String())
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached a server with an unverified certificate", n)
+	}
+	if out := stdout.String() + stderr.String(); strings.Contains(out, leakKey) {
+		t.Error("the key was printed")
 	}
 }
