@@ -7,8 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // repeatReader yields n copies of b without holding them.
@@ -277,5 +280,59 @@ func TestHostileOutputStaysShort(t *testing.T) {
 	}
 	if n := len(res.stdout) + len(res.stderr); n > 16<<10 {
 		t.Errorf("printed %d bytes for a one-row import; the unread-column warning should be clipped:\n%s", n, clipOutput(res.stdout))
+	}
+}
+
+// peakHeap samples the heap in use while f runs and returns the largest figure seen.
+func peakHeap(f func()) uint64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	f()
+	close(done)
+	<-sampled
+	return peak.Load()
+}
+
+// BenchmarkHostileMemory imports the big hostile inputs and reports the peak heap in use: it
+// must stay near the record size limit, not grow with the input.
+func BenchmarkHostileMemory(b *testing.B) {
+	for _, name := range []string{"csv 10 MB line", "jsonl 10 MB line", "csv 100000 columns", "csv 100 MB metadata cell on stdin"} {
+		var tc hostileCase
+		for _, c := range hostileCases() {
+			if c.name == name {
+				tc = c
+			}
+		}
+		b.Run(strings.ReplaceAll(name, " ", "_"), func(b *testing.B) {
+			c := newCLI(b, "sk_test_hostile_bench_0123456789")
+			var peak uint64
+			for i := 0; i < b.N; i++ {
+				out := filepath.Join(b.TempDir(), "run")
+				args := []string{"import", "--rate", "100000", "--no-progress", "--out", out, "--format", tc.format, "-"}
+				runtime.GC()
+				if p := peakHeap(func() { c.run(tc.input(), args...) }); p > peak {
+					peak = p
+				}
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
 	}
 }
