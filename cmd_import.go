@@ -52,7 +52,8 @@ type importFlags struct {
 	maxRecordSize                             int
 	requestTimeout, maxDuration               time.Duration
 	restart, jsonOut, noProgress, verbose     bool
-	noPrecheck                                bool
+	noPrecheck, noReport                      bool
+	metricsFile                               string
 	useSandbox                                bool
 	presetOpts                                mapping.PresetOptions
 }
@@ -75,6 +76,8 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVar(&f.verbose, "v", false, "verbose: info-level logs on stderr")
 	fs.BoolVar(&f.noPrecheck, "no-precheck", false, "do not look rows up by external_id (100 a request) before creating them")
+	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics to this `file` every 30 s and at the end (node_exporter textfile collector)")
 	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
@@ -323,6 +326,8 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := importer.NewReporter(e.stderr, terminal, in.size, in.counter.Pos, log)
+	counters := &importer.Counters{}
+	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
 		Header: importer.Header{
@@ -332,7 +337,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
-		Stop: stop, Log: log, Progress: rep,
+		Stop: stop, Log: log, Progress: rep, Counters: counters,
 		Preflight: func(ctx context.Context) error {
 			if err := pc.Wait(ctx); err != nil {
 				return err
@@ -349,6 +354,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		},
 	})
 	rep.Close()
+	stopMetrics()
 	if sum == nil {
 		return e.refuse("%v", runErr)
 	}
@@ -357,10 +363,14 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	if err := importer.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
 	}
+	reportPath := e.finalReport(f, out, sum, log)
 	if runErr != nil && sum.RunStatus != importer.RunFatal {
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)
+	if reportPath != "" && !f.jsonOut {
+		e.printf(e.stdout, "report: %s\n", reportPath)
+	}
 	return code
 }
 

@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.presetsCmd(rest)
 	case "undo":
 		return env.undoCmd(ctx, rest)
+	case "report":
+		return env.reportCmd(rest)
 	case "version", "--version":
 		env.printf(stdout, "userimport %s\n", version)
 		return exitOK
@@ -93,6 +95,7 @@ Usage:
   userimport sandbox  [flags]          serve a Clerk-compatible Backend API on loopback
   userimport presets  [NAME]           list source presets, or print one's mapping
   userimport undo     OUT_DIR          delete the users a run created (not adopted ones)
+  userimport report   OUT_DIR          write OUT_DIR/report.html: rates, failures, what to do next
   userimport version
 
 The secret key comes from CLERK_SECRET_KEY or --secret-key-file, never from a flag value.

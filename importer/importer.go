@@ -107,6 +107,8 @@ type Config struct {
 	Preflight func(ctx context.Context) error
 	Log       *zap.Logger
 	Progress  Progress // optional
+	// Counters, when given, are updated live (for metrics written during the run).
+	Counters *Counters
 	// Sleep waits between retries; tests replace it. It must return early when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -157,6 +159,11 @@ const statusLeft = "left"
 // maxProblems bounds the problems kept for the summary; the journal has them all.
 const maxProblems = 20
 
+// Counters count a run's API traffic as it goes.
+type Counters struct {
+	Requests, Creates, Status429, Retries atomic.Int64
+}
+
 // Progress hears about every settled row; main supplies a bar or periodic log lines.
 type Progress interface {
 	Row(status string)
@@ -185,7 +192,7 @@ type runner struct {
 	mu     sync.Mutex
 	counts map[string]int
 
-	requests, creates, s429, retries atomic.Int64
+	*Counters
 
 	problems []Event        // the first maxProblems rows not imported
 	fields   map[string]int // validate only: field -> rows carrying it
@@ -214,12 +221,15 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
 	}
+	if cfg.Counters == nil {
+		cfg.Counters = &Counters{}
+	}
 	start := time.Now()
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
 
 	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
-	r := &runner{cfg: cfg, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
 		resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
 	if cfg.DryRun {
 		r.fields = map[string]int{}
@@ -269,8 +279,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	sum.RunStatus = status
 	sum.Counts = r.snapshotCounts()
 	sum.DoneBefore = st.doneN
-	sum.Requests, sum.Creates = r.requests.Load(), r.creates.Load()
-	sum.Status429, sum.Retries = r.s429.Load(), r.retries.Load()
+	sum.Requests, sum.Creates = r.Requests.Load(), r.Creates.Load()
+	sum.Status429, sum.Retries = r.Status429.Load(), r.Retries.Load()
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}

@@ -82,6 +82,19 @@ func (r *Reporter) loop() {
 	}
 }
 
+// Counts is a copy of the rows counted so far, per status.
+func (r *Reporter) Counts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := make(map[string]int, len(r.counts))
+	for k, v := range r.counts {
+		if k != StatusPending && k != statusLeft {
+			c[k] = v
+		}
+	}
+	return c
+}
+
 // Row counts a settled row.
 func (r *Reporter) Row(status string) {
 	r.mu.Lock()

@@ -30,7 +30,7 @@ func (r *runner) call(ctx context.Context, fn func(context.Context) error) error
 
 // do makes a call whose pacer slot is already taken, counts it, and tells the pacer how it went.
 func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
-	r.requests.Add(1)
+	r.Requests.Add(1)
 	err := fn(ctx)
 	switch {
 	case err == nil:
@@ -38,7 +38,7 @@ func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
 	case statusOf(err) == 429:
 		// Only a 429 speaks of the rate limit: pause every worker and lower the rate. A 503's
 		// Retry-After holds just the row that saw it (see wait).
-		r.s429.Add(1)
+		r.Status429.Add(1)
 		r.cfg.Pacer.Backoff(max(retryAfter(err), time.Second))
 		r.journal.Write(Event{Event: EventThrottled}) // for the report's time line; not row state
 	}
@@ -56,7 +56,7 @@ func statusOf(err error) int {
 
 // wait sleeps before retry attempt n, unless a Retry-After already paused the pacer.
 func (r *runner) wait(ctx context.Context, attempt int, err error) error {
-	r.retries.Add(1)
+	r.Retries.Add(1)
 	r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: attempt})
 	if statusOf(err) == 429 {
 		return ctx.Err() // the pacer's gate holds every worker for Retry-After
@@ -146,7 +146,7 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 		var id string
 		err := r.do(ctx, func(ctx context.Context) error {
 			var err error
-			r.creates.Add(1)
+			r.Creates.Add(1)
 			id, err = r.cfg.Target.Create(ctx, jb.params)
 			return err
 		})
