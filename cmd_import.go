@@ -338,17 +338,25 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep, Counters: counters,
-		Preflight: func(ctx context.Context) error {
+		Preflight: func(ctx context.Context, doneBefore int) error {
 			if err := pc.Wait(ctx); err != nil {
 				return err
 			}
-			_, err := target.Count(ctx)
+			users, err := target.Count(ctx)
 			var ce *clerk.Error
 			if errors.As(err, &ce) && ce.Fatal() {
 				return fmt.Errorf("Clerk refused the key (fingerprint %s): %w", clerk.Fingerprint(key), err)
 			}
 			if err != nil {
 				log.Warn("pre-flight check failed; going on: " + err.Error())
+				return nil
+			}
+			if isDevInstance(apiURL, key) && in.path != "-" {
+				rows, err := countRows(in.path, in.format, f.maxRecordSize, m)
+				if err != nil {
+					return err
+				}
+				return devCapCheck(users, rows, doneBefore)
 			}
 			return nil
 		},
@@ -500,4 +508,42 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// devInstanceCap is how many users a Clerk development instance holds.
+const devInstanceCap = 100
+
+// isDevInstance: a development key against Clerk itself (a sandbox or proxy sets its own cap).
+func isDevInstance(apiURL, key string) bool {
+	return strings.HasPrefix(key, "sk_test_") && strings.TrimSuffix(apiURL, "/") == defaultAPIURL
+}
+
+// devCapCheck refuses, before the first create, an import that cannot fit a development
+// instance, rather than failing with user_quota_exceeded a hundred rows in.
+func devCapCheck(users, rows, doneBefore int) error {
+	if toCome := rows - doneBefore; users+toCome > devInstanceCap {
+		return fmt.Errorf("a development instance holds at most %d users: it has %d and the input %d more (use a production instance, sk_live_)",
+			devInstanceCap, users, toCome)
+	}
+	return nil
+}
+
+// countRows counts the input's records with a second, mapping-free read.
+func countRows(path string, format source.Format, maxRecord int, m *mapping.Mapping) (int, error) {
+	in, err := openInput(path, nil, string(format), maxRecord, m)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	n := 0
+	for {
+		_, err := in.reader.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
 }

@@ -103,8 +103,8 @@ type Config struct {
 	MaxDuration time.Duration   // 0 = no limit
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
-	// An error stops the run as fatal.
-	Preflight func(ctx context.Context) error
+	// doneBefore is how many rows earlier sessions finished. An error stops the run as fatal.
+	Preflight func(ctx context.Context, doneBefore int) error
 	Log       *zap.Logger
 	Progress  Progress // optional
 	// Counters, when given, are updated live (for metrics written during the run).
@@ -247,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 			return sum, nil
 		}
 		if cfg.Preflight != nil {
-			if err := cfg.Preflight(ctx); err != nil {
+			if err := cfg.Preflight(ctx, st.doneN); err != nil {
 				sum.RunStatus, sum.Fatal = RunFatal, err.Error()
 				sum.FinishedAt = time.Now().UTC()
 				return sum, fmt.Errorf("%w: %w", ErrFatal, err)
