@@ -18,6 +18,7 @@ type Mapping struct {
 	read           map[string]bool   // record keys (and path prefixes) the mapping reads
 	options        map[string]string // bound PresetOptions
 	optionsSummary map[string]any    // what Spec shows of them (the signer key only as a fingerprint)
+	comp           *compiled         // set by every constructor; Apply's per-row shortcuts
 }
 
 // Info names and describes the mapping (empty fields for a mapping file that sets none).
@@ -41,16 +42,33 @@ func (m *Mapping) Unread(keys []string) []string {
 // Apply maps one record. It does not validate the result: call Validate next.
 // Errors are *FieldError naming the API field.
 func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
+	c := m.compiledFor()
 	p := &CreateUserParams{}
-	lists := map[string][]string{}
-	for _, t := range targets {
-		e := m.exprs[t.name]
+	var res reserved
+	var plan *csvPlan
+	var cells []string
+	if cr, ok := rec.(csvRecord); ok {
+		plan, cells = c.planFor(cr.header), cr.cells
+	}
+	var buf [4]string
+	for i, t := range targets {
+		e := c.exprs[i]
 		if e == nil {
 			continue
 		}
-		v, err := e.eval(rec, m.options)
-		if err == nil && v != nil {
-			err = t.assign(p, v, rec.Textual(), lists)
+		var err error
+		if plan != nil && plan.cols[i] != nil {
+			vals := cellsOf(buf[:0], cells, plan.cols[i])
+			if !e.fromList && len(vals) > 1 {
+				vals = vals[:1] // a single key: eval returns its value, not a list
+			}
+			err = t.assignText(p, vals, &res)
+		} else {
+			var v any
+			v, err = e.eval(rec, m.options)
+			if err == nil && v != nil {
+				err = t.assign(p, v, rec.Textual(), &res)
+			}
 		}
 		if err != nil {
 			fe := &FieldError{Field: t.apiField(), Code: CodeInvalidValue, Message: err.Error()}
@@ -61,13 +79,25 @@ func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
 			return nil, fe
 		}
 	}
-	if err := mergeReserved(&p.EmailAddresses, &p.EmailAddressIdentificationStatus, lists[reservedEmails], "email_address"); err != nil {
+	if err := mergeReserved(&p.EmailAddresses, &p.EmailAddressIdentificationStatus, res.emails, "email_address"); err != nil {
 		return nil, err
 	}
-	if err := mergeReserved(&p.PhoneNumbers, &p.PhoneNumberIdentificationStatus, lists[reservedPhones], "phone_number"); err != nil {
+	if err := mergeReserved(&p.PhoneNumbers, &p.PhoneNumberIdentificationStatus, res.phones, "phone_number"); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// reserved holds the pseudo-targets' lists until Apply merges them.
+type reserved struct{ emails, phones []string }
+
+func (r *reserved) set(name string, l []string) {
+	switch name {
+	case reservedEmails:
+		r.emails = l
+	case reservedPhones:
+		r.phones = l
+	}
 }
 
 // mergeReserved appends reserved addresses after the verified ones and fills the parallel
@@ -97,7 +127,7 @@ func mergeReserved(list, status *[]string, reserved []string, field string) erro
 	return nil
 }
 
-func (t *target) assign(p *CreateUserParams, v any, textual bool, lists map[string][]string) error {
+func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved) error {
 	switch t.kind {
 	case kindString:
 		s, ok := text(first(v))
@@ -123,7 +153,7 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, lists map[stri
 			return nil
 		}
 		if t.list == nil {
-			lists[t.name] = l
+			res.set(t.name, l)
 			return nil
 		}
 		t.list(p, l)
@@ -237,15 +267,29 @@ func containsFold(l []string, s string) bool {
 // toMeta reads a metadata object, or a string holding one. An empty object reads as absent.
 func toMeta(v any) (json.RawMessage, error) {
 	if s, ok := v.(string); ok {
-		d, err := decodeJSON(strings.TrimSpace(s))
-		if err != nil {
-			return nil, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("not valid JSON: %v", err)}
-		}
-		if d == nil {
-			return nil, nil
-		}
-		v = d
+		return metaText(s)
 	}
+	return metaValue(v)
+}
+
+// metaText reads a metadata object from text. A flat object is written out directly; anything
+// else is decoded and encoded again, which gives the same bytes.
+func metaText(s string) (json.RawMessage, error) {
+	s = strings.TrimSpace(s)
+	if raw, ok := canonicalFlat(s); ok {
+		return raw, nil
+	}
+	d, err := decodeJSON(s)
+	if err != nil {
+		return nil, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("not valid JSON: %v", err)}
+	}
+	if d == nil {
+		return nil, nil
+	}
+	return metaValue(d)
+}
+
+func metaValue(v any) (json.RawMessage, error) {
 	o, ok := v.(map[string]any)
 	if !ok {
 		return nil, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("want a JSON object, got %s", typeName(v))}

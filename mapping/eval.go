@@ -260,14 +260,24 @@ func toBool(v any) (bool, error) {
 			return false, nil
 		}
 	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "true", "1", "yes", "y", "t", "on":
-			return true, nil
-		case "false", "0", "no", "n", "f", "off":
-			return false, nil
+		if b, ok := textBool(t); ok {
+			return b, nil
 		}
 	}
-	return false, errors.New("want true/false, 1/0 or yes/no")
+	return false, errBool
+}
+
+var errBool = errors.New("want true/false, 1/0 or yes/no")
+
+// textBool reads the spellings of a boolean a CSV cell may hold.
+func textBool(s string) (v, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes", "y", "t", "on":
+		return true, true
+	case "false", "0", "no", "n", "f", "off":
+		return false, true
+	}
+	return false, false
 }
 
 const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"

@@ -100,6 +100,7 @@ func native() *Mapping {
 			m.read[k] = true
 		}
 	}
+	m.comp = compile(m.exprs)
 	return m
 }
 
@@ -146,6 +147,7 @@ func (m *Mapping) Bind(opts PresetOptions) *Mapping {
 		c.optionsSummary[name] = v
 	}
 	c.exprs = maps.Clone(m.exprs)
+	c.comp = compile(c.exprs)
 	return &c
 }
 

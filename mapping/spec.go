@@ -353,6 +353,7 @@ func Parse(spec []byte) (*Mapping, error) {
 	for _, e := range m.exprs {
 		e.keys(m.read)
 	}
+	m.comp = compile(m.exprs)
 	return m, nil
 }
 

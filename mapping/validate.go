@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // FieldError is a row-level refusal: the API field it concerns, a stable code and a message
@@ -121,7 +122,7 @@ func Validate(p *CreateUserParams) error {
 		return err
 	}
 	if u := p.Username; u != nil {
-		if n := len([]rune(*u)); n < 1 || n > 64 || strings.IndexFunc(*u, unicode.IsSpace) >= 0 {
+		if n := utf8.RuneCountInString(*u); n < 1 || n > 64 || strings.IndexFunc(*u, unicode.IsSpace) >= 0 {
 			return fieldErr("username", CodeInvalidUsername, "%q must be 1 to 64 characters without spaces", clip(*u))
 		}
 	}
@@ -140,8 +141,7 @@ func Validate(p *CreateUserParams) error {
 		if m.raw == nil {
 			continue
 		}
-		var o map[string]json.RawMessage
-		if json.Unmarshal(m.raw, &o) != nil || o == nil {
+		if !isObject(m.raw) {
 			return fieldErr(m.name, CodeInvalidMetadata, "is not a JSON object")
 		}
 		if n := compactLen(m.raw); n > MaxMetadataBytes {
@@ -205,6 +205,9 @@ func checkStatus(field string, status []string, n int) error {
 }
 
 func validEmail(s string) bool {
+	if len(s) <= 254 && plainEmail(s) {
+		return true // a common shape net/mail accepts as is: skip its allocations
+	}
 	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}
@@ -218,12 +221,73 @@ func validEmail(s string) bool {
 		!strings.HasSuffix(domain, ".") && !strings.Contains(domain, "..")
 }
 
+// isObject tells whether raw is one JSON object, as decoding it into a map would.
+func isObject(raw json.RawMessage) bool {
+	t := bytes.TrimLeft(raw, " \t\r\n")
+	return len(t) > 0 && t[0] == '{' && json.Valid(raw)
+}
+
+// compactLen is the length of valid JSON raw without insignificant space (json.Compact's
+// output length), counted without building it.
 func compactLen(raw json.RawMessage) int {
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return len(raw)
+	n, inStr, esc := 0, false, false
+	for _, c := range raw {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+			continue
+		}
+		n++
 	}
-	return b.Len()
+	return n
+}
+
+// plainEmail accepts dot-atom@dot-atom addresses of ASCII letters, digits and the RFC 5322
+// atext symbols, with a domain of at least two labels of letters, digits and hyphens. Every
+// address it accepts, net/mail accepts unchanged (FuzzPlainEmail holds it to that).
+func plainEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at <= 0 {
+		return false
+	}
+	return dotAtoms(s[:at], isAtext, 1) && dotAtoms(s[at+1:], isLabel, 2)
+}
+
+// dotAtoms tells whether s is at least min non-empty runs of ok bytes joined by single dots.
+func dotAtoms(s string, ok func(byte) bool, min int) bool {
+	runs, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if run == 0 {
+				return false
+			}
+			runs, run = runs+1, 0
+		case ok(c):
+			run++
+		default:
+			return false
+		}
+	}
+	return run > 0 && runs+1 >= min
+}
+
+func isLabel(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
+}
+
+func isAtext(c byte) bool {
+	return isLabel(c) || strings.IndexByte("!#$%&'*+/=?^_`{|}~", c) >= 0
 }
 
 // Identifier is a normalized identifier used to find duplicates within one input.
