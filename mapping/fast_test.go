@@ -157,12 +157,12 @@ func TestCanonicalFlat(t *testing.T) {
 		{`{"plan":"pro","n":1}`, `{"n":1,"plan":"pro"}`, true},
 		{` { "b" : -0.5e+3 , "a" : null, "c": true, "d": false, "": "" } `, `{"":"","a":null,"b":-0.5e+3,"c":true,"d":false}`, true},
 		{`{}`, ``, true},
-		{`{"a":1,"a":2}`, ``, false},    // duplicate: the decoder decides
-		{`{"a":{"b":1}}`, ``, false},    // nested
-		{`{"a":"\u0041"}`, ``, false},   // escape
-		{`{"a":01}`, ``, false},         // not JSON
-		{`{"a":1,}`, ``, false},         // not JSON
-		{`{"a":1} x`, ``, false},        // trailing data
+		{`{"a":1,"a":2}`, ``, false},  // duplicate: the decoder decides
+		{`{"a":{"b":1}}`, ``, false},  // nested
+		{`{"a":"\u0041"}`, ``, false}, // escape
+		{`{"a":01}`, ``, false},       // not JSON
+		{`{"a":1,}`, ``, false},       // not JSON
+		{`{"a":1} x`, ``, false},      // trailing data
 		{`{"a":"x` + "\u2028" + `"}`, ``, false},
 		{`{"a":tru}`, ``, false},
 		{`{"a":1.}`, ``, false},
