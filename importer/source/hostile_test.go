@@ -66,3 +66,20 @@ func TestCSVBOMAfterBlankLines(t *testing.T) {
 		t.Fatalf("header %q, records %+v", h, recs)
 	}
 }
+
+func TestCSVWriterKeepsALeadingBOMCell(t *testing.T) {
+	for _, header := range [][]string{{"\ufeff"}, {"\ufeffa", "b", ""}} {
+		var buf strings.Builder
+		w := NewWriter(&buf, CSV, header)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err := Open(strings.NewReader(buf.String()+strings.Repeat("x,", len(header)-1)+"x\n"), Options{Format: CSV})
+		if err != nil {
+			t.Fatalf("%q: %v", buf.String(), err)
+		}
+		if got := r.Header(); strings.Join(got, "|") != strings.Join(header, "|") {
+			t.Errorf("wrote header %q as %q, read back %q", header, buf.String(), got)
+		}
+	}
+}

@@ -40,6 +40,7 @@ type csvWriter struct {
 	cw      *csv.Writer
 	header  []string
 	started bool
+	lines   int // lines written
 	// tails are rows with an unterminated quote: written last, so they cannot swallow other rows.
 	tails [][]byte
 }
@@ -69,6 +70,22 @@ func (w *csvWriter) cells(cells []string) error {
 			break
 		}
 	}
+	if w.lines == 0 && strings.HasPrefix(cells[0], "\ufeff") && !strings.ContainsAny(cells[0], ",\"\r\n") {
+		// Readers drop a BOM that starts the file: quote the cell so it reads back whole
+		// (found by FuzzCSV).
+		var b strings.Builder
+		cw := csv.NewWriter(&b)
+		if err := cw.Write(cells[1:]); err != nil {
+			return fmt.Errorf("writing CSV: %w", err)
+		}
+		cw.Flush()
+		line := `"` + cells[0] + `"`
+		if len(cells) > 1 {
+			line += "," + strings.TrimSuffix(b.String(), "\n")
+		}
+		return w.raw([]byte(line))
+	}
+	w.lines++
 	if err := w.cw.Write(cells); err != nil {
 		return fmt.Errorf("writing CSV: %w", err)
 	}
@@ -93,6 +110,7 @@ func (w *csvWriter) Write(rec Record) error {
 }
 
 func (w *csvWriter) raw(b []byte) error {
+	w.lines++
 	w.cw.Flush()
 	if err := w.cw.Error(); err != nil {
 		return fmt.Errorf("writing CSV: %w", err)
