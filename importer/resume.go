@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
+	"slices"
 )
 
 // bitset marks finished rows by number: one bit a row, so resume memory stays flat.
@@ -25,18 +26,39 @@ func (b bitset) has(i int) bool {
 	return w < len(b) && b[w]&(1<<(i%64)) != 0
 }
 
-// idSet holds 64-bit hashes of external_ids: about a dozen bytes an id in a Go map, well
-// under the 16-byte budget, and a collision among a few million ids is vanishingly unlikely.
+// idSet holds 64-bit hashes of external_ids; a collision among a few million ids is
+// vanishingly unlikely. It is a map while it grows (undo adds as it goes) and can be frozen
+// into a sorted slice: 8 bytes an id for the resume set, which is read-only during a run.
 type idSet struct {
-	seed maphash.Seed
-	m    map[uint64]struct{}
+	seed   maphash.Seed
+	m      map[uint64]struct{}
+	sorted []uint64 // after freeze
 }
 
 func newIDSet() *idSet { return &idSet{seed: maphash.MakeSeed(), m: make(map[uint64]struct{})} }
 
-func (s *idSet) add(id string)      { s.m[maphash.String(s.seed, id)] = struct{}{} }
-func (s *idSet) has(id string) bool { _, ok := s.m[maphash.String(s.seed, id)]; return ok }
-func (s *idSet) len() int           { return len(s.m) }
+func (s *idSet) add(id string) { s.m[maphash.String(s.seed, id)] = struct{}{} }
+
+func (s *idSet) has(id string) bool {
+	h := maphash.String(s.seed, id)
+	if s.m == nil {
+		_, ok := slices.BinarySearch(s.sorted, h)
+		return ok
+	}
+	_, ok := s.m[h]
+	return ok
+}
+
+func (s *idSet) len() int { return len(s.m) + len(s.sorted) }
+
+func (s *idSet) hash(id string) uint64 { return maphash.String(s.seed, id) }
+
+// freeze makes the set the given hashes (their order and repeats do not matter), kept sorted;
+// it takes no more adds.
+func (s *idSet) freeze(hashes []uint64) {
+	slices.Sort(hashes)
+	s.sorted, s.m = slices.Clip(slices.Compact(hashes)), nil
+}
 
 // resumeState is what an earlier session of the run folder tells this one.
 type resumeState struct {
@@ -61,6 +83,7 @@ func loadResume(path string, cur Header) (*resumeState, error) {
 	}
 	defer f.Close()
 	var same, sameTarget bool
+	var finishedIDs []uint64 // hashes, appended as read: no map on the way to the sorted set
 	err = readJournal(f, func(h Header) {
 		st.sessions++
 		same = h.sameRun(cur)
@@ -82,7 +105,7 @@ func loadResume(path string, cur Header) (*resumeState, error) {
 		}
 		finished := e.Status == StatusCreated || e.Status == StatusExists
 		if finished && sameTarget && e.ExternalID != "" {
-			st.doneIDs.add(e.ExternalID)
+			finishedIDs = append(finishedIDs, st.doneIDs.hash(e.ExternalID))
 		}
 		if !same || e.Row <= 0 {
 			return
@@ -103,5 +126,6 @@ func loadResume(path string, cur Header) (*resumeState, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.doneIDs.freeze(finishedIDs)
 	return st, nil
 }
