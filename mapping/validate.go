@@ -296,16 +296,22 @@ type Identifier struct{ Field, Value string }
 // Identifiers lists p's identifiers, normalized: external_id as is, emails lowercased and
 // trimmed, phones as + and digits, username and web3 wallets lowercased.
 func Identifiers(p *CreateUserParams) []Identifier {
+	return AppendIdentifiers(nil, p)
+}
+
+// AppendIdentifiers appends p's identifiers, as Identifiers lists them, to dst: a caller with a
+// buffer on its stack lists them without allocating.
+func AppendIdentifiers(dst []Identifier, p *CreateUserParams) []Identifier {
 	if p == nil {
-		return nil
+		return dst
 	}
-	var out []Identifier
+	out, base := dst, len(dst)
 	add := func(field, v string) {
 		if v == "" {
 			return
 		}
 		id := Identifier{field, v}
-		if !slices.Contains(out, id) {
+		if !slices.Contains(out[base:], id) {
 			out = append(out, id)
 		}
 	}
