@@ -195,6 +195,7 @@ type runner struct {
 	*Counters
 
 	problems []Event        // the first maxProblems rows not imported
+	keys     []string       // the input's columns: the CSV header, or a JSON input's first keys
 	fields   map[string]int // validate only: field -> rows carrying it
 
 	fatalOnce  sync.Once
@@ -297,7 +298,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if r.fatalErr != nil {
 		sum.Fatal = r.fatalErr.Error()
 	}
-	sum.UnreadFields = cfg.Mapping.Unread(cfg.Source.Header())
+	if h := cfg.Source.Header(); h != nil {
+		r.keys = h
+	}
+	sum.UnreadFields = cfg.Mapping.Unread(r.keys)
 	sum.FinishedAt = time.Now().UTC()
 
 	ferr := r.failed.Close()
@@ -567,6 +571,7 @@ type mapped struct {
 	rec    source.Record
 	params *mapping.CreateUserParams
 	err    *RowError
+	keys   []string // a JSON input's first record's keys: its "header", for unread-column warnings
 }
 
 // mapRow maps and validates one record. It touches no shared state, so rows are mapped on
@@ -585,6 +590,9 @@ func (r *runner) mapRow(m *mapped) {
 			m.err = &RowError{Code: "invalid_record", Message: err.Error()}
 			return
 		}
+		if m.rec.Num == 1 {
+			m.keys = mrec.Keys()
+		}
 	}
 	p, err := r.cfg.Mapping.Apply(mrec)
 	if err == nil {
@@ -600,6 +608,9 @@ func (r *runner) mapRow(m *mapped) {
 // duplicates are settled here; the rest are returned to be sent.
 func (r *runner) accept(m *mapped) (job, bool) {
 	jb := job{rec: m.rec, params: m.params}
+	if m.keys != nil {
+		r.keys = m.keys
+	}
 	if m.params != nil {
 		jb.extID = m.params.ExternalIDValue()
 	}
