@@ -16,8 +16,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // figure is one measured result: its checks against targets and the line that shows them.
@@ -154,11 +156,15 @@ func run() int {
 	}
 	printMachine(os.Stdout, binPath, *quick)
 
+	began := time.Now()
 	failed := 0
 	for _, c := range selected {
 		f := &figure{id: c.id, name: c.name}
 		fmt.Fprintf(os.Stderr, "%s %s ... (load average %s on %d cores)\n", c.id, c.name, loadAvg(), runtime.NumCPU())
 		f.err = c.run(ctx, e, f)
+		if l, err := strconv.ParseFloat(loadAvg(), 64); err == nil && l > float64(runtime.NumCPU()) {
+			fmt.Fprintf(os.Stderr, "  warning: load average %.2f on %d cores: other work on the machine skews %s's timing\n", l, runtime.NumCPU(), c.id)
+		}
 		fmt.Println(f)
 		if !f.pass() {
 			failed++
@@ -168,11 +174,12 @@ func run() int {
 			return 130
 		}
 	}
+	took := time.Since(began).Round(time.Second)
 	if failed > 0 {
-		fmt.Printf("%d of %d figures missed their targets\n", failed, len(selected))
+		fmt.Printf("%d of %d figures missed their targets (%s)\n", failed, len(selected), took)
 		return 1
 	}
-	fmt.Printf("all %d figures met their targets\n", len(selected))
+	fmt.Printf("all %d figures met their targets (%s)\n", len(selected), took)
 	return 0
 }
 
@@ -211,7 +218,7 @@ func printMachine(w io.Writer, bin string, quick bool) {
 	if quick {
 		mode = "quick (sizes / 10; fixed start-up costs weigh 10x more in P1, P2 and P3: a smoke check, not the figures)"
 	}
-	fmt.Fprintf(w, "binary: %s  mode: %s\n", bin, mode)
+	fmt.Fprintf(w, "binary: %s  mode: %s  load average: %s\n", bin, mode, loadAvg())
 }
 
 func cpuModel() string {
