@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		cfg.Progress = nopProgress{}
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = pacer.Sleep
 	}
 	if cfg.Concurrency < 1 {
 		cfg.Concurrency = 1
@@ -716,19 +716,5 @@ func (r *runner) halted() bool {
 		return true
 	default:
 		return false
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

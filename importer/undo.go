@@ -174,7 +174,7 @@ func deleteOne(ctx context.Context, cfg UndoConfig, id string) (string, error) {
 		// A delete is idempotent: an uncertain one is simply sent again (a 404 then means done).
 		if ra := retryAfter(err); ra > 0 {
 			cfg.Pacer.Backoff(ra)
-		} else if sleepCtx(ctx, pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64)) != nil {
+		} else if pacer.Sleep(ctx, pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64)) != nil {
 			return "failed", ctx.Err()
 		}
 	}

@@ -91,7 +91,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		if now.Before(p.pauseUntil) {
 			d := p.pauseUntil.Sub(now)
 			p.mu.Unlock()
-			if err := sleep(ctx, d); err != nil {
+			if err := Sleep(ctx, d); err != nil {
 				return err
 			}
 			continue // the pause may have been extended meanwhile
@@ -106,7 +106,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		}
 		p.mu.Unlock()
 
-		if err := sleep(ctx, d); err != nil {
+		if err := Sleep(ctx, d); err != nil {
 			p.mu.Lock()
 			if p.lim == lim {
 				r.CancelAt(p.now()) // hand the slot back to the waiters behind us
@@ -125,7 +125,11 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d, or until ctx ends (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

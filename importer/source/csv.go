@@ -271,7 +271,24 @@ func (s *csvSplitter) next() (physRecord, error) {
 			}
 			started, rec.line = true, s.line+1
 		}
-		for i, c := range chunk {
+		for i := 0; i < len(chunk); i++ {
+			// Fast path over long cells: inside quotes only '"' matters, unquoted only ','; a
+			// chunk holds at most one '\n', as its last byte, which is always looked at.
+			var stop byte
+			switch state {
+			case stQuoted:
+				stop = '"'
+			case stUnquoted:
+				stop = ','
+			}
+			if stop != 0 {
+				if j := bytes.IndexByte(chunk[i:], stop); j < 0 {
+					i = len(chunk) - 1
+				} else {
+					i += j
+				}
+			}
+			c := chunk[i]
 			switch state {
 			case stFieldStart:
 				switch c {
