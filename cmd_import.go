@@ -190,8 +190,7 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 	}
 	var r io.Reader
 	if path == "-" {
-		r = stdin
-		in.sha256 = "stdin"
+		r = stdin // unhashed: a re-run skips only the external_ids the folder already holds
 	} else {
 		f, err := os.Open(path)
 		if err != nil {

@@ -36,9 +36,11 @@ type Header struct {
 	StartedAt      time.Time `json:"started_at"`
 }
 
-// sameRun reports whether two headers name the same run: same input, mapping and target.
+// sameRun reports whether two headers name the same run: same input, mapping and target. An
+// input whose content was not known up front (stdin) is never the same run: its row numbers
+// cannot be trusted to name the same rows.
 func (h Header) sameRun(o Header) bool {
-	return h.InputSHA256 == o.InputSHA256 && h.MappingSHA256 == o.MappingSHA256 &&
+	return h.InputSHA256 != "" && h.InputSHA256 == o.InputSHA256 && h.MappingSHA256 == o.MappingSHA256 &&
 		h.APIURL == o.APIURL && h.KeyFingerprint == o.KeyFingerprint
 }
 
