@@ -21,6 +21,10 @@ const (
 	p4MaxGrowth     = 1.2
 	v1MinRowsPerSec = 150000.0
 	v1MaxRSSMB      = 100.0
+)
+
+// How the cases run.
+const (
 	p3Concurrency   = 16
 	p3Rounds        = 2
 	v1Rounds        = 2
