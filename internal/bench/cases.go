@@ -320,11 +320,11 @@ func journalMismatches(path string, users []dumpUser, n int) (int, error) {
 	named := make(map[string]bool, n)
 	for row := 1; row <= n; row++ {
 		ev, ok := last[row]
-		switch {
-		case !ok, ev.Status != "created" && ev.Status != "exists", ev.UserID == "", byExt[ev.ExternalID] != ev.UserID:
-			bad++
-		default:
+		if ok {
 			named[ev.ExternalID] = true
+		}
+		if !ok || ev.Status != "created" && ev.Status != "exists" || ev.UserID == "" || byExt[ev.ExternalID] != ev.UserID {
+			bad++
 		}
 	}
 	for ext := range byExt {
