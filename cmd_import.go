@@ -429,7 +429,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 		e.printf(w, "rows not imported are in %s: fix them and run: userimport import %s\n", sum.FailedFile, sum.FailedFile)
 	}
 	switch sum.RunStatus {
-	case importer.RunStopped, importer.RunInterrupted:
+	case importer.RunStopped, importer.RunInterrupted, importer.RunFatal:
 		e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
 	}
 }

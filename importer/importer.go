@@ -360,8 +360,8 @@ func (r *runner) run(ctx context.Context) (string, error) {
 	wg.Wait()
 
 	stopped := stopReason(why.Load())
-	if (limited || stopped == stopDeadline) && readErr == nil && r.fatalErr == nil {
-		readErr = r.countRest(ctx) // a time-boxed run says how much is left
+	if (limited || stopped == stopDeadline || r.fatalErr != nil) && readErr == nil {
+		readErr = r.countRest(ctx) // a time-boxed or stopped run says how much is left
 	}
 	switch {
 	case r.fatalErr != nil:
