@@ -3,7 +3,9 @@ package importer
 import (
 	"hash/maphash"
 	"math/bits"
+	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/userimport/userimport/mapping"
 )
@@ -16,8 +18,7 @@ import (
 type dupSet struct {
 	mu    sync.Mutex
 	seeds [len(idFields)]maphash.Seed // one per field: the same value under two fields differs
-	keys  []uint64                    // 0: empty slot
-	lines []uint32
+	t     *table
 	n     int // identifiers held
 }
 
@@ -33,7 +34,7 @@ const (
 )
 
 func newDupSet() *dupSet {
-	d := &dupSet{keys: make([]uint64, dupMinSlots), lines: make([]uint32, dupMinSlots)}
+	d := &dupSet{t: newTable(dupMinSlots)}
 	for i := range d.seeds {
 		d.seeds[i] = maphash.MakeSeed()
 	}
@@ -53,16 +54,16 @@ func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, fi
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, h := range hashes {
-		if slot, found := d.find(h); found {
-			return int(d.lines[slot]), ids[i].Field
+		if slot, found := d.t.find(h); found {
+			return int(d.t.lines[slot]), ids[i].Field
 		}
 	}
 	for _, h := range hashes {
-		if (d.n+1)*dupMaxLoadDen > len(d.keys)*dupMaxLoadNum {
+		if (d.n+1)*dupMaxLoadDen > len(d.t.keys)*dupMaxLoadNum {
 			d.grow()
 		}
-		if slot, found := d.find(h); !found { // found: the row repeats one of its own hashes
-			d.keys[slot], d.lines[slot] = h, uint32(line)
+		if slot, found := d.t.find(h); !found { // found: the row repeats one of its own hashes
+			d.t.keys[slot], d.t.lines[slot] = h, uint32(line)
 			d.n++
 		}
 	}
@@ -84,38 +85,87 @@ func (d *dupSet) hash(id mapping.Identifier) uint64 {
 	return h
 }
 
-// find returns h's slot, or the empty slot where it belongs.
-func (d *dupSet) find(h uint64) (slot int, found bool) {
-	n := len(d.keys)
-	hi, _ := bits.Mul64(h, uint64(n)) // the hash scaled to [0, n): any table size works
-	for i := int(hi); ; i++ {
-		if i == n {
-			i = 0
-		}
-		switch d.keys[i] {
-		case h:
-			return i, true
-		case 0:
-			return i, false
-		}
-	}
-}
-
 func (d *dupSet) grow() {
-	oldKeys, oldLines := d.keys, d.lines
-	size := len(oldKeys) * dupGrowNum / dupGrowDen
-	d.keys, d.lines = make([]uint64, size), make([]uint32, size)
-	for i, h := range oldKeys {
+	old := d.t
+	d.t = newTable(len(old.keys) * dupGrowNum / dupGrowDen)
+	const step = 1 << 16
+	for i, h := range old.keys {
 		if h != 0 {
-			slot, _ := d.find(h)
-			d.keys[slot], d.lines[slot] = h, oldLines[i]
+			slot, _ := d.t.find(h)
+			d.t.keys[slot], d.t.lines[slot] = h, old.lines[i]
+		}
+		if (i+1)%step == 0 {
+			old.release(i+1-step, i+1) // the new table fills as the old one empties: no double peak
 		}
 	}
+	old.free()
 }
 
 // bytes is the table's size, for the memory bound's test.
 func (d *dupSet) bytes() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.keys)*8 + len(d.lines)*4
+	return len(d.t.keys)*8 + len(d.t.lines)*4
+}
+
+// table is the dupSet's storage. A large one is mapped from the OS (on Linux) rather than taken
+// from the Go heap: the GC lets garbage grow to the size of the live heap, so a table on the
+// heap would double the memory it costs, and more while it grows.
+type table struct {
+	keys    []uint64 // 0: empty slot
+	lines   []uint32
+	mem     []byte // the mapping keys and lines live in; nil when on the Go heap
+	cleanup runtime.Cleanup
+}
+
+// dupMapMin is the smallest table worth a mapping of its own.
+const dupMapMin = 1 << 20
+
+func newTable(n int) *table {
+	t := &table{}
+	if n*12 >= dupMapMin {
+		t.mem = mapMem(n * 12)
+	}
+	if t.mem == nil {
+		t.keys, t.lines = make([]uint64, n), make([]uint32, n)
+		return t
+	}
+	t.keys = unsafe.Slice((*uint64)(unsafe.Pointer(&t.mem[0])), n)
+	t.lines = unsafe.Slice((*uint32)(unsafe.Pointer(&t.mem[8*n])), n)
+	t.cleanup = runtime.AddCleanup(t, unmapMem, t.mem) // a dupSet dropped without grow
+	return t
+}
+
+// release gives back the memory of slots [from, to), which will not be read again.
+func (t *table) release(from, to int) {
+	if t.mem != nil {
+		n := len(t.keys)
+		dropPages(t.mem, from*8, to*8)
+		dropPages(t.mem, 8*n+from*4, 8*n+to*4)
+	}
+}
+
+func (t *table) free() {
+	if t.mem != nil {
+		t.cleanup.Stop()
+		unmapMem(t.mem)
+	}
+	t.keys, t.lines, t.mem = nil, nil, nil
+}
+
+// find returns h's slot, or the empty slot where it belongs.
+func (t *table) find(h uint64) (slot int, found bool) {
+	n := len(t.keys)
+	hi, _ := bits.Mul64(h, uint64(n)) // the hash scaled to [0, n): any table size works
+	for i := int(hi); ; i++ {
+		if i == n {
+			i = 0
+		}
+		switch t.keys[i] {
+		case h:
+			return i, true
+		case 0:
+			return i, false
+		}
+	}
 }
