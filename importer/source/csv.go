@@ -10,6 +10,7 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gocarina/gocsv"
 )
@@ -31,6 +32,7 @@ type csvReader struct {
 	um        *gocsv.Unmarshaller
 	num       int
 	done      bool
+	cellSlab  slab[string]
 }
 
 func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
@@ -92,7 +94,7 @@ func (r *csvReader) reset() error {
 	cr := csv.NewReader(r.feed)
 	cr.FieldsPerRecord = 0 // set from the header: a row of another width is csv.ErrFieldCount
 	cr.LazyQuotes = false
-	cr.ReuseRecord = false
+	cr.ReuseRecord = true // gocsv copies the cells out of each record before the next
 	um, err := gocsv.NewUnmarshaller(cr, csvRow{})
 	if err != nil {
 		return fmt.Errorf("gocsv: %w", err)
@@ -136,6 +138,11 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 		rec.Err = rerr
 		return rec, nil
 	}
+	if utf8.Valid(pr.raw) && bytes.IndexByte(pr.raw, 0) < 0 {
+		// Cells are the record's bytes less some ASCII (quotes, CRs): they are clean too.
+		rec.Cells = cells
+		return rec, nil
+	}
 	for i, c := range cells {
 		if !utf8.ValidString(c) {
 			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: invalid UTF-8 (is the file UTF-8?)", i+1)}
@@ -152,12 +159,12 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 
 // parse runs one record through gocsv.
 func (r *csvReader) parse(pr physRecord) ([]string, *RecordError) {
-	r.feed.set(append(pr.raw, '\n'))
+	r.feed.set(pr.raw[:len(pr.raw)+1]) // the splitter left a '\n' after the record for this
 	start := r.cr.InputOffset()
 	_, cols, err := r.um.ReadUnmatched()
 	whole := r.cr.InputOffset()-start == int64(len(pr.raw))+1
 	if err == nil && whole {
-		cells := make([]string, len(r.header))
+		cells := r.cellSlab.take(len(r.header))
 		for i, h := range r.header {
 			cells[i] = cols[h]
 		}
@@ -234,6 +241,7 @@ type csvSplitter struct {
 	max  int
 	line int // newlines consumed so far
 	buf  []byte
+	raws slab[byte]
 }
 
 // CSV lexer states.
@@ -341,7 +349,10 @@ func (s *csvSplitter) next() (physRecord, error) {
 		if t := trimEOL(s.buf); !rec.tooLong && len(t) > s.max {
 			rec.tooLong = true
 		} else if !rec.tooLong {
-			rec.raw = append([]byte(nil), t...)
+			b := s.raws.take(len(t) + 1)
+			copy(b, t)
+			b[len(t)] = '\n'
+			rec.raw = b[:len(t)]
 		}
 		if cap(s.buf) > 64<<10 {
 			s.buf = nil // do not pin one huge record's buffer
@@ -381,4 +392,25 @@ func loneCR(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// slab hands out small slices carved from shared blocks: one allocation for many records
+// instead of one each. A kept record keeps its block alive, a few dozen KB at most.
+type slab[T any] struct{ block []T }
+
+const slabBytes = 32 << 10
+
+// take returns a zeroed slice of n elements whose capacity ends at n.
+func (s *slab[T]) take(n int) []T {
+	var zero T
+	per := max(1, slabBytes/max(1, int(unsafe.Sizeof(zero))))
+	if n > per/8 {
+		return make([]T, n) // a large record gets its own
+	}
+	if len(s.block) < n {
+		s.block = make([]T, per)
+	}
+	b := s.block[:n:n]
+	s.block = s.block[n:]
+	return b
 }
