@@ -83,3 +83,26 @@ func TestCSVWriterKeepsALeadingBOMCell(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONArrayGoesOnPastBadElements(t *testing.T) {
+	deep := strings.Repeat("[", 10_001) + strings.Repeat("]", 10_001)
+	long := `{"s":"` + strings.Repeat(`x\"]}[{`, 20_000) + `"}` // brackets and escaped quotes inside a string
+	in := "{\"meta\":{},\"users\":[\n{\"id\":1},\n" + deep + ",\n" + long + ",\n\n{\"id\":4},\n" + deep + "\n],\"after\":[1,{}]}"
+	_, recs := mustReadAll(t, []byte(in), Options{Format: JSON, MaxRecordSize: 100})
+	if got, want := summary(recs), "02:ok 03:err 04:err 06:ok 07:err"; got != want {
+		t.Fatalf("records %s, want %s", got, want)
+	}
+	if string(recs[3].Raw) != `{"id":4}` || recs[1].Raw != nil || recs[2].Raw != nil {
+		t.Errorf("raws %q %q %q", recs[3].Raw, recs[1].Raw, recs[2].Raw)
+	}
+	// Whatever follows the array is still checked.
+	_, _, err := readAll(t, []byte("[\n"+deep+"\n] x"), Options{Format: JSON})
+	if err == nil || !strings.Contains(err.Error(), "line 3: trailing data") {
+		t.Errorf("trailing data after a resync: %v", err)
+	}
+	// An element cut off by the end of the input is a file-level error.
+	_, recs, err = readAll(t, []byte("[{\"id\":1},\n"+deep[:15_000]), Options{Format: JSON})
+	if err == nil || len(recs) != 2 || recs[1].Err == nil {
+		t.Errorf("truncated: %d records, error %v", len(recs), err)
+	}
+}

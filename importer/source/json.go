@@ -27,7 +27,9 @@ type jsonReader struct {
 	inObj  bool // the array is a field of a top-level object
 	num    int
 	state  int
-	failed error // file-level error to return after the last record
+	failed error     // file-level error to return after the last record
+	base   io.Reader // the input under the window
+	pb     *pushback // after a resync: bytes read ahead, then base
 }
 
 const (
@@ -38,7 +40,7 @@ const (
 
 func openJSON(br *bufio.Reader, opts Options) (*jsonReader, error) {
 	w := &window{r: br, line: 1}
-	r := &jsonReader{in: w, dec: json.NewDecoder(w), max: opts.MaxRecordSize}
+	r := &jsonReader{in: w, dec: json.NewDecoder(w), max: opts.MaxRecordSize, base: br}
 	tok, err := r.token()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("empty input: expected a JSON array or an object holding one")
@@ -148,6 +150,8 @@ func (r *jsonReader) Next(ctx context.Context) (Record, error) {
 	line := r.in.lineAt(r.dec.InputOffset() - int64(len(raw)))
 	rec := Record{Num: r.num, Line: line, Raw: raw} // Decode gave raw its own copy
 	switch {
+	case len(raw) > r.max: // the decoder may read a little past the limit: hold it exactly
+		rec.Raw, rec.Err = nil, &RecordError{Line: line, Msg: fmt.Sprintf("record longer than %d bytes", r.max)}
 	case !utf8.Valid(raw):
 		rec.Err = &RecordError{Line: line, Msg: "invalid UTF-8"}
 	case raw[0] != '{':
@@ -156,27 +160,30 @@ func (r *jsonReader) Next(ctx context.Context) (Record, error) {
 	return rec, nil
 }
 
-// broken turns a decode error into an error record; the stream cannot resync after it, so
-// the next call returns a file-level error naming the line.
+// broken turns a decode error into an error record. After a record too long or too deep the
+// stream is picked up again past it; after other errors it cannot be, so the next call returns
+// a file-level error naming the line.
 func (r *jsonReader) broken(err error) Record {
-	buffered, _ := io.ReadAll(io.LimitReader(r.dec.Buffered(), int64(r.max)+jsonSlack))
+	buffered, _ := io.ReadAll(r.dec.Buffered()) // bounded by the window
 	base := r.in.lineAt(r.dec.InputOffset())
 	skip := len(buffered) - len(bytes.TrimLeft(buffered, " \t\r\n,"))
 	line := base + bytes.Count(buffered[:skip], []byte("\n"))
 	var (
-		msg  string
-		file error
-		se   *json.SyntaxError
+		msg     string
+		file    error
+		se      *json.SyntaxError
+		balance bool // the record is whole JSON, just too long or too deep: skip it
 	)
 	switch {
 	case errors.Is(err, errTooLong):
+		balance = true
 		msg = fmt.Sprintf("record longer than %d bytes", r.max)
 		file = fmt.Errorf("line %d: JSON record longer than %d bytes; the rest of a JSON array cannot be read past it (JSONL can)", line, r.max)
 	case errors.As(err, &se):
 		msg = "invalid JSON"
 		errLine := line
 		if strings.Contains(se.Error(), "exceeded max depth") {
-			msg = "invalid JSON: nested too deeply"
+			balance, msg = true, "invalid JSON: nested too deeply"
 		}
 		// The decoder's offsets are not absolute: rescan the record alone to place the error.
 		var v json.RawMessage
@@ -194,8 +201,15 @@ func (r *jsonReader) broken(err error) Record {
 		msg = "could not be read"
 		file = fmt.Errorf("line %d: reading JSON: %w", line, err)
 	}
+	rec := Record{Num: r.num, Line: line, Err: &RecordError{Line: line, Msg: msg}}
+	if balance {
+		if raw, err := r.resync(buffered, skip, line); err == nil {
+			rec.Raw = raw
+			return rec
+		}
+	}
 	r.state, r.failed = jsFailed, file
-	return Record{Num: r.num, Line: line, Err: &RecordError{Line: line, Msg: msg}}
+	return rec
 }
 
 // finish reads the closing bracket, the rest of the holding object, and checks nothing follows.
@@ -221,7 +235,8 @@ func (r *jsonReader) finish() error {
 		}
 	}
 	if _, err := r.token(); !errors.Is(err, io.EOF) {
-		if err == nil {
+		var se *json.SyntaxError
+		if err == nil || errors.As(err, &se) {
 			return fmt.Errorf("line %d: trailing data after the JSON document", r.in.lineAt(r.dec.InputOffset()))
 		}
 		return r.fileErr(err)
