@@ -324,7 +324,15 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	defer release()
 
 	terminal := !f.noProgress && isTerminal(e.stderr)
-	rep := importer.NewReporter(e.stderr, terminal, in.size, in.counter.Pos, log)
+	rows := 0
+	if in.path != "-" {
+		// A quick second read counts the rows, so progress and ETA are in rows, not bytes
+		// (a reader's read-ahead would put a small file at 100% at once).
+		if rows, err = countRows(in.path, in.format, f.maxRecordSize, m); err != nil {
+			rows = 0
+		}
+	}
+	rep := importer.NewReporter(e.stderr, terminal, rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
@@ -422,7 +430,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 		e.printf(e.stderr, "userimport: stopped: %s\n", sum.Fatal)
 	}
 	if len(sum.UnreadFields) > 0 {
-		e.printf(w, "warning: columns the mapping never reads: %s\n", strings.Join(sum.UnreadFields, ", "))
+		e.printf(w, "warning: columns the mapping never reads: %s\n", clipList(sum.UnreadFields, 20))
 	}
 	e.printf(w, "run folder: %s\n", out)
 	if sum.FailedFile != "" {
@@ -430,7 +438,9 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 	}
 	switch sum.RunStatus {
 	case importer.RunStopped, importer.RunInterrupted, importer.RunFatal:
-		e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
+		if sum.Left > 0 {
+			e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
+		}
 	}
 }
 
@@ -545,4 +555,13 @@ func countRows(path string, format source.Format, maxRecord int, m *mapping.Mapp
 		}
 		n++
 	}
+}
+
+// clipList joins the first n items and says how many more there are: a file with 100,000
+// columns must not print them all.
+func clipList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s … and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }

@@ -55,7 +55,7 @@ func (e *environment) validate(ctx context.Context, f *importFlags, in *input, m
 		e.printf(w, "fields in valid rows: %s\n", strings.Join(parts, ", "))
 	}
 	if len(sum.UnreadFields) > 0 {
-		e.printf(w, "warning: columns the mapping never reads: %s\n", strings.Join(sum.UnreadFields, ", "))
+		e.printf(w, "warning: columns the mapping never reads: %s\n", clipList(sum.UnreadFields, 20))
 	}
 	for _, p := range sum.Problems {
 		e.printf(w, "line %d: %s", p.Line, p.Status)

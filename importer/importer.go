@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -254,6 +255,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 				return sum, fmt.Errorf("%w: %w", ErrFatal, err)
 			}
 		}
+		if sk, ok := cfg.Progress.(interface{ Skipped(int) }); ok {
+			sk.Skipped(st.doneN)
+		}
 		if st.same > 0 {
 			cfg.Log.Info("resuming run", zap.Int("done_before", st.doneN), zap.Int("pending", len(st.pending)))
 		} else if st.doneIDs.len() > 0 {
@@ -295,8 +299,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		sum.RequestRate = float64(sum.Requests) / s
 		sum.CreateRate = float64(sum.Counts[StatusCreated]) / s
 	}
-	if r.fatalErr != nil {
-		sum.Fatal = r.fatalErr.Error()
+	if status == RunFatal && runErr != nil {
+		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	if h := cfg.Source.Header(); h != nil {
 		r.keys = h

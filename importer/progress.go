@@ -26,18 +26,21 @@ func (c *CountingReader) Read(p []byte) (int, error) {
 // Pos is the number of bytes read so far.
 func (c *CountingReader) Pos() int64 { return c.n.Load() }
 
-// Reporter shows progress: a bar on a terminal, else a log line every 10 s or 10% of the input.
+// Reporter shows progress: a bar on a terminal, else a line every 10 s or 10% of the input.
+// Progress is counted in rows when the input's row count is known, else in bytes read.
 type Reporter struct {
-	total int64 // input size in bytes; 0 when unknown (stdin)
-	pos   func() int64
-	bar   *progressbar.ProgressBar
-	w     io.Writer // unattended: one plain line per report, for cron mail and log collectors
-	log   *zap.Logger
-	start time.Time
+	total   int64 // rows in the input; or, when byBytes, its size (0: unknown, stdin)
+	byBytes bool
+	pos     func() int64 // bytes read so far
+	bar     *progressbar.ProgressBar
+	w       io.Writer // unattended: one plain line per report, for cron mail and log collectors
+	log     *zap.Logger
+	start   time.Time
 
-	mu     sync.Mutex
-	counts map[string]int
-	rows   int
+	mu      sync.Mutex
+	counts  map[string]int
+	rows    int // settled this session
+	skipped int // finished by earlier sessions
 
 	lastLog   time.Time
 	lastDecil int64
@@ -45,19 +48,23 @@ type Reporter struct {
 	done      chan struct{}
 }
 
-// NewReporter starts a reporter. On a terminal the bar is drawn on w; otherwise lines go to log.
-func NewReporter(w io.Writer, terminal bool, total int64, pos func() int64, log *zap.Logger) *Reporter {
-	r := &Reporter{total: total, pos: pos, log: log, w: w, start: time.Now(), counts: map[string]int{},
+// NewReporter starts a reporter. rows is the input's row count, or 0 when unknown: then
+// progress is bytes read of size (pos). On a terminal the bar is drawn on w; otherwise lines.
+func NewReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger) *Reporter {
+	r := &Reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[string]int{},
 		stop: make(chan struct{}), done: make(chan struct{})}
+	if rows <= 0 {
+		r.total, r.byBytes = size, true
+	}
 	r.lastLog = r.start
 	if terminal {
-		max := total
+		max := r.total
 		if max <= 0 {
 			max = -1 // unknown size: a spinner
 		}
 		r.bar = progressbar.NewOptions64(max,
 			progressbar.OptionSetWriter(w), // not Default(): it writes to os.Stderr whatever w is
-			progressbar.OptionShowBytes(false),
+			progressbar.OptionShowBytes(r.byBytes),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionSetRenderBlankState(true),
@@ -66,6 +73,13 @@ func NewReporter(w io.Writer, terminal bool, total int64, pos func() int64, log 
 	}
 	go r.loop()
 	return r
+}
+
+// Skipped counts rows an earlier session finished: they are progress already made.
+func (r *Reporter) Skipped(n int) {
+	r.mu.Lock()
+	r.skipped += n
+	r.mu.Unlock()
 }
 
 func (r *Reporter) loop() {
@@ -107,23 +121,29 @@ func (r *Reporter) Row(status string) {
 
 func (r *Reporter) tick(now time.Time) {
 	r.mu.Lock()
-	line := r.describe(now)
+	done := int64(r.rows + r.skipped)
+	if r.byBytes {
+		done = r.pos()
+	}
+	line := r.describe(now, done, r.bar == nil) // the bar shows its own ETA
 	r.mu.Unlock()
-	pos := r.pos()
 	if r.bar != nil {
 		r.bar.Describe(line)
-		_ = r.bar.Set64(pos)
+		if r.total > 0 {
+			done = min(done, r.total-1) // reaching the end would finish, and clear, the bar
+		}
+		_ = r.bar.Set64(done)
 		return
 	}
 	decil := int64(0)
 	if r.total > 0 {
-		decil = pos * 10 / r.total
+		decil = done * 10 / r.total
 	}
 	if now.Sub(r.lastLog) >= 10*time.Second || decil > r.lastDecil {
 		r.lastLog, r.lastDecil = now, decil
 		pct := ""
 		if r.total > 0 {
-			pct = fmt.Sprintf("%d%% ", pos*100/r.total)
+			pct = fmt.Sprintf("%d%% ", done*100/r.total)
 		}
 		msg := "progress: " + pct + line
 		fmt.Fprintf(r.w, "%s %s\n", now.UTC().Format(time.RFC3339), msg)
@@ -132,19 +152,22 @@ func (r *Reporter) tick(now time.Time) {
 }
 
 // describe needs r.mu.
-func (r *Reporter) describe(now time.Time) string {
-	el := now.Sub(r.start).Seconds()
+func (r *Reporter) describe(now time.Time, done int64, withETA bool) string {
+	el := now.Sub(r.start)
 	rate := 0.0
 	if el > 0 {
-		rate = float64(r.rows) / el
+		rate = float64(r.rows) / el.Seconds()
 	}
 	eta := ""
-	if pos := r.pos(); r.total > 0 && pos > 0 && pos < r.total {
-		left := time.Duration(float64(now.Sub(r.start)) * float64(r.total-pos) / float64(pos))
-		eta = fmt.Sprintf(" eta %s", left.Round(time.Second))
+	if progress := done - int64(r.skipped); withETA && r.total > 0 && progress > 0 && done < r.total {
+		if r.byBytes {
+			progress = done
+		}
+		left := time.Duration(float64(el) * float64(r.total-done) / float64(progress))
+		eta = fmt.Sprintf(" · eta %s", left.Round(time.Second))
 	}
-	return fmt.Sprintf("rows %d · created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
-		r.rows, r.counts[StatusCreated], r.counts[StatusExists], r.counts[StatusFailed],
+	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
+		r.counts[StatusCreated], r.counts[StatusExists], r.counts[StatusFailed],
 		r.counts[StatusInvalid]+r.counts[StatusDuplicate], rate, eta)
 }
 
