@@ -88,8 +88,22 @@ func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
 	return p, nil
 }
 
-// reserved holds the pseudo-targets' lists until Apply merges them.
-type reserved struct{ emails, phones []string }
+// reserved holds the pseudo-targets' lists until Apply merges them, and the text fields'
+// values: one allocation for a row's several *string fields.
+type reserved struct {
+	emails, phones []string
+	texts          []string
+}
+
+// text returns a pointer to a copy of s.
+func (r *reserved) text(s string) *string {
+	if len(r.texts) == 0 {
+		r.texts = make([]string, 4)
+	}
+	p := &r.texts[0]
+	*p, r.texts = s, r.texts[1:]
+	return p
+}
 
 func (r *reserved) set(name string, l []string) {
 	switch name {
@@ -140,7 +154,7 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 		if strings.TrimSpace(s) == "" {
 			return nil
 		}
-		t.str(p, s)
+		t.str(p, res.text(s))
 	case kindList:
 		l, err := toList(v, textual, t.secret)
 		if err != nil {

@@ -109,7 +109,7 @@ func (t *target) assignText(p *CreateUserParams, vals []string, res *reserved) e
 		if !t.secret {
 			s = strings.TrimSpace(s)
 		}
-		t.str(p, s)
+		t.str(p, res.text(s))
 	case kindList:
 		var l []string
 		for _, s := range vals {
