@@ -13,8 +13,11 @@ import (
 // dupSet finds rows that repeat an identifier of an earlier row of the same input. It is an
 // open-addressing table of 8-byte identifier hashes and 4-byte first lines, kept between 75%
 // and 90% full: 13 to 16 bytes an identifier, at most 32 bytes a row of external_id + email
-// (a Go map takes about three times that). Two identifiers whose 64-bit hashes collide would
-// read as duplicates: about once in 10^7 million-row inputs. Safe for concurrent use.
+// (a Go map takes about three times that). Slots hold the hashes in ascending order (linear
+// probing with a hash's home slot rising with its value, and no wrap-around), so a miss stops
+// at the first greater hash and growing is one sequential merge. Two identifiers whose 64-bit
+// hashes collide would read as duplicates: about once in 10^7 million-row inputs. Safe for
+// concurrent use.
 type dupSet struct {
 	mu    sync.Mutex
 	seeds [len(idFields)]maphash.Seed // one per field: the same value under two fields differs
@@ -59,13 +62,18 @@ func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, fi
 		}
 	}
 	for _, h := range hashes {
-		if (d.n+1)*dupMaxLoadDen > len(d.t.keys)*dupMaxLoadNum {
+		if (d.n+1)*dupMaxLoadDen > d.t.n*dupMaxLoadNum {
 			d.grow()
 		}
-		if slot, found := d.t.find(h); !found { // found: the row repeats one of its own hashes
-			d.t.keys[slot], d.t.lines[slot] = h, uint32(line)
-			d.n++
+		slot, found := d.t.find(h)
+		if found {
+			continue // the row repeats one of its own hashes
 		}
+		for !d.t.insert(slot, h, uint32(line)) {
+			d.grow() // the run reached the end of the spare slots
+			slot, _ = d.t.find(h)
+		}
+		d.n++
 	}
 	return 0, ""
 }
@@ -87,17 +95,11 @@ func (d *dupSet) hash(id mapping.Identifier) uint64 {
 
 func (d *dupSet) grow() {
 	old := d.t
-	d.t = newTable(len(old.keys) * dupGrowNum / dupGrowDen)
-	const step = 1 << 16
-	for i, h := range old.keys {
-		if h != 0 {
-			slot, _ := d.t.find(h)
-			d.t.keys[slot], d.t.lines[slot] = h, old.lines[i]
-		}
-		if (i+1)%step == 0 {
-			old.release(i+1-step, i+1) // the new table fills as the old one empties: no double peak
-		}
+	size := old.n * dupGrowNum / dupGrowDen
+	for !old.fits(size) {
+		size = size * dupGrowNum / dupGrowDen
 	}
+	d.t = old.rehash(size)
 	old.free()
 }
 
@@ -112,28 +114,103 @@ func (d *dupSet) bytes() int {
 // from the Go heap: the GC lets garbage grow to the size of the live heap, so a table on the
 // heap would double the memory it costs, and more while it grows.
 type table struct {
-	keys    []uint64 // 0: empty slot
+	n       int      // home slots; keys and lines have dupSpare more for runs past the last
+	keys    []uint64 // ascending where not 0 (empty)
 	lines   []uint32
 	mem     []byte // the mapping keys and lines live in; nil when on the Go heap
 	cleanup runtime.Cleanup
 }
 
-// dupMapMin is the smallest table worth a mapping of its own.
-const dupMapMin = 1 << 20
+const (
+	dupMapMin = 1 << 20 // the smallest table worth a mapping of its own
+	dupSpare  = 1024    // slots past the last home slot; a longer run there makes the table grow
+)
 
 func newTable(n int) *table {
-	t := &table{}
-	if n*12 >= dupMapMin {
-		t.mem = mapMem(n * 12)
+	t := &table{n: n}
+	slots := n + dupSpare
+	if slots*12 >= dupMapMin {
+		t.mem = mapMem(slots * 12)
 	}
 	if t.mem == nil {
-		t.keys, t.lines = make([]uint64, n), make([]uint32, n)
+		t.keys, t.lines = make([]uint64, slots), make([]uint32, slots)
 		return t
 	}
-	t.keys = unsafe.Slice((*uint64)(unsafe.Pointer(&t.mem[0])), n)
-	t.lines = unsafe.Slice((*uint32)(unsafe.Pointer(&t.mem[8*n])), n)
+	t.keys = unsafe.Slice((*uint64)(unsafe.Pointer(&t.mem[0])), slots)
+	t.lines = unsafe.Slice((*uint32)(unsafe.Pointer(&t.mem[8*slots])), slots)
 	t.cleanup = runtime.AddCleanup(t, unmapMem, t.mem) // a dupSet dropped without grow
 	return t
+}
+
+// home is h's first slot: the hash scaled to [0, n), so slots rise with hashes.
+func (t *table) home(h uint64) int { return homeIn(h, t.n) }
+
+func homeIn(h uint64, n int) int {
+	hi, _ := bits.Mul64(h, uint64(n))
+	return int(hi)
+}
+
+// find returns h's slot, or the slot where it belongs: the first from its home that is empty
+// or holds a greater hash.
+func (t *table) find(h uint64) (slot int, found bool) {
+	i := t.home(h)
+	for ; i < len(t.keys); i++ {
+		switch k := t.keys[i]; {
+		case k == h:
+			return i, true
+		case k == 0 || k > h:
+			return i, false
+		}
+	}
+	return i, false
+}
+
+// insert puts h at slot, shifting the run from there one slot on; false when the run already
+// fills the spare slots.
+func (t *table) insert(slot int, h uint64, line uint32) bool {
+	end := slot
+	for end < len(t.keys) && t.keys[end] != 0 {
+		end++
+	}
+	if end == len(t.keys) {
+		return false
+	}
+	copy(t.keys[slot+1:end+1], t.keys[slot:end])
+	copy(t.lines[slot+1:end+1], t.lines[slot:end])
+	t.keys[slot], t.lines[slot] = h, line
+	return true
+}
+
+// fits tells whether t's hashes fit a table of n home slots (and the spare ones after).
+func (t *table) fits(n int) bool {
+	next := 0
+	for _, h := range t.keys {
+		if h != 0 {
+			if next = max(homeIn(h, n), next) + 1; next > n+dupSpare {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rehash copies t into a new table of n home slots, which it fits, in one ordered pass: each
+// hash at its home or just after the one before. It gives back t's pages as it goes.
+func (t *table) rehash(n int) *table {
+	nt := newTable(n)
+	next := 0
+	const step = 1 << 16
+	for i, h := range t.keys {
+		if h != 0 {
+			slot := max(nt.home(h), next)
+			nt.keys[slot], nt.lines[slot] = h, t.lines[i]
+			next = slot + 1
+		}
+		if (i+1)%step == 0 {
+			t.release(i+1-step, i+1) // the new table fills as the old one empties: no double peak
+		}
+	}
+	return nt
 }
 
 // release gives back the memory of slots [from, to), which will not be read again.
@@ -151,21 +228,4 @@ func (t *table) free() {
 		unmapMem(t.mem)
 	}
 	t.keys, t.lines, t.mem = nil, nil, nil
-}
-
-// find returns h's slot, or the empty slot where it belongs.
-func (t *table) find(h uint64) (slot int, found bool) {
-	n := len(t.keys)
-	hi, _ := bits.Mul64(h, uint64(n)) // the hash scaled to [0, n): any table size works
-	for i := int(hi); ; i++ {
-		if i == n {
-			i = 0
-		}
-		switch t.keys[i] {
-		case h:
-			return i, true
-		case 0:
-			return i, false
-		}
-	}
 }
