@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/userimport/userimport/clerk/sandbox"
@@ -48,9 +49,28 @@ func (c *cli) run(stdin io.Reader, args ...string) result {
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	code := run(context.Background(), args, func(k string) string { return c.env[k] }, stdin, &stdout, &stderr)
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the concurrent writes a real stderr (*os.File) takes:
+// workers log row outcomes from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // journalRow is the part of a results.jsonl row event the tests look at.

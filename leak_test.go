@@ -320,7 +320,7 @@ func TestTLSIsVerified(t *testing.T) {
 	env := map[string]string{"CLERK_API_URL": srv.URL + "/v1", "CLERK_SECRET_KEY": leakKey}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	code := run(ctx, []string{"import", "--no-progress", "--max-retries", "0", "--request-timeout", "2s", "--out", filepath.Join(dir, "run"), input},
 		func(k string) string { return env[k] }, strings.NewReader(""), &stdout, &stderr)
 	if code == exitOK {
