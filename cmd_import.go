@@ -65,7 +65,7 @@ func (f *importFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>); re-running with it resumes")
 	fs.StringVar(&f.keyFile, "secret-key-file", "", "read the Clerk secret key from this `file` instead of CLERK_SECRET_KEY")
 	fs.Float64Var(&f.rate, "rate", 0, "API requests per second, every call counted (default 80 for sk_live_, 8 for sk_test_)")
-	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight (default sized from --rate)")
+	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight (default: what sustains --rate at the latency observed)")
 	fs.IntVar(&f.maxRetries, "max-retries", 5, "retries per row for transient failures")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "timeout per API request")
 	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop taking rows after this long, finish in-flight ones, exit 75")
@@ -313,12 +313,6 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Warn(fmt.Sprintf("took over a stale lock left by process %d", stale))
 	}
 
-	conc := f.concurrency
-	if conc <= 0 {
-		// Enough requests in flight to hold the rate at up to a second of latency; the pacer,
-		// not the pool, sets the pace, so idle workers cost only a goroutine each.
-		conc = pacer.Concurrency(pc.Rate(), time.Second)
-	}
 
 	ctx, stop, release := signals(ctx)
 	defer release()
@@ -343,7 +337,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			APIURL: apiURL, KeyFingerprint: clerk.Fingerprint(key),
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
-		Precheck: !f.noPrecheck, Concurrency: conc, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
+		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep, Counters: counters,
 		Preflight: func(ctx context.Context, doneBefore int) error {
 			if err := pc.Wait(ctx); err != nil {
@@ -473,6 +467,10 @@ func sha256Hex(b []byte) string {
 }
 
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		fd, ok := l.fd()
+		return ok && term.IsTerminal(int(fd))
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }

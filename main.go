@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -59,7 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stderr)
 		return exitRefused
 	}
-	env := &environment{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	// Workers log, the progress reporter ticks and main prints, all at once: one lock per stream.
+	env := &environment{getenv: getenv, stdin: stdin, stdout: &lockedWriter{w: stdout}, stderr: &lockedWriter{w: stderr}}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "import":
 		return env.importCmd(ctx, rest, false)
@@ -84,6 +86,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stderr)
 		return exitRefused
 	}
+}
+
+// lockedWriter serialises writes to a stream shared by goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// fd lets a terminal be detected through the lock.
+func (l *lockedWriter) fd() (uintptr, bool) {
+	f, ok := l.w.(*os.File)
+	if !ok {
+		return 0, false
+	}
+	return f.Fd(), true
 }
 
 func usage(w io.Writer) {

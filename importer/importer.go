@@ -98,7 +98,7 @@ type Config struct {
 	// already in the instance become `exists` for one request per hundred rows.
 	Precheck    bool
 	Pacer       *pacer.Pacer
-	Concurrency int
+	Concurrency int // requests in flight; 0: adapt to the latency observed, to sustain the pace
 	MaxRetries  int
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
@@ -145,6 +145,8 @@ type Summary struct {
 	ElapsedSec   float64        `json:"elapsed_seconds"`
 	RequestRate  float64        `json:"request_rate"`
 	CreateRate   float64        `json:"create_rate"`
+	Concurrency  int            `json:"concurrency"`          // in-flight limit at the end
+	LatencyMS    float64        `json:"latency_ms,omitempty"` // smoothed API latency at the end
 	Fatal        string         `json:"fatal,omitempty"`
 	StartedAt    time.Time      `json:"started_at"`
 	FinishedAt   time.Time      `json:"finished_at"`
@@ -153,6 +155,10 @@ type Summary struct {
 	Problems     []Event        `json:"problems,omitempty"` // the first rows not imported, with line and reason
 	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
 }
+
+// maxInflight bounds adaptive concurrency (Clerk's production limit is 100 requests/s: 256
+// in flight covers 1.7 s of latency at that pace).
+const maxInflight = 256
 
 // statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
 const statusLeft = "left"
@@ -195,6 +201,9 @@ type runner struct {
 
 	*Counters
 
+	workers int       // goroutines in the pool
+	gate    *inflight // requests in flight
+
 	problems []Event        // the first maxProblems rows not imported
 	keys     []string       // the input's columns: the CSV header, or a JSON input's first keys
 	fields   map[string]int // validate only: field -> rows carrying it
@@ -220,8 +229,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = pacer.Sleep
 	}
-	if cfg.Concurrency < 1 {
-		cfg.Concurrency = 1
+	workers := cfg.Concurrency
+	if workers < 1 {
+		workers = maxInflight // adaptive: the in-flight gate, not the pool, bounds the requests
 	}
 	if cfg.Counters == nil {
 		cfg.Counters = &Counters{}
@@ -231,7 +241,15 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	cfg.Header.StartedAt = start.UTC()
 
 	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
-	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
+	rate := 0.0
+	if cfg.Pacer != nil {
+		rate = cfg.Pacer.Rate()
+	}
+	gate := newInflight(cfg.Concurrency, maxInflight, false)
+	if cfg.Concurrency < 1 {
+		gate = newInflight(sustaining(rate, 300*time.Millisecond, maxInflight), maxInflight, true)
+	}
+	r := &runner{cfg: cfg, workers: workers, gate: gate, Counters: cfg.Counters, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
 		resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
 	if cfg.DryRun {
 		r.fields = map[string]int{}
@@ -286,6 +304,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	sum.DoneBefore = st.doneN
 	sum.Requests, sum.Creates = r.Requests.Load(), r.Creates.Load()
 	sum.Status429, sum.Retries = r.Status429.Load(), r.Retries.Load()
+	limit, latency := r.gate.current()
+	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}
@@ -344,9 +364,9 @@ func (r *runner) run(ctx context.Context) (string, error) {
 		}
 		stopIntake()
 	}()
-	jobs := make(chan job, r.cfg.Concurrency)
+	jobs := make(chan job, min(r.workers, 64))
 	var wg sync.WaitGroup
-	for range r.cfg.Concurrency {
+	for range r.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -30,8 +30,14 @@ func (r *runner) call(ctx context.Context, fn func(context.Context) error) error
 
 // do makes a call whose pacer slot is already taken, counts it, and tells the pacer how it went.
 func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
+	if err := r.gate.acquire(ctx); err != nil {
+		return err
+	}
 	r.Requests.Add(1)
+	began := time.Now()
 	err := fn(ctx)
+	r.gate.release()
+	r.gate.observe(time.Since(began), r.cfg.Pacer.Rate())
 	switch {
 	case err == nil:
 		r.cfg.Pacer.Success()
