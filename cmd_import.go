@@ -313,7 +313,6 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Warn(fmt.Sprintf("took over a stale lock left by process %d", stale))
 	}
 
-
 	ctx, stop, release := signals(ctx)
 	defer release()
 
