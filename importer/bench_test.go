@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -21,6 +22,8 @@ func BenchmarkDryRun(b *testing.B) {
 	input := sb.String()
 	b.SetBytes(int64(len(input)))
 	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for b.Loop() {
 		src, err := source.Open(strings.NewReader(input), source.Options{Format: source.CSV})
 		if err != nil {
@@ -31,7 +34,11 @@ func BenchmarkDryRun(b *testing.B) {
 			b.Fatalf("%v %v", err, sum.Counts)
 		}
 	}
-	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	runtime.ReadMemStats(&after)
+	n := float64(b.N * rows)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/row")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/row")
 }
 
 // BenchmarkDupSet measures the duplicate check alone on a million rows of external_id + email
