@@ -220,6 +220,30 @@ var ErrFatal = errors.New("run stopped")
 // Run imports every row of cfg.Source, resuming the run in cfg.OutDir. ctx ends only on a hard
 // abort (a second signal); a graceful stop comes through cfg.Stop, --limit or --max-duration.
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	start := time.Now()
+	r := newRunner(cfg, start)
+	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
+	if !r.cfg.DryRun {
+		if done, err := r.open(ctx, sum); done || err != nil {
+			sum.FinishedAt = time.Now().UTC()
+			return sum, err
+		}
+	}
+	status, runErr := r.run(ctx)
+	r.summarize(sum, status, runErr, start)
+
+	ferr := r.failed.Close()
+	if r.failed != nil && r.failed.n > 0 {
+		sum.FailedFile = r.failed.path
+	}
+	jerr := r.journal.Write(Event{Event: EventEnd, RunStatus: status})
+	if cerr := r.journal.Close(); jerr == nil {
+		jerr = cerr
+	}
+	return sum, errors.Join(runErr, ferr, jerr)
+}
+
+func newRunner(cfg Config, start time.Time) *runner {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
@@ -229,90 +253,88 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.Sleep == nil {
 		cfg.Sleep = pacer.Sleep
 	}
-	workers := cfg.Concurrency
-	if workers < 1 {
-		workers = maxInflight // adaptive: the in-flight gate, not the pool, bounds the requests
-	}
 	if cfg.Counters == nil {
 		cfg.Counters = &Counters{}
 	}
-	start := time.Now()
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
-
-	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
-	rate := 0.0
-	if cfg.Pacer != nil {
-		rate = cfg.Pacer.Rate()
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(), counts: map[string]int{},
+		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
+	if cfg.Concurrency > 0 {
+		r.workers, r.gate = cfg.Concurrency, newInflight(cfg.Concurrency, maxInflight, false)
+	} else {
+		// Adaptive: the in-flight gate, not the pool, bounds the requests.
+		rate := 0.0
+		if cfg.Pacer != nil {
+			rate = cfg.Pacer.Rate()
+		}
+		r.workers = maxInflight
+		r.gate = newInflight(sustaining(rate, 300*time.Millisecond, maxInflight), maxInflight, true)
 	}
-	gate := newInflight(cfg.Concurrency, maxInflight, false)
-	if cfg.Concurrency < 1 {
-		gate = newInflight(sustaining(rate, 300*time.Millisecond, maxInflight), maxInflight, true)
-	}
-	r := &runner{cfg: cfg, workers: workers, gate: gate, Counters: cfg.Counters, dups: newDupSet(), counts: map[string]int{}, halt: make(chan struct{}),
-		resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
 	if cfg.DryRun {
 		r.fields = map[string]int{}
-	} else {
-		journalPath := filepath.Join(cfg.OutDir, JournalFile)
-		st, err := loadResume(journalPath, cfg.Header)
-		if err != nil {
-			return nil, err
-		}
-		r.resume = st
-		if st.same > 0 && st.lastEnd == RunComplete && len(st.pending) == 0 {
-			sum.RunStatus = RunAlready
-			sum.DoneBefore = st.doneN
-			sum.FinishedAt = time.Now().UTC()
-			return sum, nil
-		}
-		if cfg.Preflight != nil {
-			if err := cfg.Preflight(ctx, st.doneN); err != nil {
-				sum.RunStatus, sum.Fatal = RunFatal, err.Error()
-				sum.FinishedAt = time.Now().UTC()
-				return sum, fmt.Errorf("%w: %w", ErrFatal, err)
-			}
-		}
-		if sk, ok := cfg.Progress.(interface{ Skipped(int) }); ok {
-			sk.Skipped(st.doneN)
-		}
-		if st.same > 0 {
-			cfg.Log.Info("resuming run", zap.Int("done_before", st.doneN), zap.Int("pending", len(st.pending)))
-		} else if st.doneIDs.len() > 0 {
-			cfg.Log.Info("new input in a used run folder: users it already holds are skipped", zap.Int("known_external_ids", st.doneIDs.len()))
-		}
-		if r.journal, err = OpenJournal(journalPath); err != nil {
-			return nil, err
-		}
-		if err := r.journal.WriteHeader(cfg.Header); err != nil {
-			r.journal.Close()
-			return nil, err
-		}
-		header := cfg.Source.Header()
-		if cfg.HeaderlessCSV {
-			header = nil // so the re-fed file reads like the original, without a header line
-		}
-		r.failed = newFailedFile(cfg.OutDir, cfg.Format, header)
 	}
-	st := r.resume
-	j := r.journal
+	return r
+}
 
-	status, runErr := r.run(ctx)
+// open reads what earlier sessions left in the run folder and starts this session's journal.
+// done: the run was already complete, and there is nothing to do.
+func (r *runner) open(ctx context.Context, sum *Summary) (done bool, err error) {
+	cfg := r.cfg
+	journalPath := filepath.Join(cfg.OutDir, JournalFile)
+	st, err := loadResume(journalPath, cfg.Header)
+	if err != nil {
+		return false, err
+	}
+	r.resume = st
+	sum.DoneBefore = st.doneN
+	if st.same > 0 && st.lastEnd == RunComplete && len(st.pending) == 0 {
+		sum.RunStatus = RunAlready
+		return true, nil
+	}
+	if cfg.Preflight != nil {
+		if err := cfg.Preflight(ctx, st.doneN); err != nil {
+			sum.RunStatus, sum.Fatal = RunFatal, err.Error()
+			return false, fmt.Errorf("%w: %w", ErrFatal, err)
+		}
+	}
+	if sk, ok := cfg.Progress.(interface{ Skipped(int) }); ok {
+		sk.Skipped(st.doneN)
+	}
+	if st.same > 0 {
+		cfg.Log.Info("resuming run", zap.Int("done_before", st.doneN), zap.Int("pending", len(st.pending)))
+	} else if st.doneIDs.len() > 0 {
+		cfg.Log.Info("new input in a used run folder: users it already holds are skipped", zap.Int("known_external_ids", st.doneIDs.len()))
+	}
+	if r.journal, err = OpenJournal(journalPath); err != nil {
+		return false, err
+	}
+	if err := r.journal.WriteHeader(cfg.Header); err != nil {
+		r.journal.Close()
+		return false, err
+	}
+	header := cfg.Source.Header()
+	if cfg.HeaderlessCSV {
+		header = nil // so the re-fed file reads like the original, without a header line
+	}
+	r.failed = newFailedFile(cfg.OutDir, cfg.Format, header)
+	return false, nil
+}
 
+// summarize fills sum from the finished session.
+func (r *runner) summarize(sum *Summary, status string, runErr error, start time.Time) {
 	sum.RunStatus = status
 	sum.Counts = r.snapshotCounts()
-	sum.DoneBefore = st.doneN
 	sum.Requests, sum.Creates = r.Requests.Load(), r.Creates.Load()
 	sum.Status429, sum.Retries = r.Status429.Load(), r.Retries.Load()
 	limit, latency := r.gate.current()
 	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
-	for _, n := range sum.Counts {
-		sum.Rows += n
-	}
 	sum.Left = sum.Counts[StatusPending] + sum.Counts[statusLeft]
 	delete(sum.Counts, StatusPending)
 	delete(sum.Counts, statusLeft)
-	sum.Rows -= sum.Left
+	for _, n := range sum.Counts {
+		sum.Rows += n
+	}
 	el := time.Since(start)
 	sum.Elapsed, sum.ElapsedSec = el.Round(time.Millisecond).String(), el.Seconds()
 	if s := el.Seconds(); s > 0 {
@@ -322,22 +344,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if status == RunFatal && runErr != nil {
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
-	if h := cfg.Source.Header(); h != nil {
+	if h := r.cfg.Source.Header(); h != nil {
 		r.keys = h
 	}
-	sum.UnreadFields = cfg.Mapping.Unread(r.keys)
-	sum.FinishedAt = time.Now().UTC()
-
-	ferr := r.failed.Close()
-	if r.failed != nil && r.failed.n > 0 {
-		sum.FailedFile = r.failed.path
-	}
-	jerr := j.Write(Event{Event: EventEnd, RunStatus: status})
-	if cerr := j.Close(); jerr == nil {
-		jerr = cerr
-	}
+	sum.UnreadFields = r.cfg.Mapping.Unread(r.keys)
 	sum.Problems, sum.Fields = r.problems, r.fields
-	return sum, errors.Join(runErr, ferr, jerr)
+	sum.FinishedAt = time.Now().UTC()
 }
 
 // run streams rows through the pool and says how the session ended.
