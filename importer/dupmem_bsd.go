@@ -1,0 +1,20 @@
+//go:build darwin || freebsd
+
+package importer
+
+import "syscall"
+
+// mapMem maps size bytes of zeroed memory from the OS, outside the Go heap, or returns nil.
+func mapMem(size int) []byte {
+	mem, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return nil
+	}
+	return mem
+}
+
+func unmapMem(mem []byte) { _ = syscall.Munmap(mem) }
+
+// dropPages does nothing here (package syscall has no madvise): the old table goes at once
+// when the new one is full.
+func dropPages([]byte, int, int) {}
