@@ -110,7 +110,7 @@ func (d *dupSet) bytes() int {
 	return len(d.t.keys)*8 + len(d.t.lines)*4
 }
 
-// table is the dupSet's storage. A large one is mapped from the OS (on Linux) rather than taken
+// table is the dupSet's storage. A large one is mapped from the OS (Linux, macOS, FreeBSD), not taken
 // from the Go heap: the GC lets garbage grow to the size of the live heap, so a table on the
 // heap would double the memory it costs, and more while it grows.
 type table struct {
