@@ -65,12 +65,11 @@ func (ff *failedFile) Close() error {
 	return nil
 }
 
-// presentFields names the create fields p carries, for validate's coverage report.
-func presentFields(p *mapping.CreateUserParams) []string {
-	var out []string
+// presentFields appends to dst the create fields p carries, for validate's coverage report.
+func presentFields(dst []string, p *mapping.CreateUserParams) []string {
 	add := func(name string, present bool) {
 		if present {
-			out = append(out, name)
+			dst = append(dst, name)
 		}
 	}
 	add("external_id", p.ExternalID != nil)
@@ -88,5 +87,5 @@ func presentFields(p *mapping.CreateUserParams) []string {
 	add("private_metadata", len(p.PrivateMetadata) > 0)
 	add("unsafe_metadata", len(p.UnsafeMetadata) > 0)
 	add("created_at", p.CreatedAt != nil)
-	return out
+	return dst
 }

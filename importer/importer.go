@@ -668,7 +668,8 @@ func (r *runner) accept(m *mapped) (job, bool) {
 	_, jb.wasPending = r.resume.pending[m.rec.Num]
 	if r.cfg.DryRun {
 		r.mu.Lock()
-		for _, f := range presentFields(jb.params) {
+		var buf [15]string
+		for _, f := range presentFields(buf[:0], jb.params) {
 			r.fields[f]++
 		}
 		r.mu.Unlock()
