@@ -250,14 +250,22 @@ func (e *environment) secretKey(file string) (string, error) {
 	if file == "" {
 		return strings.TrimSpace(e.getenv("CLERK_SECRET_KEY")), nil
 	}
-	st, err := os.Stat(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return "", fmt.Errorf("secret key file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("secret key file: %w", err)
+	}
+	if !st.Mode().IsRegular() { // /dev/zero or a FIFO would never end
+		return "", fmt.Errorf("secret key file %s is not a regular file", file)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
 		e.printf(e.stderr, "userimport: warning: %s is readable by others (mode %v); chmod 600 it\n", file, st.Mode().Perm())
 	}
-	b, err := os.ReadFile(file)
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10)) // a key is ~50 bytes
 	if err != nil {
 		return "", fmt.Errorf("secret key file: %w", err)
 	}

@@ -148,21 +148,17 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 
 // bodyMessage turns a non-Clerk error body (a proxy's HTML page, a plain-text 429) into one short line.
 func bodyMessage(body, contentType string, status int) string {
-	ct := strings.ToLower(contentType)
-	trimmed := strings.TrimSpace(body)
-	if strings.Contains(ct, "html") || strings.HasPrefix(strings.ToLower(trimmed), "<") {
-		if ct == "" {
+	// A body that is not Clerk's JSON came from something in between (a proxy, a load
+	// balancer) and may echo the request, passwords and all: name it, never quote it.
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	if ct == "" {
+		ct = "no content type"
+		if strings.HasPrefix(strings.TrimSpace(body), "<") {
 			ct = "text/html"
 		}
-		return "non-JSON response (" + ct + ")"
 	}
-	msg := strings.Join(strings.Fields(trimmed), " ")
-	if msg == "" {
+	if strings.TrimSpace(body) == "" {
 		return http.StatusText(status)
 	}
-	const max = 200
-	if r := []rune(msg); len(r) > max {
-		msg = string(r[:max]) + "…"
-	}
-	return msg
+	return http.StatusText(status) + " (non-JSON response, " + ct + ")"
 }
