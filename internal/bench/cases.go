@@ -210,10 +210,16 @@ func runP4(ctx context.Context, e *env, f *figure) error {
 	if err != nil {
 		return err
 	}
+	if !rs.peakKnown() || !rl.peakKnown() {
+		return fmt.Errorf("a run's Maxrss (%d, %d KiB) is not above this process's own peak (%d, %d KiB): not its own",
+			rs.rssKiB, rl.rssKiB, rs.floorKiB, rl.floorKiB)
+	}
+	e.notef("p4: this process's peak RSS when the runs started: %.1f and %.1f MB (a child's Maxrss cannot read below it)",
+		mb(rs.floorKiB), mb(rl.floorKiB))
 	e.notef("p4: %d rows at %.0f users/s", large, float64(large)/rl.wall.Seconds())
 	f.add(mb(rl.rssKiB) <= p4MaxRSSMB, "peak RSS %s rows = %.1f MB (target <= %.0f MB)", count(large), mb(rl.rssKiB), p4MaxRSSMB)
 	growth := float64(rl.rssKiB) / float64(rs.rssKiB)
-	f.add(growth <= p4MaxGrowth, "/ %s rows' %.1f MB = %.2f (target <= %.1f)", count(small), mb(rs.rssKiB), growth, p4MaxGrowth)
+	f.add(growth <= p4MaxGrowth, "/ %s rows' %.1f MB = %.3f (target <= %.1f)", count(small), mb(rs.rssKiB), growth, p4MaxGrowth)
 	return nil
 }
 
@@ -362,6 +368,9 @@ func runV1(ctx context.Context, e *env, f *figure) error {
 		// rows per CPU second bounds what the wall figure could be on an idle machine.
 		e.notef("v1 round %d: %d rows in %.2fs = %.0f rows/s; CPU %.2fs = %.0f rows per CPU second; peak RSS %.1f MB",
 			round, n, pr.wall.Seconds(), float64(n)/pr.wall.Seconds(), pr.cpu.Seconds(), float64(n)/pr.cpu.Seconds(), mb(pr.rssKiB))
+		if !pr.peakKnown() {
+			return fmt.Errorf("validate's Maxrss %d KiB is not above this process's own peak %d KiB: not its own", pr.rssKiB, pr.floorKiB)
+		}
 		if best == nil || pr.wall < best.wall {
 			best = pr
 		}

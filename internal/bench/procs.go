@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +44,7 @@ func startSandbox(ctx context.Context, e *env, name string, args ...string) (*sa
 		logf.Close()
 		return nil, err
 	}
+	resetPeakRSS()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start sandbox: %w", err)
@@ -171,11 +174,15 @@ type summary struct {
 // procRun is a finished userimport child: its exit, wall time and peak RSS.
 type procRun struct {
 	usage
-	exit   int
-	wall   time.Duration
-	stdout []byte
-	stderr string
+	exit     int
+	wall     time.Duration
+	floorKiB int64 // this process's peak RSS when the child started: the least its Maxrss can read
+	stdout   []byte
+	stderr   string
 }
+
+// peakKnown reports whether the child's Maxrss is its own, not the floor it inherited.
+func (p *procRun) peakKnown() bool { return p.rssKiB > p.floorKiB }
 
 // runUserimport runs bin with args (and extra environment) to completion.
 func runUserimport(ctx context.Context, e *env, extraEnv []string, args ...string) (*procRun, error) {
@@ -183,6 +190,7 @@ func runUserimport(ctx context.Context, e *env, extraEnv []string, args ...strin
 	cmd.Env = childEnv(extraEnv...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	floor := resetPeakRSS()
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
@@ -195,7 +203,7 @@ func runUserimport(ctx context.Context, e *env, extraEnv []string, args ...strin
 	}
 	return &procRun{
 		exit: cmd.ProcessState.ExitCode(), wall: wall, usage: usageOf(cmd.ProcessState),
-		stdout: stdout.Bytes(), stderr: stderr.String(),
+		floorKiB: floor, stdout: stdout.Bytes(), stderr: stderr.String(),
 	}, nil
 }
 
@@ -250,6 +258,25 @@ func usageOf(ps *os.ProcessState) usage {
 		u.rssKiB = ru.Maxrss // KiB on Linux
 	}
 	return u
+}
+
+// resetPeakRSS shrinks this process and resets its peak RSS, returning the peak after. A child
+// starts as a vfork of this process, and Linux carries the pre-exec peak into the child's
+// Maxrss: without this, every child would report at least this process's own high-water mark.
+func resetPeakRSS() (floorKiB int64) {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // 5: reset the peak RSS (Linux >= 4.0)
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kib, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kib
+		}
+	}
+	return 0
 }
 
 // selfCPU is this process's user + system time so far.
