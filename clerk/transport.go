@@ -1,7 +1,9 @@
 package clerk
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptrace"
 	"sync"
@@ -68,6 +70,17 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	x.mu.Lock()
 	x.attempted = true
 	x.mu.Unlock()
+	if req.Body != nil && req.ContentLength == 0 && req.GetBody != nil {
+		// The SDK gives its JSON body no length, so it would go out chunked: costlier for
+		// both ends. The body is already in memory; say how long it is.
+		if body, err := req.GetBody(); err == nil {
+			if b, err := io.ReadAll(body); err == nil && len(b) > 0 {
+				req = req.Clone(req.Context())
+				req.ContentLength = int64(len(b))
+				req.Body = io.NopCloser(bytes.NewReader(b))
+			}
+		}
+	}
 	trace := &httptrace.ClientTrace{WroteRequest: x.wroteRequest}
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := r.next.RoundTrip(req)
