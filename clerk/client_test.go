@@ -736,3 +736,22 @@ func TestWriteStatusDecidesClass(t *testing.T) {
 		})
 	}
 }
+
+// The SDK gives a body no length; the client must, so requests are not sent chunked.
+func TestCreateSendsContentLength(t *testing.T) {
+	var length int64
+	var chunked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		length, chunked = r.ContentLength, r.TransferEncoding
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"id":"user_1","object":"user"}`)
+	}))
+	defer srv.Close()
+	id, err := newTestClient(t, srv.URL, 5*time.Second).Create(context.Background(), fullParams())
+	if err != nil || id != "user_1" {
+		t.Fatalf("create: %q, %v", id, err)
+	}
+	if length <= 0 || len(chunked) != 0 {
+		t.Errorf("request sent with Content-Length %d, Transfer-Encoding %v: want a length, not chunked", length, chunked)
+	}
+}
