@@ -87,6 +87,7 @@ var cases = []bcase{
 	{"P4", "memory", runP4},
 	{"P5", "faults", runP5},
 	{"V1", "validate", runV1},
+	{"R1", "report", runR1},
 }
 
 // env is what every case shares: the binary, a scratch dir, the scale and where notes go.
