@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,29 +13,18 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/userimport/userimport/clerk/sandbox/spectest"
 )
 
-// specPath is ../shared/clerk/bapi-2025-04-10.yml beside the module root.
+// specPath is Clerk's spec beside the repository (../shared/clerk); the test skips without it.
 func specPath(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	p, ok := spectest.SpecPath()
+	if !ok {
+		t.Skip("Clerk's OpenAPI spec (../shared/clerk/bapi-2025-04-10.yml) is not beside the repository")
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "clerk", "bapi-2025-04-10.yml")
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("Clerk spec not found at %s", p)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the package directory")
-		}
-		dir = parent
-	}
+	return p
 }
 
 // TestRequestsConformToClerkSpec holds every request the client sends to Clerk's published

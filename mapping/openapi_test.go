@@ -1,36 +1,21 @@
 package mapping
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/userimport/userimport/clerk/sandbox/spectest"
 )
 
-// specPath finds Clerk's OpenAPI spec next to the repository: ../shared/clerk from the
-// directory holding go.mod.
+// specPath is Clerk's spec beside the repository (../shared/clerk); the test skips without it.
 func specPath(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the package")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "clerk", "bapi-2025-04-10.yml")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("Clerk OpenAPI spec not available: %v", err)
+	p, ok := spectest.SpecPath()
+	if !ok {
+		t.Skip("Clerk's OpenAPI spec (../shared/clerk/bapi-2025-04-10.yml) is not beside the repository")
 	}
 	return p
 }
