@@ -59,7 +59,7 @@ type importFlags struct {
 }
 
 func (f *importFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.preset, "preset", "", "source preset (default native; see `userimport presets`)")
+	fs.StringVar(&f.preset, "preset", "", "source `name`: native (default), clerk, auth0, firebase, supabase, authjs, cognito")
 	fs.StringVar(&f.mappingFile, "mapping", "", "JSON mapping `file` from input columns/keys to Clerk fields")
 	fs.StringVar(&f.format, "format", "", "input format: csv, jsonl or json (default from the file extension)")
 	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>); re-running with it resumes")
@@ -96,6 +96,10 @@ func (e *environment) importCmd(ctx context.Context, args []string, validateOnly
 	fs.SetOutput(e.stderr)
 	var f importFlags
 	f.register(fs)
+	fs.Usage = func() {
+		e.printf(e.stderr, "Usage: userimport %s [flags] FILE|-\n\nThe secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n\nFlags:\n", name)
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
