@@ -298,7 +298,8 @@ func statusOf(r *sdk.APIResource) int {
 
 // call runs one SDK request under the per-request timeout and classifies any failure.
 func (c *Client) call(ctx context.Context, op string, req *sdk.APIRequest, out sdk.ResponseReader) error {
-	x := &exchange{}
+	_, idOnly := out.(*userRef)
+	x := &exchange{idOnly: idOnly}
 	rctx, cancel := context.WithTimeout(withExchange(ctx, x), c.timeout)
 	defer cancel()
 	err := c.backend.Call(rctx, req, out)

@@ -755,3 +755,25 @@ func TestCreateSendsContentLength(t *testing.T) {
 		t.Errorf("request sent with Content-Length %d, Transfer-Encoding %v: want a length, not chunked", length, chunked)
 	}
 }
+
+// A create reads only the user's id, whether or not Clerk sends it first.
+func TestCreateReadsIDWhereverItIs(t *testing.T) {
+	for name, body := range map[string]string{
+		"id first":  `{"id":"user_first","object":"user","email_addresses":[{"id":"idn_1","email_address":"a@b.co"}]}`,
+		"id later":  `{"object":"user","email_addresses":[{"id":"idn_1"}],"id":"user_later"}`,
+		"id padded": `{ "id" : "user_padded" }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, body)
+			}))
+			defer srv.Close()
+			id, err := newTestClient(t, srv.URL, 5*time.Second).Create(context.Background(), fullParams())
+			want := map[string]string{"id first": "user_first", "id later": "user_later", "id padded": "user_padded"}[name]
+			if err != nil || id != want {
+				t.Fatalf("Create = %q, %v; want %q", id, err, want)
+			}
+		})
+	}
+}

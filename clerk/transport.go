@@ -17,6 +17,7 @@ type exchange struct {
 	wrote     bool
 	status    int
 	header    http.Header
+	idOnly    bool // the caller reads only the response's top-level "id"
 }
 
 func (x *exchange) wroteRequest(info httptrace.WroteRequestInfo) {
@@ -31,7 +32,7 @@ func (x *exchange) wroteRequest(info httptrace.WroteRequestInfo) {
 func (x *exchange) response(resp *http.Response) {
 	x.mu.Lock()
 	x.status = resp.StatusCode
-	x.header = resp.Header.Clone()
+	x.header = resp.Header // read-only from here on: nobody mutates a response's headers once returned
 	x.mu.Unlock()
 }
 
@@ -86,6 +87,9 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.next.RoundTrip(req)
 	if resp != nil {
 		x.response(resp)
+		if x.idOnly && resp.StatusCode == http.StatusOK {
+			trimToID(resp)
+		}
 	}
 	return resp, err
 }
@@ -95,4 +99,27 @@ func defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = 256
 	return t
+}
+
+// trimToID replaces a User body by {"id":…} when the id leads it, as Clerk sends it: the SDK
+// would otherwise decode 1.5 KB of JSON twice for the one field a create needs.
+func trimToID(resp *http.Response) {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	const lead = `{"id":"`
+	if !bytes.HasPrefix(body, []byte(lead)) {
+		return
+	}
+	end := bytes.IndexByte(body[len(lead):], '"')
+	if end < 0 {
+		return
+	}
+	short := body[:len(lead)+end+1]
+	short = append(short[:len(short):len(short)], '}')
+	resp.Body = io.NopCloser(bytes.NewReader(short))
+	resp.ContentLength = int64(len(short))
 }
