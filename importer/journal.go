@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -139,8 +140,14 @@ func (j *Journal) WriteHeader(h Header) error { return j.write(h, false) }
 
 // Write appends an event; a pending mark is flushed to the OS at once (write-ahead).
 func (j *Journal) Write(e Event) error {
+	if j == nil {
+		return nil
+	}
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
+	}
+	if b, ok := appendEvent(nil, &e); ok {
+		return j.writeLine(b, e.Status == StatusPending)
 	}
 	return j.write(e, e.Status == StatusPending)
 }
@@ -153,6 +160,71 @@ func (j *Journal) write(v any, flush bool) error {
 	if err != nil {
 		return fmt.Errorf("journal encode: %w", err)
 	}
+	return j.writeLine(b, flush)
+}
+
+// appendEvent encodes the common row event — two a row, on the hot path — as encoding/json
+// would, without reflection. ok is false for what it leaves to encoding/json: events with an
+// error, and strings that need escaping.
+func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
+	if e.Error != nil || e.RunStatus != "" {
+		return nil, false
+	}
+	b = append(b, '{')
+	sep := func() {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+	}
+	str := func(key, v string) {
+		if v == "" || !ok {
+			return
+		}
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				ok = false // escaping and UTF-8 checks: encoding/json's job
+				return
+			}
+		}
+		sep()
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `":"`...)
+		b = append(b, v...)
+		b = append(b, '"')
+	}
+	num := func(key string, v int) {
+		if v == 0 {
+			return
+		}
+		sep()
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `":`...)
+		b = strconv.AppendInt(b, int64(v), 10)
+	}
+	ok = true
+	str("event", e.Event)
+	num("row", e.Row)
+	num("line", e.Line)
+	str("external_id", e.ExternalID)
+	str("status", e.Status)
+	str("user_id", e.UserID)
+	num("attempts", e.Attempts)
+	str("settled", e.Settled)
+	num("duplicate_of_line", e.DupOfLine)
+	if !ok {
+		return nil, false
+	}
+	sep()
+	b = append(b, `"at":"`...)
+	b = e.At.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `"}`...)
+	return b, true
+}
+
+// writeLine appends one encoded line; flush hands it to the OS at once (the write-ahead mark).
+func (j *Journal) writeLine(b []byte, flush bool) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.err != nil {

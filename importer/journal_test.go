@@ -1,10 +1,12 @@
 package importer
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -123,5 +125,41 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The hand encoder must write exactly what encoding/json writes, or leave the event to it.
+func TestAppendEventMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 27, 8, 5, 1, 123456789, time.UTC)
+	events := []Event{
+		{Row: 1, Line: 2, ExternalID: "u1", Status: StatusPending, At: at},
+		{Row: 3, Line: 4, ExternalID: "u-3", Status: StatusCreated, UserID: "user_abc", Attempts: 2, Settled: "lookup", At: at},
+		{Row: 5, Line: 9, Status: StatusDuplicate, DupOfLine: 2, At: at.Add(-time.Hour)},
+		{Event: EventThrottled, At: at},
+		{Event: EventRetry, Attempts: 3, At: at},
+		{Row: 6, ExternalID: `quote"d`, Status: StatusCreated, At: at},      // escaped: left to encoding/json
+		{Row: 7, ExternalID: "naïve", Status: StatusCreated, At: at},        // non-ASCII: left to encoding/json
+		{Row: 8, ExternalID: "<tag>&", Status: StatusCreated, At: at},       // HTML-escaped by encoding/json
+		{Row: 9, Status: StatusFailed, Error: &RowError{Code: "x"}, At: at}, // errors: left to encoding/json
+		{Event: EventEnd, RunStatus: RunComplete, At: at},                   // end: left to encoding/json
+		{Row: 10, Line: 11, ExternalID: "back\\slash", Status: StatusExists, At: at},
+	}
+	handled := 0
+	for _, e := range events {
+		want, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := appendEvent(nil, &e)
+		if !ok {
+			continue
+		}
+		handled++
+		if string(got) != string(want) {
+			t.Errorf("appendEvent(%+v)\n got %s\nwant %s", e, got, want)
+		}
+	}
+	if handled != 5 {
+		t.Errorf("hand-encoded %d events, want the 5 plain ones", handled)
 	}
 }
