@@ -332,7 +332,8 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	rows := 0
 	if in.path != "-" {
 		// A quick second read counts the rows, so progress and ETA are in rows, not bytes
-		// (a reader's read-ahead would put a small file at 100% at once).
+		// (a reader's read-ahead would put a small file at 100% at once), and a development
+		// instance's cap can be checked before the first create.
 		if rows, err = countRows(in.path, in.format, f.maxRecordSize, m); err != nil {
 			rows = 0
 		}
@@ -363,11 +364,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 				log.Warn("pre-flight check failed; going on: " + err.Error())
 				return nil
 			}
-			if isDevInstance(apiURL, key) && in.path != "-" {
-				rows, err := countRows(in.path, in.format, f.maxRecordSize, m)
-				if err != nil {
-					return err
-				}
+			if isDevInstance(apiURL, key) && rows > 0 {
 				return devCapCheck(users, rows, doneBefore)
 			}
 			return nil
