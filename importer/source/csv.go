@@ -252,6 +252,39 @@ const (
 	stQuoteInQuoted // a quote inside a quoted field: either its end or the first of ""
 )
 
+// quoteStep advances the quote state by one byte: a quote opens a field only at its start, and
+// inside one "" is a literal quote. An unquoted newline ends the field (and, for the splitter,
+// the record).
+func quoteStep(state int, c byte) int {
+	switch state {
+	case stFieldStart:
+		switch c {
+		case '"':
+			return stQuoted
+		case ',', '\n':
+			return stFieldStart
+		}
+		return stUnquoted
+	case stUnquoted:
+		if c == ',' || c == '\n' {
+			return stFieldStart
+		}
+	case stQuoted:
+		if c == '"' {
+			return stQuoteInQuoted
+		}
+	case stQuoteInQuoted:
+		switch c {
+		case '"':
+			return stQuoted
+		case ',', '\n':
+			return stFieldStart
+		}
+		return stUnquoted // malformed; encoding/csv reports it
+	}
+	return state
+}
+
 func (s *csvSplitter) next() (physRecord, error) {
 	var (
 		rec      physRecord
@@ -297,33 +330,11 @@ func (s *csvSplitter) next() (physRecord, error) {
 				}
 			}
 			c := chunk[i]
-			switch state {
-			case stFieldStart:
-				switch c {
-				case '"':
-					state, rec.openQuote, quoteOff = stQuoted, s.line+1, size+i
-				case ',', '\n':
-				default:
-					state = stUnquoted
-				}
-			case stUnquoted:
-				if c == ',' {
-					state = stFieldStart
-				}
-			case stQuoted:
-				if c == '"' {
-					state = stQuoteInQuoted
-				}
-			case stQuoteInQuoted:
-				switch c {
-				case '"':
-					state = stQuoted
-				case ',':
-					state = stFieldStart
-				default:
-					state = stUnquoted // malformed; encoding/csv reports it
-				}
+			next := quoteStep(state, c)
+			if state == stFieldStart && next == stQuoted {
+				rec.openQuote, quoteOff = s.line+1, size+i
 			}
+			state = next
 			if c == '\n' {
 				s.line++
 			}

@@ -148,33 +148,7 @@ func (w *csvWriter) Close() error {
 func endsInQuote(b []byte) bool {
 	state := stFieldStart
 	for _, c := range b {
-		switch state {
-		case stFieldStart:
-			switch c {
-			case '"':
-				state = stQuoted
-			case ',', '\n':
-			default:
-				state = stUnquoted
-			}
-		case stUnquoted:
-			if c == ',' || c == '\n' {
-				state = stFieldStart
-			}
-		case stQuoted:
-			if c == '"' {
-				state = stQuoteInQuoted
-			}
-		case stQuoteInQuoted:
-			switch c {
-			case '"':
-				state = stQuoted
-			case ',', '\n':
-				state = stFieldStart
-			default:
-				state = stUnquoted
-			}
-		}
+		state = quoteStep(state, c)
 	}
 	return state == stQuoted
 }
