@@ -141,6 +141,22 @@ func mergeReserved(list, status *[]string, reserved []string, field string) erro
 	return nil
 }
 
+// putList stores a list field's values (identifiers deduplicated, case-folded); a reserved
+// pseudo-field's go to res, to be appended after the verified ones.
+func (t *target) putList(p *CreateUserParams, l []string, res *reserved) {
+	if t.ident && len(l) > 1 {
+		l = dedupeFold(l)
+	}
+	if len(l) == 0 {
+		return
+	}
+	if t.list == nil {
+		res.set(t.name, l)
+		return
+	}
+	t.list(p, l)
+}
+
 func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved) error {
 	switch t.kind {
 	case kindString:
@@ -160,17 +176,7 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 		if err != nil {
 			return err
 		}
-		if t.ident {
-			l = dedupeFold(l)
-		}
-		if len(l) == 0 {
-			return nil
-		}
-		if t.list == nil {
-			res.set(t.name, l)
-			return nil
-		}
-		t.list(p, l)
+		t.putList(p, l, res)
 	case kindBool:
 		b, err := toBool(first(v))
 		if err != nil {

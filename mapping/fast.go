@@ -118,17 +118,7 @@ func (t *target) assignText(p *CreateUserParams, vals []string, res *reserved) e
 				return err
 			}
 		}
-		if t.ident && len(l) > 1 {
-			l = dedupeFold(l)
-		}
-		if len(l) == 0 {
-			return nil
-		}
-		if t.list == nil {
-			res.set(t.name, l)
-			return nil
-		}
-		t.list(p, l)
+		t.putList(p, l, res)
 	case kindBool:
 		b, ok := textBool(vals[0])
 		if !ok {
