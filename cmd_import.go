@@ -115,7 +115,7 @@ func (e *environment) importCmd(ctx context.Context, args []string, validateOnly
 	if err != nil {
 		return e.refuse("%v", err)
 	}
-	in, err := openInput(input, e.stdin, f.format, f.maxRecordSize, m)
+	in, err := openInput(input, e.stdin, f.format, f.maxRecordSize, m, !validateOnly)
 	if err != nil {
 		return e.refuse("%v", err)
 	}
@@ -162,6 +162,7 @@ type input struct {
 	format  source.Format
 	sha256  string
 	size    int64
+	rows    int // records, counted by the import's first read; 0 when not counted
 	counter *importer.CountingReader
 	reader  source.Reader
 	closer  io.Closer
@@ -175,7 +176,10 @@ func (in *input) Close() error {
 	return nil
 }
 
-func openInput(path string, stdin io.Reader, format string, maxRecord int, m *mapping.Mapping) (*input, error) {
+// openInput opens and format-detects the input. With prepass (import), one first read of a
+// file both hashes it (the run folder is keyed on the input's content, not its name) and counts
+// its rows (progress in rows, the development-instance check); validate needs neither.
+func openInput(path string, stdin io.Reader, format string, maxRecord int, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
 	var gz bool
 	var err error
@@ -192,6 +196,10 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 	} else if in.format, gz, err = source.Detect(path); err != nil {
 		return nil, fmt.Errorf("%w (give --format)", err)
 	}
+	opts := source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord}
+	if in.format == source.CSV {
+		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
+	}
 	var r io.Reader
 	if path == "-" {
 		r = stdin // unhashed: a re-run skips only the external_ids the folder already holds
@@ -200,24 +208,25 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 		if err != nil {
 			return nil, fmt.Errorf("open input: %w", err)
 		}
-		// Hash first: the run folder is keyed on the input's content, not its name.
-		h := sha256.New()
-		n, err := io.Copy(h, f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("read input: %w", err)
+		if prepass {
+			h := sha256.New()
+			in.rows = countRecords(io.TeeReader(f, h), opts)
+			_, err := io.Copy(h, f) // whatever the count left unread
+			if err == nil {
+				in.size, err = f.Seek(0, io.SeekCurrent)
+			}
+			if err == nil {
+				_, err = f.Seek(0, io.SeekStart)
+			}
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("read input: %w", err)
+			}
+			in.sha256 = hex.EncodeToString(h.Sum(nil))
 		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("read input: %w", err)
-		}
-		in.sha256, in.size, in.closer, r = hex.EncodeToString(h.Sum(nil)), n, f, f
+		in.closer, r = f, f
 	}
 	in.counter = &importer.CountingReader{R: r}
-	opts := source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord}
-	if in.format == source.CSV {
-		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
-	}
 	in.reader, err = source.Open(in.counter, opts)
 	if err != nil {
 		if in.closer != nil {
@@ -329,16 +338,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	defer release()
 
 	terminal := !f.noProgress && isTerminal(e.stderr)
-	rows := 0
-	if in.path != "-" {
-		// A quick second read counts the rows, so progress and ETA are in rows, not bytes
-		// (a reader's read-ahead would put a small file at 100% at once), and a development
-		// instance's cap can be checked before the first create.
-		if rows, err = countRows(in.path, in.format, f.maxRecordSize, m); err != nil {
-			rows = 0
-		}
-	}
-	rep := importer.NewReporter(e.stderr, terminal, rows, in.size, in.counter.Pos, log)
+	rep := importer.NewReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
@@ -364,8 +364,8 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 				log.Warn("pre-flight check failed; going on: " + err.Error())
 				return nil
 			}
-			if isDevInstance(apiURL, key) && rows > 0 {
-				return devCapCheck(users, rows, doneBefore)
+			if isDevInstance(apiURL, key) && in.rows > 0 {
+				return devCapCheck(users, in.rows, doneBefore)
 			}
 			return nil
 		},
@@ -543,21 +543,18 @@ func devCapCheck(users, rows, doneBefore int) error {
 	return nil
 }
 
-// countRows counts the input's records with a second, mapping-free read.
-func countRows(path string, format source.Format, maxRecord int, m *mapping.Mapping) (int, error) {
-	in, err := openInput(path, nil, string(format), maxRecord, m)
+// countRecords counts the records r holds (readable or not): 0 when it cannot be read as a
+// source at all, and the real read reports why.
+func countRecords(r io.Reader, opts source.Options) int {
+	src, err := source.Open(r, opts)
 	if err != nil {
-		return 0, err
+		return 0
 	}
-	defer in.Close()
+	defer src.Close()
 	n := 0
 	for {
-		_, err := in.reader.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
+		if _, err := src.Next(context.Background()); err != nil {
+			return n
 		}
 		n++
 	}
