@@ -210,7 +210,7 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 		}
 		if prepass {
 			h := sha256.New()
-			in.rows = countRecords(io.TeeReader(f, h), opts)
+			in.rows = source.Count(io.TeeReader(f, h), opts)
 			_, err := io.Copy(h, f) // whatever the count left unread
 			if err == nil {
 				in.size, err = f.Seek(0, io.SeekCurrent)
@@ -541,23 +541,6 @@ func devCapCheck(users, rows, doneBefore int) error {
 			devInstanceCap, users, toCome)
 	}
 	return nil
-}
-
-// countRecords counts the records r holds (readable or not): 0 when it cannot be read as a
-// source at all, and the real read reports why.
-func countRecords(r io.Reader, opts source.Options) int {
-	src, err := source.Open(r, opts)
-	if err != nil {
-		return 0
-	}
-	defer src.Close()
-	n := 0
-	for {
-		if _, err := src.Next(context.Background()); err != nil {
-			return n
-		}
-		n++
-	}
 }
 
 // clipList joins the first n items and says how many more there are: a file with 100,000

@@ -425,3 +425,16 @@ func (s *slab[T]) take(n int) []T {
 	s.block = s.block[n:]
 	return b
 }
+
+// countRest counts the records left, as Next would return them, without parsing their cells.
+func (r *csvReader) countRest() int {
+	n := 0
+	for !r.done {
+		if _, err := r.split.next(); err != nil {
+			r.done = true
+			break
+		}
+		n++
+	}
+	return n
+}

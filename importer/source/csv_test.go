@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -251,5 +252,49 @@ func TestCSVContextCanceled(t *testing.T) {
 	cancel()
 	if _, err := r.Next(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Next on a canceled context: %v", err)
+	}
+}
+
+// TestCountMatchesNext holds Count to the records Next gives, bad ones included, on inputs that
+// exercise each path of the splitter: quoted newlines, blank lines, a stray quote that resyncs,
+// a too-long record, a given header and gzip.
+func TestCountMatchesNext(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	cases := []struct {
+		name string
+		in   string
+		opts Options
+	}{
+		{"plain", "a,b\n1,2\n3,4\n", Options{Format: CSV}},
+		{"quoted newline and blank lines", "a,b\n\"1\n2\",3\n\n\n4,5\n", Options{Format: CSV}},
+		{"wrong widths", "a,b\n1\n1,2,3\n1,2\n", Options{Format: CSV}},
+		{"stray quote resyncs", "a,b\n\"1,2\n3,4\n5,6\n", Options{Format: CSV}},
+		{"too long", "a,b\n" + long + ",1\n2,3\n", Options{Format: CSV, MaxRecordSize: 256}},
+		{"given header", "1,2\n3,4\n", Options{Format: CSV, Header: []string{"a", "b"}}},
+		{"header only", "a,b\n", Options{Format: CSV}},
+		{"jsonl", "{\"a\":1}\n\nnot json\n{\"a\":2}\n", Options{Format: JSONL}},
+		{"json", "[{\"a\":1},2,{\"b\":3}]", Options{Format: JSON}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, recs, _ := readAll(t, []byte(c.in), c.opts)
+			want := len(recs)
+			if want == 0 && c.name != "header only" {
+				t.Fatal("the case reads no records: it tests nothing")
+			}
+			if got := Count(strings.NewReader(c.in), c.opts); got != want {
+				t.Errorf("Count = %d, Next gave %d", got, want)
+			}
+		})
+	}
+	if got := Count(strings.NewReader(""), Options{Format: CSV}); got != 0 {
+		t.Errorf("an input that cannot be opened counts %d", got)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("a\n1\n2\n"))
+	zw.Close()
+	if got := Count(&gz, Options{Format: CSV, Gzip: true}); got != 2 {
+		t.Errorf("gzipped CSV counts %d, want 2", got)
 	}
 }

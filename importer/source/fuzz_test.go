@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"testing"
 )
 
 // fuzzRead reads everything from in and checks the invariants every reader keeps: no panic,
 // records numbered in order with lines that never go back, and each record either has its
-// content or an error.
+// content or an error. Count must agree with the records read.
 func fuzzRead(t *testing.T, in []byte, opts Options) {
 	opts.MaxRecordSize = 256 // small, so the too-long paths are reached
 	r, err := Open(bytes.NewReader(in), opts)
@@ -21,7 +20,10 @@ func fuzzRead(t *testing.T, in []byte, opts Options) {
 	lastLine := 0
 	for i := 1; ; i++ {
 		rec, err := r.Next(context.Background())
-		if errors.Is(err, io.EOF) || err != nil {
+		if err != nil {
+			if n := Count(bytes.NewReader(in), opts); n != i-1 {
+				t.Fatalf("Count = %d, Next gave %d records", n, i-1)
+			}
 			return
 		}
 		if i > len(in)+1 {
