@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -459,64 +460,130 @@ func scanJournal(path string, limit int64, filter func([]byte) bool, skipped *in
 	}
 }
 
-var (
-	keyEvent  = []byte(`"event"`)
-	keyError  = []byte(`"error"`)
-	rowStart  = []byte(`{"row":`)
-	keyRow    = []byte(`"row":`)
-	keyStatus = []byte(`"status":"`)
-	keyAt     = []byte(`"at":"`)
-)
-
-// parseLine decodes one journal line. The common line, a row event without an error as
-// encoding/json writes it (row first, no nested object), is read by hand: a full decode of
-// every line is most of the time a million-row report takes. Any other shape goes through
-// encoding/json. A key pattern opening with a bare quote cannot match inside a JSON string
-// (quotes there are escaped), and the last of a repeated key wins, as in encoding/json.
+// parseLine decodes one journal line. The common line, a row event without an error as the
+// importer writes it, is read by hand (fastRow): a full decode of every line is most of the
+// time a million-row report takes. Any other shape goes through encoding/json.
 func parseLine(line []byte, l *journalLine) error {
 	*l = journalLine{}
-	if bytes.HasPrefix(line, rowStart) && bytes.IndexByte(line[1:], '{') < 0 &&
-		!bytes.Contains(line, keyEvent) && !bytes.Contains(line, keyError) {
-		row, ok1 := intAfter(line, keyRow)
-		status, ok2 := stringAfter(line, keyStatus)
-		at, ok3 := stringAfter(line, keyAt)
-		st, known := statusCode[string(status)]
-		if ok1 && ok2 && ok3 && known {
-			if t, err := time.Parse(time.RFC3339Nano, string(at)); err == nil {
-				l.Row, l.At, l.Status = row, t, statusName[st] // interned: no allocation per line
-				return nil
-			}
-		}
+	if fastRow(line, l) {
+		return nil
 	}
+	*l = journalLine{}
 	return json.Unmarshal(line, l)
 }
 
-// intAfter reads the decimal integer right after the last key.
-func intAfter(line, key []byte) (int, bool) {
-	i := bytes.LastIndex(line, key)
-	if i < 0 {
-		return 0, false
+// fastRow reads a flat, compact object whose keys are the row event's own, spelled exactly
+// (encoding/json would also take "Status"), with a known status and an RFC 3339 time; the last
+// of a repeated key wins, as in encoding/json. It gives up (false) on anything else.
+func fastRow(line []byte, l *journalLine) bool {
+	b := bytes.TrimRight(line, "\r\n")
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return false
 	}
-	n, j := 0, i+len(key)
-	start := j
-	for ; j < len(line) && line[j] >= '0' && line[j] <= '9' && j-start < 10; j++ {
-		n = n*10 + int(line[j]-'0')
+	var status, at []byte
+	row, haveRow := 0, false
+	for i := 1; ; {
+		key, next, plain := jsonString(b, i)
+		if !plain || next >= len(b) || b[next] != ':' {
+			return false
+		}
+		i = next + 1
+		var val []byte
+		isStr := i < len(b) && b[i] == '"'
+		if isStr {
+			if val, next, plain = jsonString(b, i); next < 0 {
+				return false
+			}
+		} else {
+			next = i
+			for next < len(b) && b[next] != ',' && b[next] != '}' {
+				next++
+			}
+			if val = b[i:next]; !isInt(val) {
+				return false // null, floats, objects, arrays, spaces: encoding/json's call
+			}
+		}
+		i = next
+		switch string(key) {
+		case "row":
+			n, err := strconv.Atoi(string(val))
+			if isStr || err != nil {
+				return false
+			}
+			row, haveRow = n, true
+		case "status":
+			status = val
+		case "at":
+			at = val
+		case "line", "attempts", "duplicate_of_line":
+			if isStr {
+				return false
+			}
+		case "external_id", "user_id", "settled":
+			if !isStr {
+				return false
+			}
+		default:
+			return false // event lines, errors, headers, and keys only encoding/json would match
+		}
+		if (string(key) == "status" || string(key) == "at") && (!isStr || !plain) {
+			return false
+		}
+		if b[i] == '}' {
+			if i != len(b)-1 {
+				return false
+			}
+			break
+		}
+		i++ // the comma
 	}
-	return n, j > start && j < len(line) && (line[j] == ',' || line[j] == '}')
+	st, known := statusCode[string(status)]
+	if !haveRow || !known || at == nil {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(at))
+	if err != nil {
+		return false
+	}
+	l.Row, l.At, l.Status = row, t, statusName[st] // interned: no allocation per line
+	return true
 }
 
-// stringAfter returns the string value right after the last key when it holds no escapes.
-func stringAfter(line, key []byte) ([]byte, bool) {
-	i := bytes.LastIndex(line, key)
-	if i < 0 {
-		return nil, false
+// jsonString returns the contents of the string starting at b[i] (a quote) and the index after
+// it; next < 0 when there is none. plain: it holds no escape, so its contents are its value.
+func jsonString(b []byte, i int) (s []byte, next int, plain bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, -1, false
 	}
-	rest := line[i+len(key):]
-	end := bytes.IndexByte(rest, '"')
-	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
-		return nil, false
+	plain = true
+	for j := i + 1; j < len(b); {
+		q := bytes.IndexByte(b[j:], '"')
+		if q < 0 {
+			return nil, -1, false
+		}
+		e := bytes.IndexByte(b[j:j+q], '\\')
+		if e < 0 {
+			return b[i+1 : j+q], j + q + 1, plain
+		}
+		plain, j = false, j+e+2 // an escape: skip the escaped byte
 	}
-	return rest[:end], true
+	return nil, -1, false
+}
+
+// isInt tells whether v is a JSON integer.
+func isInt(v []byte) bool {
+	if len(v) > 0 && v[0] == '-' {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > 18 || (v[0] == '0' && len(v) > 1) {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // model turns the accumulated run into the page's numbers.
