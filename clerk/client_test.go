@@ -777,3 +777,37 @@ func TestCreateReadsIDWhereverItIs(t *testing.T) {
 		})
 	}
 }
+
+// trimToID keeps only a leading id, drains and closes what it cuts, and leaves any other body
+// byte for byte as it came, however long.
+func TestTrimToID(t *testing.T) {
+	long := `{"id":"user_1","object":"user","first_name":"` + strings.Repeat("x", 400) + `"}`
+	cases := []struct{ body, want string }{
+		{long, `{"id":"user_1"}`},
+		{`{"id":"user_2"}`, `{"id":"user_2"}`},
+		{`{"object":"user","id":"user_3"}`, `{"object":"user","id":"user_3"}`},
+		{`{"id":"` + strings.Repeat("y", 300) + `"}`, `{"id":"` + strings.Repeat("y", 300) + `"}`},
+		{`<html>` + strings.Repeat("z", 300), `<html>` + strings.Repeat("z", 300)},
+		{``, ``},
+	}
+	for _, c := range cases {
+		body := &closeCounter{Reader: strings.NewReader(c.body)}
+		resp := &http.Response{Body: body, ContentLength: int64(len(c.body))}
+		trimToID(resp)
+		got, err := io.ReadAll(resp.Body)
+		if err != nil || string(got) != c.want {
+			t.Errorf("body %.40q…: got %.60q (%v), want %.60q", c.body, got, err, c.want)
+		}
+		resp.Body.Close()
+		if body.Len() != 0 || body.closed != 1 {
+			t.Errorf("body %.40q…: %d bytes left unread, closed %d times", c.body, body.Len(), body.closed)
+		}
+	}
+}
+
+type closeCounter struct {
+	*strings.Reader
+	closed int
+}
+
+func (c *closeCounter) Close() error { c.closed++; return nil }

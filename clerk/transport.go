@@ -71,19 +71,18 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	x.mu.Lock()
 	x.attempted = true
 	x.mu.Unlock()
+	trace := &httptrace.ClientTrace{WroteRequest: x.wroteRequest}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace)) // a copy: ours to change
 	if req.Body != nil && req.ContentLength == 0 && req.GetBody != nil {
 		// The SDK gives its JSON body no length, so it would go out chunked: costlier for
-		// both ends. The body is already in memory; say how long it is.
+		// both ends. The body is in memory; a fresh reader of it tells its length uncopied.
 		if body, err := req.GetBody(); err == nil {
-			if b, err := io.ReadAll(body); err == nil && len(b) > 0 {
-				req = req.Clone(req.Context())
-				req.ContentLength = int64(len(b))
-				req.Body = io.NopCloser(bytes.NewReader(b))
+			var n byteCount
+			if _, err := io.Copy(&n, body); err == nil && n > 0 {
+				req.ContentLength = int64(n)
 			}
 		}
 	}
-	trace := &httptrace.ClientTrace{WroteRequest: x.wroteRequest}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
 	resp, err := r.next.RoundTrip(req)
 	if resp != nil {
 		x.response(resp)
@@ -101,25 +100,38 @@ func defaultTransport() http.RoundTripper {
 	return t
 }
 
+// byteCount is a writer that only counts.
+type byteCount int
+
+func (n *byteCount) Write(p []byte) (int, error) { *n += byteCount(len(p)); return len(p), nil }
+
 // trimToID replaces a User body by {"id":…} when the id leads it, as Clerk sends it: the SDK
-// would otherwise decode 1.5 KB of JSON twice for the one field a create needs.
+// would otherwise decode 1.5 KB of JSON twice for the one field a create needs. Only the head
+// is kept; the rest is drained, so the connection goes back to the pool.
 func trimToID(resp *http.Response) {
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return
-	}
 	const lead = `{"id":"`
-	if !bytes.HasPrefix(body, []byte(lead)) {
+	head := make([]byte, 128)
+	n, err := io.ReadFull(resp.Body, head)
+	head = head[:n]
+	if end := bytes.IndexByte(head[min(n, len(lead)):], '"'); bytes.HasPrefix(head, []byte(lead)) && end >= 0 {
+		short := append(head[:len(lead)+end+1], '}')
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body) // a broken tail loses nothing: the id is read
+		}
+		resp.Body.Close()
+		resp.Body, resp.ContentLength = readCloser{bytes.NewReader(short), nopClose}, int64(len(short))
 		return
 	}
-	end := bytes.IndexByte(body[len(lead):], '"')
-	if end < 0 {
-		return
-	}
-	short := body[:len(lead)+end+1]
-	short = append(short[:len(short):len(short)], '}')
-	resp.Body = io.NopCloser(bytes.NewReader(short))
-	resp.ContentLength = int64(len(short))
+	// Not a user with its id first: hand the SDK the body as it came.
+	rest := resp.Body
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), rest.Close}
 }
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }
+
+func nopClose() error { return nil }
