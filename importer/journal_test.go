@@ -1,10 +1,13 @@
 package importer
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,5 +164,64 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 	}
 	if handled != 5 {
 		t.Errorf("hand-encoded %d events, want the 5 plain ones", handled)
+	}
+}
+
+// Group commit must keep the write-ahead promise: when Write of a pending mark returns, its
+// line is in the file (in the OS, where a killed process cannot lose it), whatever the other
+// writers are doing. Lines written without a flush reach the file by Close, none torn.
+func TestJournalPendingIsInTheFileWhenWriteReturns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), JournalFile)
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, rows = 16, 200
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rows {
+				id := fmt.Sprintf("w%d-r%d", w, i)
+				if err := j.Write(Event{Row: w*rows + i + 1, ExternalID: id, Status: StatusPending}); err != nil {
+					errs <- err
+					return
+				}
+				b, err := os.ReadFile(path)
+				if err != nil || !bytes.Contains(b, []byte(`"external_id":"`+id+`","status":"pending"`)) {
+					errs <- fmt.Errorf("pending mark of %s not in the file when Write returned (%v)", id, err)
+					return
+				}
+				if err := j.Write(Event{Row: w*rows + i + 1, ExternalID: id, Status: StatusCreated, UserID: "user_" + id}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	must(t, j.Close())
+	if err := j.Write(Event{Row: 1, Status: StatusPending}); err == nil {
+		t.Error("a write after Close succeeded")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 2*workers*rows {
+		t.Fatalf("%d lines, want %d", len(lines), 2*workers*rows)
+	}
+	for _, l := range lines {
+		var e Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("torn or mixed line %q: %v", l, err)
+		}
 	}
 }
