@@ -304,7 +304,7 @@ func (a *runAcc) rowEvent(l *journalLine) {
 }
 
 // Build reads dir/results.jsonl and dir/summary.json into a Model. It reads the journal
-// twice, streaming: once for the states and the time line, once (only lines holding an error)
+// twice, streaming: once for the states and the time line, and when a row failed, once (only lines holding an error)
 // for each failure group's first rows.
 func Build(dir string) (*Model, error) {
 	path := filepath.Join(dir, importer.JournalFile)
@@ -360,8 +360,7 @@ func Build(dir string) (*Model, error) {
 		return bytes.Contains(line, []byte(`"error"`)) || bytes.Contains(line, []byte(`"run"`))
 	}
 	var on *runAcc
-	// Only as far as the first pass read: a running import may have appended since.
-	if _, err := scanJournal(path, read, filter, nil, func(l *journalLine) {
+	addExample := func(l *journalLine) {
 		if l.Event == "run" {
 			on = runs[l.runKey()]
 			return
@@ -385,8 +384,13 @@ func Build(dir string) (*Model, error) {
 		if len(g.Examples) < maxExamples {
 			g.Examples = append(g.Examples, Example{Row: l.Row, Line: l.Line, ExternalID: clean(l.ExternalID)})
 		}
-	}); err != nil {
-		return nil, err
+	}
+	// Only as far as the first pass read: a running import may have appended since. A run
+	// with no failing row has no group to find examples for, and skips the pass.
+	if len(last.groups) > 0 {
+		if _, err := scanJournal(path, read, filter, nil, addExample); err != nil {
+			return nil, err
+		}
 	}
 
 	m := last.model(dir)
