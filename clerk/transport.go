@@ -110,28 +110,35 @@ func (n *byteCount) Write(p []byte) (int, error) { *n += byteCount(len(p)); retu
 // is kept; the rest is drained, so the connection goes back to the pool.
 func trimToID(resp *http.Response) {
 	const lead = `{"id":"`
-	head := make([]byte, 128)
-	n, err := io.ReadFull(resp.Body, head)
-	head = head[:n]
+	sb := new(shortBody) // one allocation holds the head, its reader and the Closer
+	n, err := io.ReadFull(resp.Body, sb.head[:])
+	head := sb.head[:n]
 	if end := bytes.IndexByte(head[min(n, len(lead)):], '"'); bytes.HasPrefix(head, []byte(lead)) && end >= 0 {
 		short := append(head[:len(lead)+end+1], '}')
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body) // a broken tail loses nothing: the id is read
 		}
 		resp.Body.Close()
-		resp.Body, resp.ContentLength = readCloser{bytes.NewReader(short), nopClose}, int64(len(short))
+		sb.Reset(short)
+		resp.Body, resp.ContentLength = sb, int64(len(short))
 		return
 	}
 	// Not a user with its id first: hand the SDK the body as it came.
-	rest := resp.Body
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), rest.Close}
+	resp.Body = headThen{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 }
 
-type readCloser struct {
+// shortBody is a trimmed response body.
+type shortBody struct {
+	bytes.Reader
+	head [128]byte
+}
+
+func (*shortBody) Close() error { return nil }
+
+// headThen reads a body's head again, then the rest of it.
+type headThen struct {
 	io.Reader
-	close func() error
+	rest io.Closer
 }
 
-func (r readCloser) Close() error { return r.close() }
-
-func nopClose() error { return nil }
+func (h headThen) Close() error { return h.rest.Close() }

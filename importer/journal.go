@@ -188,10 +188,12 @@ func (j *Journal) Write(e Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
-	if b, ok := appendEvent(nil, &e); ok {
+	var line [512]byte // on the stack: the common line is encoded without an allocation
+	if b, ok := appendEvent(line[:0], &e); ok {
 		return j.writeLine(b, e.Status == StatusPending)
 	}
-	return j.write(e, e.Status == StatusPending)
+	ev := e // only this rare path boxes the event (and so moves it to the heap)
+	return j.write(&ev, ev.Status == StatusPending)
 }
 
 func (j *Journal) write(v any, flush bool) error {
