@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	sdk "github.com/clerk/clerk-sdk-go/v2"
+	"github.com/clerk/clerk-sdk-go/v2/user"
 )
 
 // baseline POSTs bodies to the sandbox at sp from conc goroutines with plain net/http: the
@@ -19,7 +23,32 @@ func baseline(ctx context.Context, sp *sandboxProc, bodies [][]byte, conc int) (
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	url := sp.base + "/v1/users"
+	return loop(ctx, len(bodies), conc, func(i int) error {
+		return post(ctx, client, url, bodies[i])
+	})
+}
 
+// sdkBaseline sends the same users with the official SDK's user.Client.Create, as the
+// simplest program built on it would: not a target, but what the SDK alone costs a create,
+// which no client held to the SDK can avoid.
+func sdkBaseline(ctx context.Context, sp *sandboxProc, n, conc int) (wall, cpu time.Duration, created int64, err error) {
+	tr := &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc, IdleConnTimeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	users := user.NewClient(&sdk.ClientConfig{BackendConfig: sdk.BackendConfig{
+		URL: sdk.String(sp.base + "/v1"), Key: sdk.String(benchKey),
+		HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second},
+	}})
+	return loop(ctx, n, conc, func(i int) error {
+		ext, email, first, last := rowExternalID(i), rowEmail(i), rowFirst(i), rowLast(i)
+		meta := json.RawMessage(rowMeta(i))
+		_, err := users.Create(ctx, &user.CreateParams{ExternalID: &ext, EmailAddresses: &[]string{email},
+			FirstName: &first, LastName: &last, PublicMetadata: &meta})
+		return err
+	})
+}
+
+// loop runs send for 0..n-1 from conc goroutines and counts the successes.
+func loop(ctx context.Context, n, conc int, send func(i int) error) (wall, cpu time.Duration, created int64, err error) {
 	var next, ok atomic.Int64
 	var firstErr error
 	var errOnce sync.Once
@@ -31,19 +60,14 @@ func baseline(ctx context.Context, sp *sandboxProc, bodies [][]byte, conc int) (
 			defer wg.Done()
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(len(bodies)) || ctx.Err() != nil {
+				if i >= int64(n) || ctx.Err() != nil {
 					return
 				}
-				code, err := post(ctx, client, url, bodies[i])
-				if err != nil {
+				if err := send(int(i)); err != nil {
 					errOnce.Do(func() { firstErr = err })
 					continue
 				}
-				if code == http.StatusOK {
-					ok.Add(1)
-				} else {
-					errOnce.Do(func() { firstErr = fmt.Errorf("POST /v1/users: status %d", code) })
-				}
+				ok.Add(1)
 			}
 		}()
 	}
@@ -51,19 +75,22 @@ func baseline(ctx context.Context, sp *sandboxProc, bodies [][]byte, conc int) (
 	return time.Since(start), selfCPU() - cpu0, ok.Load(), firstErr
 }
 
-func post(ctx context.Context, client *http.Client, url string, b []byte) (int, error) {
+func post(ctx context.Context, client *http.Client, url string, b []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+benchKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	// Drain the body so the connection is reused, as any client that keeps up would.
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, nil
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST /v1/users: status %d", resp.StatusCode)
+	}
+	return nil
 }
