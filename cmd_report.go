@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -30,6 +31,10 @@ func (e *environment) finalReport(f *importFlags, out string, sum *importer.Summ
 	if f.noReport && f.metricsFile == "" || sum.RunStatus == importer.RunAlready {
 		return ""
 	}
+	// The run's heap is garbage now: give it back to the OS, so that the report's per-row
+	// arrays (3 bytes a row) grow a small heap, not the run's one past its peak (a million
+	// rows: 6 MB more peak RSS without this).
+	debug.FreeOSMemory()
 	m, err := report.Build(out)
 	if err != nil {
 		log.Warn("report: " + err.Error())

@@ -2,7 +2,10 @@
 
 package importer
 
-// Elsewhere the table lives on the Go heap.
+// Elsewhere the table lives on the Go heap, and never in a file: an open file may not be
+// unlinkable (Windows).
+const fileTables = false
+
 func mapMem(int) []byte { return nil }
 
 func unmapMem([]byte) {}

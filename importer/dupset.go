@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"errors"
 	"hash/maphash"
+	"iter"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -16,13 +18,34 @@ import (
 // (a Go map takes about three times that). Slots hold the hashes in ascending order (linear
 // probing with a hash's home slot rising with its value, and no wrap-around), so a miss stops
 // at the first greater hash and growing is one sequential merge. Two identifiers whose 64-bit
-// hashes collide would read as duplicates: about once in 10^7 million-row inputs. Safe for
-// concurrent use.
+// hashes collide would read as duplicates: about once in 10^7 million-row inputs. An import's
+// table moves to a file of the run folder once it passes dupFileMin bytes (fileTable), so a
+// large input's memory stays flat. Safe for concurrent use.
 type dupSet struct {
 	mu    sync.Mutex
 	seeds [len(idFields)]maphash.Seed // one per field: the same value under two fields differs
-	t     *table
-	n     int // identifiers held
+	t     slots
+	n     int    // identifiers held
+	dir   string // where a large table goes; "" keeps it in memory
+	err   error  // the first I/O error of a file table: every later check fails with it
+}
+
+// slots is a dupSet's table: in memory (table), or in a file (fileTable). Both keep hashes
+// ascending over their slots, each at or after its home slot.
+type slots interface {
+	homes() int // home slots; the spare ones follow
+	find(h uint64) (slot int, found bool)
+	line(slot int) uint32
+	insert(slot int, h uint64, line uint32) bool
+	// chunks yields the slots in order, a run at a time (0: empty). drop: the table is freed
+	// after, so it may give back what it has passed.
+	chunks(drop bool) iter.Seq2[[]uint64, []uint32]
+	// fill copies src, which fits, into the new empty table in one ordered pass: each hash at
+	// its home or just after the one before.
+	fill(src slots)
+	bytes() int
+	err() error // the first I/O error; the table is unusable after one
+	free()
 }
 
 // idFields are the fields mapping.Identifiers reports.
@@ -36,8 +59,15 @@ const (
 	dupGrowNum, dupGrowDen       = 6, 5
 )
 
-func newDupSet() *dupSet {
-	d := &dupSet{t: newTable(dupMinSlots)}
+// dupFileMin is the table size in bytes from which an import's table lives in a file: tables
+// of up to ~75,000 rows stay in memory, so small and mid-sized imports pay no I/O and larger
+// ones no more memory than this. A variable for the tests.
+var dupFileMin = 2 << 20
+
+// newDupSet returns an empty set; dir is the run folder a large table moves to ("" for none:
+// a dry run writes nothing).
+func newDupSet(dir string) *dupSet {
+	d := &dupSet{t: newTable(dupMinSlots), dir: dir}
 	for i := range d.seeds {
 		d.seeds[i] = maphash.MakeSeed()
 	}
@@ -45,8 +75,9 @@ func newDupSet() *dupSet {
 }
 
 // check records p's identifiers at line, or returns the line and field of an earlier row
-// that holds one of them (recording nothing then).
-func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, field string) {
+// that holds one of them (recording nothing then). After an error (only a file table has
+// them) the set can no longer tell, and the other results mean nothing.
+func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, field string, err error) {
 	var buf [4]mapping.Identifier
 	ids := mapping.AppendIdentifiers(buf[:0], p)
 	var hbuf [4]uint64
@@ -56,26 +87,41 @@ func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, fi
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.err != nil {
+		return 0, "", d.err
+	}
 	for i, h := range hashes {
 		if slot, found := d.t.find(h); found {
-			return int(d.t.lines[slot]), ids[i].Field
+			return int(d.t.line(slot)), ids[i].Field, d.ioErr()
 		}
 	}
 	for _, h := range hashes {
-		if (d.n+1)*dupMaxLoadDen > d.t.n*dupMaxLoadNum {
-			d.grow()
+		if (d.n+1)*dupMaxLoadDen > d.t.homes()*dupMaxLoadNum {
+			if d.err = d.grow(); d.err != nil {
+				return 0, "", d.err
+			}
 		}
 		slot, found := d.t.find(h)
 		if found {
 			continue // the row repeats one of its own hashes
 		}
 		for !d.t.insert(slot, h, uint32(line)) {
-			d.grow() // the run reached the end of the spare slots
+			if d.err = d.grow(); d.err != nil { // the run reached the end of the spare slots
+				return 0, "", d.err
+			}
 			slot, _ = d.t.find(h)
 		}
 		d.n++
 	}
-	return 0, ""
+	return 0, "", d.ioErr()
+}
+
+// ioErr keeps the table's first I/O error, for this check and every later one.
+func (d *dupSet) ioErr() error {
+	if d.err == nil {
+		d.err = d.t.err()
+	}
+	return d.err
 }
 
 func (d *dupSet) hash(id mapping.Identifier) uint64 {
@@ -93,26 +139,70 @@ func (d *dupSet) hash(id mapping.Identifier) uint64 {
 	return h
 }
 
-func (d *dupSet) grow() {
+func (d *dupSet) grow() error {
 	old := d.t
-	size := old.n * dupGrowNum / dupGrowDen
-	for !old.fits(size) {
+	if err := old.err(); err != nil {
+		return err
+	}
+	size := old.homes() * dupGrowNum / dupGrowDen
+	for !fits(old, size) {
 		size = size * dupGrowNum / dupGrowDen
 	}
-	d.t = old.rehash(size)
+	var nt slots
+	if d.dir != "" && fileTables && (size+dupSpare)*12 >= dupFileMin {
+		ft, err := newFileTable(d.dir, size)
+		if err != nil {
+			return err
+		}
+		nt = ft
+	} else {
+		nt = newTable(size) // a small table's memory costs less than its I/O would
+	}
+	nt.fill(old)
 	old.free()
+	d.t = nt
+	return errors.Join(old.err(), nt.err())
+}
+
+// close frees the table (and the file of a file table); the set is not used after.
+func (d *dupSet) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.t.free()
 }
 
 // bytes is the table's size, for the memory bound's test.
 func (d *dupSet) bytes() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.t.keys)*8 + len(d.t.lines)*4
+	return d.t.bytes()
 }
 
-// table is the dupSet's storage. A large one is mapped from the OS (Linux, macOS, FreeBSD), not taken
-// from the Go heap: the GC lets garbage grow to the size of the live heap, so a table on the
-// heap would double the memory it costs, and more while it grows.
+// homeIn is h's first slot in a table of n home slots: the hash scaled to [0, n), so slots
+// rise with hashes.
+func homeIn(h uint64, n int) int {
+	hi, _ := bits.Mul64(h, uint64(n))
+	return int(hi)
+}
+
+// fits tells whether t's hashes fit a table of n home slots (and the spare ones after).
+func fits(t slots, n int) bool {
+	next := 0
+	for keys := range t.chunks(false) {
+		for _, h := range keys {
+			if h != 0 {
+				if next = max(homeIn(h, n), next) + 1; next > n+dupSpare {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// table is a dupSet's storage in memory. A large one is mapped from the OS (Linux, macOS,
+// FreeBSD), not taken from the Go heap: the GC lets garbage grow to the size of the live heap,
+// so a table on the heap would double the memory it costs, and more while it grows.
 type table struct {
 	n       int      // home slots; keys and lines have dupSpare more for runs past the last
 	keys    []uint64 // ascending where not 0 (empty)
@@ -142,18 +232,15 @@ func newTable(n int) *table {
 	return t
 }
 
-// home is h's first slot: the hash scaled to [0, n), so slots rise with hashes.
-func (t *table) home(h uint64) int { return homeIn(h, t.n) }
-
-func homeIn(h uint64, n int) int {
-	hi, _ := bits.Mul64(h, uint64(n))
-	return int(hi)
-}
+func (t *table) homes() int           { return t.n }
+func (t *table) line(slot int) uint32 { return t.lines[slot] }
+func (t *table) bytes() int           { return len(t.keys)*8 + len(t.lines)*4 }
+func (t *table) err() error           { return nil }
 
 // find returns h's slot, or the slot where it belongs: the first from its home that is empty
 // or holds a greater hash.
 func (t *table) find(h uint64) (slot int, found bool) {
-	i := t.home(h)
+	i := homeIn(h, t.n)
 	for ; i < len(t.keys); i++ {
 		switch k := t.keys[i]; {
 		case k == h:
@@ -181,36 +268,32 @@ func (t *table) insert(slot int, h uint64, line uint32) bool {
 	return true
 }
 
-// fits tells whether t's hashes fit a table of n home slots (and the spare ones after).
-func (t *table) fits(n int) bool {
-	next := 0
-	for _, h := range t.keys {
-		if h != 0 {
-			if next = max(homeIn(h, n), next) + 1; next > n+dupSpare {
-				return false
+func (t *table) chunks(drop bool) iter.Seq2[[]uint64, []uint32] {
+	return func(yield func([]uint64, []uint32) bool) {
+		const step = 1 << 16
+		for from := 0; from < len(t.keys); from += step {
+			to := min(from+step, len(t.keys))
+			if !yield(t.keys[from:to], t.lines[from:to]) {
+				return
+			}
+			if drop {
+				t.release(from, to) // the new table fills as this one empties: no double peak
 			}
 		}
 	}
-	return true
 }
 
-// rehash copies t into a new table of n home slots, which it fits, in one ordered pass: each
-// hash at its home or just after the one before. It gives back t's pages as it goes.
-func (t *table) rehash(n int) *table {
-	nt := newTable(n)
+func (t *table) fill(src slots) {
 	next := 0
-	const step = 1 << 16
-	for i, h := range t.keys {
-		if h != 0 {
-			slot := max(nt.home(h), next)
-			nt.keys[slot], nt.lines[slot] = h, t.lines[i]
-			next = slot + 1
-		}
-		if (i+1)%step == 0 {
-			t.release(i+1-step, i+1) // the new table fills as the old one empties: no double peak
+	for keys, lines := range src.chunks(true) {
+		for i, h := range keys {
+			if h != 0 {
+				slot := max(homeIn(h, t.n), next)
+				t.keys[slot], t.lines[slot] = h, lines[i]
+				next = slot + 1
+			}
 		}
 	}
-	return nt
 }
 
 // release gives back the memory of slots [from, to), which will not be read again.

@@ -230,6 +230,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 	status, runErr := r.run(ctx)
+	r.dups.close()
 	r.summarize(sum, status, runErr, start)
 
 	ferr := r.failed.Close()
@@ -258,7 +259,11 @@ func newRunner(cfg Config, start time.Time) *runner {
 	}
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
-	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(), counts: map[string]int{},
+	dupDir := cfg.OutDir
+	if cfg.DryRun {
+		dupDir = "" // a dry run writes no run folder
+	}
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(dupDir), counts: map[string]int{},
 		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
 	if cfg.Concurrency > 0 {
 		r.workers, r.gate = cfg.Concurrency, newInflight(cfg.Concurrency, maxInflight, false)
@@ -659,7 +664,13 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		r.settle(jb, Event{Status: StatusExists, Settled: "journal"})
 		return jb, false
 	}
-	if firstLine, field := r.dups.check(jb.params, m.rec.Line); firstLine > 0 {
+	firstLine, field, err := r.dups.check(jb.params, m.rec.Line)
+	if err != nil { // the run folder's disk failed: fatal, as a journal write's failure is
+		r.setFatal(err)
+		r.count(statusLeft) // not settled: the next session takes it again
+		return jb, false
+	}
+	if firstLine > 0 {
 		r.settle(jb, Event{Status: StatusDuplicate, DupOfLine: firstLine, Error: &RowError{
 			Code: "duplicate_in_input", Param: field,
 			Message: fmt.Sprintf("same %s as line %d", field, firstLine)}})
