@@ -27,9 +27,9 @@ type fileTable struct {
 }
 
 const (
-	recSize  = 12   // a slot in the file: the hash, then the line, little-endian
-	winSlots = 64   // slots read at once from a home: most probe runs end within them
-	allSlots = 4096 // slots read at once by a full scan
+	recSize  = slotBytes // a slot in the file: the hash, then the line, little-endian
+	winSlots = 64        // slots read at once from a home: most probe runs end within them
+	allSlots = 4096      // slots read at once by a full scan
 )
 
 // newFileTable creates a file table of n home slots in dir, for fill.
@@ -185,19 +185,14 @@ func (t *fileTable) fill(src slots) {
 	w := bufio.NewWriterSize(io.NewOffsetWriter(t.f, 0), 1<<16)
 	var rec, empty [recSize]byte
 	next := 0 // the next slot w writes
-	for keys, lines := range src.chunks(true) {
-		for i, h := range keys {
-			if h == 0 {
-				continue
-			}
-			for slot := max(homeIn(h, t.n), next); next < slot; next++ {
-				w.Write(empty[:]) // bufio keeps the first error for Flush
-			}
-			binary.LittleEndian.PutUint64(rec[:], h)
-			binary.LittleEndian.PutUint32(rec[8:], lines[i])
-			w.Write(rec[:])
-			next++
+	for p := range placements(src, t.n, true) {
+		for ; next < p.slot; next++ {
+			w.Write(empty[:]) // bufio keeps the first error for Flush
 		}
+		binary.LittleEndian.PutUint64(rec[:], p.h)
+		binary.LittleEndian.PutUint32(rec[8:], p.line)
+		w.Write(rec[:])
+		next++
 	}
 	for ; next < t.slots(); next++ {
 		w.Write(empty[:])

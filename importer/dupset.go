@@ -59,6 +59,9 @@ const (
 	dupGrowNum, dupGrowDen       = 6, 5
 )
 
+// slotBytes is a slot's size, in memory or in a file: an 8-byte hash and a 4-byte line.
+const slotBytes = 12
+
 // dupFileMin is the table size in bytes from which an import's table lives in a file: tables
 // of up to ~75,000 rows stay in memory, so small and mid-sized imports pay no I/O and larger
 // ones no more memory than this. A variable for the tests.
@@ -149,7 +152,7 @@ func (d *dupSet) grow() error {
 		size = size * dupGrowNum / dupGrowDen
 	}
 	var nt slots
-	if d.dir != "" && fileTables && (size+dupSpare)*12 >= dupFileMin {
+	if d.dir != "" && fileTables && (size+dupSpare)*slotBytes >= dupFileMin {
 		ft, err := newFileTable(d.dir, size)
 		if err != nil {
 			return err
@@ -185,16 +188,39 @@ func homeIn(h uint64, n int) int {
 	return int(hi)
 }
 
+// placed is where a hash goes when a table is copied into one of another size.
+type placed struct {
+	slot int
+	h    uint64
+	line uint32
+}
+
+// placements yields src's hashes in order with their slots in a table of n home slots: each at
+// its home, or just after the hash before. The one rule fits and both fills follow. drop: src
+// is freed after the pass, and may give back what it has passed.
+func placements(src slots, n int, drop bool) iter.Seq[placed] {
+	return func(yield func(placed) bool) {
+		next := 0
+		for keys, lines := range src.chunks(drop) {
+			for i, h := range keys {
+				if h == 0 {
+					continue
+				}
+				p := placed{slot: max(homeIn(h, n), next), h: h, line: lines[i]}
+				if !yield(p) {
+					return
+				}
+				next = p.slot + 1
+			}
+		}
+	}
+}
+
 // fits tells whether t's hashes fit a table of n home slots (and the spare ones after).
 func fits(t slots, n int) bool {
-	next := 0
-	for keys := range t.chunks(false) {
-		for _, h := range keys {
-			if h != 0 {
-				if next = max(homeIn(h, n), next) + 1; next > n+dupSpare {
-					return false
-				}
-			}
+	for p := range placements(t, n, false) {
+		if p.slot >= n+dupSpare {
+			return false
 		}
 	}
 	return true
@@ -219,8 +245,8 @@ const (
 func newTable(n int) *table {
 	t := &table{n: n}
 	slots := n + dupSpare
-	if slots*12 >= dupMapMin {
-		t.mem = mapMem(slots * 12)
+	if slots*slotBytes >= dupMapMin {
+		t.mem = mapMem(slots * slotBytes)
 	}
 	if t.mem == nil {
 		t.keys, t.lines = make([]uint64, slots), make([]uint32, slots)
@@ -284,15 +310,8 @@ func (t *table) chunks(drop bool) iter.Seq2[[]uint64, []uint32] {
 }
 
 func (t *table) fill(src slots) {
-	next := 0
-	for keys, lines := range src.chunks(true) {
-		for i, h := range keys {
-			if h != 0 {
-				slot := max(homeIn(h, t.n), next)
-				t.keys[slot], t.lines[slot] = h, lines[i]
-				next = slot + 1
-			}
-		}
+	for p := range placements(src, t.n, true) {
+		t.keys[p.slot], t.lines[p.slot] = p.h, p.line
 	}
 }
 
