@@ -83,8 +83,8 @@ type Event struct {
 //
 // Writes are group-committed: lines gather in a buffer, and a writer that needs its line in
 // the OS writes everything gathered so far in one call, outside the lock, while the workers
-// that queue behind it wait for the next such call. With 16 workers that is a fraction of a
-// write a row instead of one, and no worker holds the lock through a system call.
+// that queue behind it wait for the next such call. No worker holds the lock through a write
+// or an fsync. (At loopback speed few workers meet at the write: about 1.3 rows a write.)
 type Journal struct {
 	mu      sync.Mutex
 	wrote   sync.Cond // a write to the file ended

@@ -515,10 +515,15 @@ func fastRow(line []byte, l *journalLine) bool {
 				return false
 			}
 			row, haveRow = n, true
-		case "status":
-			status = val
-		case "at":
-			at = val
+		case "status", "at":
+			if !isStr || !plain {
+				return false
+			}
+			if string(key) == "status" {
+				status = val
+			} else {
+				at = val
+			}
 		case "line", "attempts", "duplicate_of_line":
 			if isStr {
 				return false
@@ -529,9 +534,6 @@ func fastRow(line []byte, l *journalLine) bool {
 			}
 		default:
 			return false // event lines, errors, headers, and keys only encoding/json would match
-		}
-		if (string(key) == "status" || string(key) == "at") && (!isStr || !plain) {
-			return false
 		}
 		if b[i] == '}' {
 			if i != len(b)-1 {

@@ -221,8 +221,10 @@ func Count(r io.Reader, opts Options) int {
 		return 0
 	}
 	defer src.Close()
-	if c, ok := src.(*closing).Reader.(*csvReader); ok {
-		return c.countRest()
+	if cl, ok := src.(*closing); ok {
+		if c, ok := cl.Reader.(*csvReader); ok {
+			return c.countRest()
+		}
 	}
 	n := 0
 	for {
