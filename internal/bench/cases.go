@@ -36,20 +36,7 @@ const (
 // P1: at --rate 100 under Clerk's production limit, userimport keeps the pace and never hits 429.
 func runP1(ctx context.Context, e *env, f *figure) error {
 	n, rate := e.n(3000), 100.0
-	file, err := writeCSV(e.tmp, "p1", n)
-	if err != nil {
-		return err
-	}
-	sp, err := startSandbox(ctx, e, "p1", "--limit", clerkProduction, "--latency", "20ms")
-	if err != nil {
-		return err
-	}
-	defer sp.stop()
-	r, err := runImport(ctx, e, sp, "p1", file, rate, 0)
-	if err != nil {
-		return err
-	}
-	st, err := sp.stats(ctx)
+	r, st, _, err := importCase(ctx, e, "p1", n, rate, "--limit", clerkProduction, "--latency", "20ms")
 	if err != nil {
 		return err
 	}
@@ -67,24 +54,7 @@ func runP1(ctx context.Context, e *env, f *figure) error {
 // P2: at --rate 250 against 100/s, userimport adapts and finishes near the ideal, creating each row once.
 func runP2(ctx context.Context, e *env, f *figure) error {
 	n := e.n(3000)
-	file, err := writeCSV(e.tmp, "p2", n)
-	if err != nil {
-		return err
-	}
-	sp, err := startSandbox(ctx, e, "p2", "--limit", clerkProduction)
-	if err != nil {
-		return err
-	}
-	defer sp.stop()
-	r, err := runImport(ctx, e, sp, "p2", file, 250, 0)
-	if err != nil {
-		return err
-	}
-	st, err := sp.stats(ctx)
-	if err != nil {
-		return err
-	}
-	users, err := sp.users(ctx)
+	r, st, users, err := importCase(ctx, e, "p2", n, 250, "--limit", clerkProduction)
 	if err != nil {
 		return err
 	}
@@ -92,10 +62,39 @@ func runP2(ctx context.Context, e *env, f *figure) error {
 	ideal := float64(n) / p2InstanceRate
 	over := r.wall.Seconds() / ideal
 	f.add(over <= p2MaxOverIdeal, "wall = %.1fs = %.3f x ideal %.0fs (target <= %.2f)", r.wall.Seconds(), over, ideal, p2MaxOverIdeal)
+	addCoverage(f, users, n)
+	return nil
+}
+
+// importCase writes n rows, imports them at rate into a sandbox started with sandboxArgs, and
+// returns the run with what the sandbox saw: its counters and its users.
+func importCase(ctx context.Context, e *env, name string, n int, rate float64, sandboxArgs ...string) (*importRun, sandboxStats, []dumpUser, error) {
+	file, err := writeCSV(e.tmp, name, n)
+	if err != nil {
+		return nil, sandboxStats{}, nil, err
+	}
+	sp, err := startSandbox(ctx, e, name, sandboxArgs...)
+	if err != nil {
+		return nil, sandboxStats{}, nil, err
+	}
+	defer sp.stop()
+	r, err := runImport(ctx, e, sp, name, file, rate, 0)
+	if err != nil {
+		return nil, sandboxStats{}, nil, err
+	}
+	st, err := sp.stats(ctx)
+	if err != nil {
+		return nil, sandboxStats{}, nil, err
+	}
+	users, err := sp.users(ctx)
+	return r, st, users, err
+}
+
+// addCoverage checks that the n rows became n users, each once.
+func addCoverage(f *figure, users []dumpUser, n int) {
 	missing, dups := coverage(users, n)
 	f.add(len(users) == n && missing == 0 && dups == 0, "users = %d, missing = %d, duplicate external_id = %d (target %d, 0, 0)",
 		len(users), missing, dups, n)
-	return nil
 }
 
 // coverage counts the generated rows 0..n-1 absent from users, and external_ids held twice.
@@ -269,33 +268,14 @@ func count(n int) string {
 // and the journal says so.
 func runP5(ctx context.Context, e *env, f *figure) error {
 	n := e.n(5000)
-	file, err := writeCSV(e.tmp, "p5", n)
-	if err != nil {
-		return err
-	}
-	sp, err := startSandbox(ctx, e, "p5", "--latency", "50ms", "--fail-500", "0.05", "--html-502", "0.02",
+	r, st, users, err := importCase(ctx, e, "p5", n, 100, "--latency", "50ms", "--fail-500", "0.05", "--html-502", "0.02",
 		"--drop-after-commit", "0.03", "--limit", clerkProduction, "--seed", "1")
-	if err != nil {
-		return err
-	}
-	defer sp.stop()
-	r, err := runImport(ctx, e, sp, "p5", file, 100, 0)
-	if err != nil {
-		return err
-	}
-	st, err := sp.stats(ctx)
-	if err != nil {
-		return err
-	}
-	users, err := sp.users(ctx)
 	if err != nil {
 		return err
 	}
 	e.notef("p5: sandbox: %d creates, %d 5xx, %d drops, %d look-ups, %d 429s; summary: %v",
 		st.Creates, st.Status5xx, st.Drops, st.Lists+st.Gets, st.Status429, r.sum.Counts)
-	missing, dups := coverage(users, n)
-	f.add(len(users) == n && missing == 0 && dups == 0, "users = %d, missing = %d, duplicate external_id = %d (target %d, 0, 0)",
-		len(users), missing, dups, n)
+	addCoverage(f, users, n)
 	mismatches, err := journalMismatches(filepath.Join(r.out, "results.jsonl"), users, n)
 	if err != nil {
 		return err

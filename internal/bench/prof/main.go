@@ -74,17 +74,11 @@ func run() error {
 		cfg.Header = importer.Header{Tool: "prof", Input: filepath.Base(flag.Arg(0)), APIURL: *api,
 			KeyFingerprint: clerk.Fingerprint(key)}
 	}
-	if *cpu != "" {
-		cf, err := os.Create(*cpu)
-		if err != nil {
-			return err
-		}
-		defer cf.Close()
-		if err := pprof.StartCPUProfile(cf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpu)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	start := time.Now()
 	sum, err := importer.Run(context.Background(), cfg)
 	if sum == nil {
@@ -114,17 +108,11 @@ func serveSandbox(addr, cpu string) error {
 	if err != nil {
 		return err
 	}
-	if cpu != "" {
-		cf, err := os.Create(cpu)
-		if err != nil {
-			return err
-		}
-		defer cf.Close()
-		if err := pprof.StartCPUProfile(cf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(cpu)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	url, err := sb.Start(addr)
 	if err != nil {
 		return err
@@ -134,4 +122,20 @@ func serveSandbox(addr, cpu string) error {
 	defer stop()
 	<-ctx.Done()
 	return sb.Close()
+}
+
+// startCPUProfile profiles this process into path ("" for none) until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
