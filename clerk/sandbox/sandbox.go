@@ -1,5 +1,5 @@
-// Package sandbox is a local, Clerk-compatible Backend API server (the /v1/users subset) with
-// seeded fault injection, used by tests, rehearsals (`import --sandbox`) and benchmarks.
+// Package sandbox is a local, Clerk-compatible Backend API server (the /v1/users subset and
+// /v1/domains, with a Frontend API environment for instance settings) with seeded fault injection, used by tests, rehearsals (`import --sandbox`) and benchmarks.
 //
 // It deliberately imports none of the client's packages: it stands in for a remote service, and
 // a check shared by client and server could not catch the client's mistakes.
@@ -10,10 +10,13 @@
 // exactly for sequential requests (concurrent ones interleave as they arrive).
 //
 // Order of handling for /v1: latency, auth (401), rate limit (429, Retry-After), fault, route.
+// The Frontend API under /fapi is a separate, public service: no key, limit, latency or seeded
+// fault; only Options.FailEnvironment / SetEnvironmentFault.
 // Checks on create follow Clerk: unknown or mistyped fields (422, naming the param), then field
 // formats, password rules (length always; the breached list unless skip_password_checks),
-// digest shape per hasher, Options.Required (skip_user_requirement / skip_password_requirement
-// waive them), uniqueness (case-insensitive for email and username), then the user cap (403).
+// digest shape per hasher, the instance settings (below; skip_user_requirement /
+// skip_password_requirement waive required identifiers / the password), uniqueness
+// (case-insensitive for email, username and web3 wallet), then the user cap (403).
 // Usernames must be 4-64 characters, as in Clerk. The sandbox keeps no password, digest, TOTP
 // secret or backup code: only whether each was given. banned, locked and bypass_client_trust
 // are kept and reported; skip_restriction_checks (not in the published spec) is accepted.

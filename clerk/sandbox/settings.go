@@ -194,8 +194,8 @@ func (set *settings) environment(envType string) *environment {
 			Name: strings.ToUpper(name[:1]) + name[1:], LogoURL: "https://img.clerk.com/static/" + name + ".png"}
 	}
 	us.SignUp.Progressive, us.SignUp.Mode = true, "public"
-	us.PasswordSettings = envPasswordSettings{MinLength: 8, MaxLength: 72, ShowZxcvbn: false,
-		MinZxcvbnStrength: 0, AllowedSpecialChars: "!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~"}
+	us.PasswordSettings = envPasswordSettings{MinLength: 8, MaxLength: 72,
+		AllowedSpecialChars: "!\"#$%&'()*+,-./:;<=>?@[]^_`{|}~"}
 	return e
 }
 
