@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/userimport/userimport/importer/dupset"
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
@@ -188,13 +189,22 @@ type job struct {
 	wasPending bool // an earlier session sent it and did not hear back: settle first
 }
 
+// dupChecker is the duplicate table the ordered stage consults: a dupset.Set.
+type dupChecker interface {
+	Check(p *mapping.CreateUserParams, line int) (firstLine int, field string, err error)
+	Close()
+}
+
+// dupFileMin is where an import's duplicate table moves to a file; a variable for the tests.
+var dupFileMin = dupset.FileMin
+
 // runner carries one session's shared state.
 type runner struct {
 	cfg     Config
 	journal *Journal
 	failed  *failedFile
 	resume  *resumeState
-	dups    *dupSet
+	dups    dupChecker
 
 	mu     sync.Mutex
 	counts map[string]int
@@ -230,7 +240,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		}
 	}
 	status, runErr := r.run(ctx)
-	r.dups.close()
+	r.dups.Close()
 	r.summarize(sum, status, runErr, start)
 
 	ferr := r.failed.Close()
@@ -263,7 +273,7 @@ func newRunner(cfg Config, start time.Time) *runner {
 	if cfg.DryRun {
 		dupDir = "" // a dry run writes no run folder
 	}
-	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(dupDir), counts: map[string]int{},
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(dupDir, dupFileMin), counts: map[string]int{},
 		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
 	if cfg.Concurrency > 0 {
 		r.workers, r.gate = cfg.Concurrency, newInflight(cfg.Concurrency, maxInflight, false)
@@ -664,7 +674,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		r.settle(jb, Event{Status: StatusExists, Settled: "journal"})
 		return jb, false
 	}
-	firstLine, field, err := r.dups.check(jb.params, m.rec.Line)
+	firstLine, field, err := r.dups.Check(jb.params, m.rec.Line)
 	if err != nil { // the run folder's disk failed: fatal, as a journal write's failure is
 		r.setFatal(err)
 		r.count(statusLeft) // not settled: the next session takes it again
