@@ -25,47 +25,31 @@ import (
 // Target is where users are created: Clerk's Backend API, or the sandbox.
 type Target interface {
 	Create(ctx context.Context, p *mapping.CreateUserParams) (userID string, err error)
-	// FindByExternalID maps each given external_id (at most 100) to its user's id.
+	// FindByExternalID maps each given external_id (at most LookupBatch) to its user's id.
 	FindByExternalID(ctx context.Context, ids []string) (map[string]string, error)
 	FindByEmail(ctx context.Context, email string) (userID string, found bool, err error)
 	Count(ctx context.Context) (int, error)
+	// LookupBatch is how many external_ids FindByExternalID takes in one call.
+	LookupBatch() int
 }
 
-// The error behaviours the pipeline acts on; the target classifies each error once, where the
-// response is seen. An error with none of them is permanent: the row fails.
+// The error behaviours the pipeline acts on besides pacer.ClassOf's (retryable, throttled,
+// ambiguous, fatal, Retry-After); the target decides each once, where the response is seen.
 type (
-	retryableError  interface{ Retryable() bool }
-	ambiguousError  interface{ Ambiguous() bool }
-	fatalError      interface{ Fatal() bool }
-	retryAfterError interface{ RetryAfter() time.Duration }
-	detailedError   interface {
+	conflictError interface {
+		Conflict() (param string, ok bool)
+	} // an identifier is taken
+	notFoundError interface{ NotFound() bool } // a delete's user is gone
+	detailedError interface {
 		Details() (status int, code, param, message string)
 	}
 )
 
-func hasBehaviour[T any](err error, test func(T) bool) bool {
-	var t T
-	return errors.As(err, &t) && test(t)
-}
-
-func isRetryable(err error) bool {
-	return hasBehaviour(err, func(e retryableError) bool { return e.Retryable() })
-}
-func isAmbiguous(err error) bool {
-	return hasBehaviour(err, func(e ambiguousError) bool { return e.Ambiguous() })
-}
-func isFatal(err error) bool { return hasBehaviour(err, func(e fatalError) bool { return e.Fatal() }) }
-
-func retryAfter(err error) time.Duration {
-	var e retryAfterError
-	if errors.As(err, &e) {
-		return e.RetryAfter()
-	}
-	return 0
-}
-
 // rowError turns an error into what the journal keeps of it.
 func rowError(err error) *RowError {
+	if err == nil { // never for a real outcome; a journal line must not take the run down
+		return &RowError{Code: "error", Message: "no error recorded"}
+	}
 	var d detailedError
 	if errors.As(err, &d) {
 		status, code, param, msg := d.Details()
@@ -157,19 +141,17 @@ type Summary struct {
 	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
 }
 
-// maxInflight bounds adaptive concurrency (Clerk's production limit is 100 requests/s: 256
-// in flight covers 1.7 s of latency at that pace).
-const maxInflight = 256
-
 // statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
 const statusLeft = "left"
 
 // maxProblems bounds the problems kept for the summary; the journal has them all.
 const maxProblems = 20
 
-// Counters count a run's API traffic as it goes.
+// Counters count a run's API traffic as it goes: the call path's (requests, 429s, retries)
+// and the creates among the requests.
 type Counters struct {
-	Requests, Creates, Status429, Retries atomic.Int64
+	pacer.Counters
+	Creates atomic.Int64
 }
 
 // Progress hears about every settled row; main supplies a bar or periodic log lines.
@@ -211,8 +193,10 @@ type runner struct {
 
 	*Counters
 
-	workers int       // goroutines in the pool
-	gate    *inflight // requests in flight
+	workers int           // goroutines in the pool
+	calls   *pacer.Caller // the one path of every request: pace, gate, retries
+	pol     policies
+	lookupN int // external_ids a look-up takes
 
 	problems []Event        // the first maxProblems rows not imported
 	keys     []string       // the input's columns: the CSV header, or a JSON input's first keys
@@ -267,6 +251,9 @@ func newRunner(cfg Config, start time.Time) *runner {
 	if cfg.Counters == nil {
 		cfg.Counters = &Counters{}
 	}
+	if cfg.Pacer == nil {
+		cfg.Pacer = pacer.New(pacer.Config{}) // unlimited: a validate's pre-check has no --rate
+	}
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
 	dupDir := cfg.OutDir
@@ -275,16 +262,16 @@ func newRunner(cfg Config, start time.Time) *runner {
 	}
 	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(dupDir, dupFileMin), counts: map[string]int{},
 		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
+	var gate *pacer.Gate
 	if cfg.Concurrency > 0 {
-		r.workers, r.gate = cfg.Concurrency, newInflight(cfg.Concurrency, maxInflight, false)
+		r.workers, gate = cfg.Concurrency, pacer.NewGate(cfg.Concurrency)
 	} else {
 		// Adaptive: the in-flight gate, not the pool, bounds the requests.
-		rate := 0.0
-		if cfg.Pacer != nil {
-			rate = cfg.Pacer.Rate()
-		}
-		r.workers = maxInflight
-		r.gate = newInflight(sustaining(rate, 300*time.Millisecond, maxInflight), maxInflight, true)
+		r.workers, gate = pacer.MaxInflight, pacer.NewAdaptiveGate(cfg.Pacer.Rate())
+	}
+	r.calls, r.pol = r.newCaller(gate), newPolicies(cfg.MaxRetries)
+	if cfg.Target != nil {
+		r.lookupN = max(1, cfg.Target.LookupBatch())
 	}
 	if cfg.DryRun {
 		r.fields = map[string]int{}
@@ -342,7 +329,7 @@ func (r *runner) summarize(sum *Summary, status string, runErr error, start time
 	sum.Counts = r.snapshotCounts()
 	sum.Requests, sum.Creates = r.Requests.Load(), r.Creates.Load()
 	sum.Status429, sum.Retries = r.Status429.Load(), r.Retries.Load()
-	limit, latency := r.gate.current()
+	limit, latency := r.calls.Gate.Current()
 	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
 	sum.Left = sum.Counts[StatusPending] + sum.Counts[statusLeft]
 	delete(sum.Counts, StatusPending)
@@ -486,7 +473,7 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 				continue
 			}
 			if r.cfg.Precheck && r.cfg.Target != nil && jb.extID != "" && !jb.wasPending {
-				if batch = append(batch, jb); len(batch) == lookupBatch {
+				if batch = append(batch, jb); len(batch) == r.lookupN {
 					r.flushBatch(intake, jobs, batch)
 					batch = batch[:0]
 				}
@@ -563,7 +550,8 @@ func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job
 		ids[i] = jb.extID
 	}
 	var found map[string]string
-	err := r.call(intake, func(ctx context.Context) error {
+	t := pacer.Tries{Unsent: intake}
+	err := r.calls.Call(intake, r.pol.precheck, &t, func(ctx context.Context) error {
 		var err error
 		found, err = r.cfg.Target.FindByExternalID(ctx, ids)
 		return err

@@ -30,6 +30,8 @@ func (e *fakeErr) Retryable() bool           { return e.retryable }
 func (e *fakeErr) Ambiguous() bool           { return e.unclear }
 func (e *fakeErr) Fatal() bool               { return e.fatal }
 func (e *fakeErr) RetryAfter() time.Duration { return e.retry }
+func (e *fakeErr) Throttled() bool           { return e.status == 429 }
+func (e *fakeErr) Conflict() (string, bool)  { return e.param, e.code == "form_identifier_exists" }
 func (e *fakeErr) Details() (int, string, string, string) {
 	return e.status, e.code, e.param, "fake " + e.code
 }
@@ -91,6 +93,7 @@ func (f *fakeTarget) FindByEmail(context.Context, string) (string, bool, error) 
 	return "", false, nil
 }
 func (f *fakeTarget) Count(context.Context) (int, error) { return len(f.users), nil }
+func (f *fakeTarget) LookupBatch() int                   { return 100 }
 
 func (f *fakeTarget) totalCreates() int {
 	f.mu.Lock()

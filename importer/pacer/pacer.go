@@ -237,17 +237,3 @@ func Jitter(attempt int, base, max time.Duration, rnd func() float64) time.Durat
 	}
 	return time.Duration(f * float64(ceil))
 }
-
-// Concurrency is how many requests must be in flight to sustain rate at the given latency
-// (Little's law with 50% headroom, plus 2), clamped to 1..256. Rate <= 0 (unlimited) gives 256.
-func Concurrency(rate float64, latency time.Duration) int {
-	const most = 256
-	if rate <= 0 || math.IsInf(rate, 1) || math.IsNaN(rate) {
-		return most
-	}
-	n := math.Ceil(rate*latency.Seconds()*1.5-1e-9) + 2 // the epsilon absorbs float noise (24.000000000000004)
-	if n > most {
-		return most
-	}
-	return max(1, int(n))
-}
