@@ -44,6 +44,12 @@ type fakeTarget struct {
 	creates map[string]int
 	lookups int
 	script  map[string][]step
+	// For look-ups: the first errors to return, how many look-ups miss each id (a lagging
+	// read), the batch size the target declares (0: 100), and the most ids asked at once.
+	lookupErrs []error
+	lag        map[string]int
+	batch      int
+	largest    int
 }
 
 type step struct {
@@ -80,8 +86,18 @@ func (f *fakeTarget) FindByExternalID(_ context.Context, ids []string) (map[stri
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lookups++
+	f.largest = max(f.largest, len(ids))
+	if len(f.lookupErrs) > 0 {
+		err := f.lookupErrs[0]
+		f.lookupErrs = f.lookupErrs[1:]
+		return nil, err
+	}
 	out := map[string]string{}
 	for _, id := range ids {
+		if f.lag[id] > 0 {
+			f.lag[id]--
+			continue
+		}
 		if u, ok := f.users[id]; ok {
 			out[id] = u
 		}
@@ -93,7 +109,12 @@ func (f *fakeTarget) FindByEmail(context.Context, string) (string, bool, error) 
 	return "", false, nil
 }
 func (f *fakeTarget) Count(context.Context) (int, error) { return len(f.users), nil }
-func (f *fakeTarget) LookupBatch() int                   { return 100 }
+func (f *fakeTarget) LookupBatch() int {
+	if f.batch > 0 {
+		return f.batch
+	}
+	return 100
+}
 
 func (f *fakeTarget) totalCreates() int {
 	f.mu.Lock()
