@@ -36,10 +36,13 @@ type Target interface {
 // The error behaviours the pipeline acts on besides pacer.ClassOf's (retryable, throttled,
 // ambiguous, fatal, Retry-After); the target decides each once, where the response is seen.
 type (
+	// conflictError: another user holds an identifier the create carried (param names it).
 	conflictError interface {
 		Conflict() (param string, ok bool)
-	} // an identifier is taken
-	notFoundError interface{ NotFound() bool } // a delete's user is gone
+	}
+	// notFoundError: a delete's user is gone already.
+	notFoundError interface{ NotFound() bool }
+	// detailedError: what the journal keeps of a refusal.
 	detailedError interface {
 		Details() (status int, code, param, message string)
 	}
@@ -79,12 +82,12 @@ type Config struct {
 	// DryRun (validate): no create is sent and no run folder is written; with a Target, users
 	// already in the instance are still found by the pre-check.
 	DryRun bool
-	// Precheck looks rows up by external_id in batches of 100 before sending them: users
-	// already in the instance become `exists` for one request per hundred rows.
+	// Precheck looks rows up by external_id in batches (Target.LookupBatch) before sending
+	// them: users already in the instance become `exists` for one request a batch.
 	Precheck    bool
 	Pacer       *pacer.Pacer
-	Concurrency int // requests in flight; 0: adapt to the latency observed, to sustain the pace
-	MaxRetries  int
+	Concurrency int             // requests in flight; 0: adapt to the latency observed, to sustain the pace
+	MaxRetries  int             // failed attempts a row may make after its first; below 0 counts as 0
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush

@@ -44,12 +44,6 @@ type UndoSummary struct {
 	Requests, Status429, Retries             int64 // the API traffic, counted as an import counts it
 }
 
-// deletePolicy: a delete is idempotent, so an uncertain one is simply sent again (a 404 then
-// means done); a 429 holds every delete, a 503's Retry-After only the one that saw it.
-func deletePolicy(maxRetries int) pacer.Policy {
-	return pacer.Policy{Retry: pacer.Transient, PauseAll: pacer.Throttled, MaxRetries: maxRetries}
-}
-
 // ErrOtherInstance refuses an undo with a key other than the run's.
 var ErrOtherInstance = errors.New("the secret key is not the one this run used")
 
@@ -112,7 +106,8 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 		cfg.Counters = &pacer.Counters{}
 	}
 	calls := &pacer.Caller{Pacer: cfg.Pacer, Gate: pacer.NewGate(cfg.Concurrency), Counters: cfg.Counters, Sleep: cfg.Sleep}
-	pol := deletePolicy(cfg.MaxRetries)
+	// A delete is idempotent: an uncertain one is simply sent again (a 404 then means done).
+	pol := pacer.Idempotent(cfg.MaxRetries)
 	sum := &UndoSummary{}
 	var deleted, gone, failed atomic.Int64
 	var fatal atomic.Pointer[error]

@@ -20,10 +20,12 @@ type policies struct {
 }
 
 func newPolicies(maxRetries int) policies {
+	lookup := pacer.Idempotent(maxRetries)
+	lookup.Settles = true // after an ambiguous create, the look-up is made even with no retries left
 	return policies{
-		create:   pacer.Policy{Retry: pacer.Retryable | pacer.Throttled, PauseAll: pacer.Throttled, MaxRetries: maxRetries},
-		lookup:   pacer.Policy{Retry: pacer.Transient, PauseAll: pacer.Throttled, MaxRetries: maxRetries, Settles: true},
-		precheck: pacer.Policy{PauseAll: pacer.Throttled},
+		create:   pacer.NotIdempotent(maxRetries),
+		lookup:   lookup,
+		precheck: pacer.Idempotent(0),
 	}
 }
 

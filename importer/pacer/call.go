@@ -83,6 +83,18 @@ type Policy struct {
 	Settles bool
 }
 
+// Idempotent is the policy of a call that may safely be made twice (a read, a delete, an
+// update to fixed values): every transient failure is tried again; a 429 pauses every call.
+func Idempotent(maxRetries int) Policy {
+	return Policy{Retry: Transient, PauseAll: Throttled, MaxRetries: maxRetries}
+}
+
+// NotIdempotent is the policy of a call that must never be repeated blind (a create): only a
+// refusal that did nothing is tried again; an ambiguous failure comes back to be settled.
+func NotIdempotent(maxRetries int) Policy {
+	return Policy{Retry: Retryable | Throttled, PauseAll: Throttled, MaxRetries: maxRetries}
+}
+
 // Tries is one piece of work's account over the calls made for it (a row's creates and
 // look-ups share one): failed attempts for the give-up rule, whether a request may have left,
 // and the failure whose backoff the next attempt owes, whichever call makes it.

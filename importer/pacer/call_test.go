@@ -28,8 +28,8 @@ var (
 	errUnclear   = &callErr{class: Ambiguous}                         // a 502 after the body left
 	errRefused   = &callErr{class: Permanent}                         // a 422
 	errFatal     = &callErr{class: Fatal, retry: time.Second}         // a 401
-	createPolicy = Policy{Retry: Retryable | Throttled, PauseAll: Throttled, MaxRetries: 3}
-	readPolicy   = Policy{Retry: Transient, PauseAll: Throttled, MaxRetries: 3, Settles: true}
+	createPolicy = NotIdempotent(3)
+	readPolicy   = Idempotent(3)
 )
 
 func TestClassOf(t *testing.T) {

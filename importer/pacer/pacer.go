@@ -1,6 +1,8 @@
-// Package pacer spaces every API call of a run: one token bucket for all of them, a shared pause
-// gate that a 429's Retry-After closes for every worker, and AIMD on the rate (halve on 429,
-// creep back up on sustained success).
+// Package pacer is the one path every API call of a run takes. Pacer spaces the calls: one
+// token bucket for all of them, a shared pause gate that a 429's Retry-After closes for every
+// worker, and AIMD on the rate (halve on 429, creep back up on sustained success). Gate bounds
+// the calls in flight. Caller.Call makes a call through both and retries it as a Policy says:
+// which classes of failure are tried again, whose Retry-After pauses everyone, when to give up.
 package pacer
 
 import (
