@@ -51,14 +51,12 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 		r.leave(jb, &t)
 		return
 	}
-	if jb.wasPending { // an earlier session sent it and never heard back
-		if r.settledByLookup(ctx, jb, &t, false) {
-			return
-		}
+	if jb.wasPending && r.settledByLookup(ctx, jb, &t) { // an earlier session sent it, never heard back
+		return
 	}
 	ambiguous := false // a create of this session may have reached the instance
-	for mark := true; ; mark = false {
-		id, err := r.create(ctx, jb, &t, mark || ambiguous)
+	for {
+		id, err := r.create(ctx, jb, &t)
 		switch {
 		case err == nil:
 			settled := ""
@@ -76,9 +74,9 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 		case pacer.ClassOf(err) == pacer.Ambiguous:
 			r.cfg.Log.Debug("uncertain create, settling by look-up", zap.Int("line", jb.rec.Line), zap.Int("attempt", t.Failed), zap.Error(err))
 			ambiguous = true
-			if r.settledByLookup(ctx, jb, &t, true) {
+			if r.settledByLookup(ctx, jb, &t) {
 				return
-			}
+			} // not there: sent again, a new write-ahead mark first
 		default:
 			if param, ok := conflict(err); ok && jb.extID != "" {
 				r.adopt(ctx, jb, &t, ambiguous, param, err)
@@ -90,11 +88,10 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 	}
 }
 
-// create sends the row's create; with mark, the write-ahead mark is on disk before the
-// request can reach the instance (the first send of this session, and any after an ambiguous
-// answer: each may be the one that creates the user).
-func (r *runner) create(ctx context.Context, jb job, t *pacer.Tries, mark bool) (id string, err error) {
-	unsent := !t.Sent
+// create sends the row's create, its write-ahead mark on disk before the request can reach
+// the instance. Its retries inside Call need no new mark: nothing but an outcome follows it.
+func (r *runner) create(ctx context.Context, jb job, t *pacer.Tries) (id string, err error) {
+	unsent, mark := !t.Sent, true
 	err = r.calls.Call(ctx, r.pol.create, t, func(ctx context.Context) error {
 		if mark {
 			mark = false
@@ -124,7 +121,7 @@ func (e *markError) Fatal() bool   { return true }
 
 // settledByLookup looks the row's user up after an uncertain send and, when it is there,
 // records it created; true when the row is done (settled, failed or left).
-func (r *runner) settledByLookup(ctx context.Context, jb job, t *pacer.Tries, ambiguous bool) bool {
+func (r *runner) settledByLookup(ctx context.Context, jb job, t *pacer.Tries) bool {
 	id, found, err := r.lookUp(ctx, jb, t)
 	switch {
 	case err != nil && r.stopped(ctx, t, err):
