@@ -553,8 +553,8 @@ func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job
 		ids[i] = jb.extID
 	}
 	var found map[string]string
-	t := pacer.Tries{Unsent: intake}
-	err := r.calls.Call(intake, r.pol.precheck, &t, func(ctx context.Context) error {
+	var t pacer.Tries
+	err := r.calls.Call(intake, r.pol.precheck, &t, func(ctx context.Context) error { // a stop cancels it: it creates nothing
 		var err error
 		found, err = r.cfg.Target.FindByExternalID(ctx, ids)
 		return err

@@ -102,6 +102,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	if cfg.Pacer == nil {
 		cfg.Pacer = pacer.New(pacer.Config{})
 	}
+	cfg.Concurrency = max(1, cfg.Concurrency)
 	if cfg.Counters == nil {
 		cfg.Counters = &pacer.Counters{}
 	}
@@ -113,7 +114,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	var fatal atomic.Pointer[error]
 	ids := make(chan string, cfg.Concurrency)
 	var wg sync.WaitGroup
-	for range max(1, cfg.Concurrency) {
+	for range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
