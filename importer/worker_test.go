@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/userimport/userimport/importer/pacer"
 )
 
 // rowEvents are the journal's row outcomes by external_id (the last one each).
@@ -118,5 +121,24 @@ func TestPrecheckIsPacedAndCounted(t *testing.T) {
 	// 1 pre-check + 4 creates + 1 look-up after b's conflict.
 	if sum.Requests != 6 || sum.Creates != 4 {
 		t.Errorf("requests %d creates %d, want 6 and 4", sum.Requests, sum.Creates)
+	}
+}
+
+// Adaptive concurrency under an unlimited pacer starts at the most in flight; it once started
+// at int(+Inf), a negative limit no request ever got past.
+func TestAdaptiveConcurrencyWithoutARateLimit(t *testing.T) {
+	done := make(chan *Summary, 1)
+	go func() {
+		done <- runOnce(t, t.TempDir(), testCSV, newFake(), func(c *Config) {
+			c.Pacer, c.Concurrency = pacer.New(pacer.Config{}), 0
+		})
+	}()
+	select {
+	case sum := <-done:
+		if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 || sum.Concurrency != pacer.MaxInflight {
+			t.Errorf("status %s counts %v in-flight limit %d, want all 4 created at up to %d", sum.RunStatus, sum.Counts, sum.Concurrency, pacer.MaxInflight)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("an adaptive run with no rate limit sent nothing in 30s")
 	}
 }
