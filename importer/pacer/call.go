@@ -108,9 +108,6 @@ type Tries struct {
 	owed   bool // the next attempt backs off from last
 }
 
-// Last is the work's latest failure, or nil.
-func (t *Tries) Last() error { return t.last }
-
 // ErrSpent is wrapped, with the last failure, by Call's error when the work's retries are spent.
 var ErrSpent = errors.New("retries spent")
 
