@@ -1,4 +1,4 @@
-package importer
+package dupset
 
 import "syscall"
 

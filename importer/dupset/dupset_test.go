@@ -1,17 +1,12 @@
-package importer
+package dupset
 
 import (
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/mapping"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/userimport/userimport/importer/source"
-	"github.com/userimport/userimport/mapping"
 )
 
 func params(extID, email string) *mapping.CreateUserParams {
@@ -26,7 +21,7 @@ func params(extID, email string) *mapping.CreateUserParams {
 }
 
 func TestDupSetCheck(t *testing.T) {
-	d := newDupSet("")
+	d := New("")
 	steps := []struct {
 		p         *mapping.CreateUserParams
 		line      int
@@ -42,7 +37,7 @@ func TestDupSetCheck(t *testing.T) {
 		{params("", "c@x.io"), 8, 6, "email_address"},
 	}
 	for _, s := range steps {
-		first, field, _ := d.check(s.p, s.line)
+		first, field, _ := d.Check(s.p, s.line)
 		if first != s.wantFirst || field != s.wantField {
 			t.Errorf("line %d: got (%d, %q), want (%d, %q)", s.line, first, field, s.wantFirst, s.wantField)
 		}
@@ -52,25 +47,24 @@ func TestDupSetCheck(t *testing.T) {
 // TestDupSetGrows fills the table through many resizes: every identifier keeps its first line,
 // new ones are not mistaken for old, and the table stays within 32 bytes a row.
 func TestDupSetGrows(t *testing.T) {
-	fillDupSet(t, newDupSet(""), 50_000)
+	fillDupSet(t, New(""), 50_000)
 }
 
 // TestDupSetInFile moves an import's table to a file early and grows it there ~17 times: the
 // same answers as in memory, and nothing left in the run folder, then or after close.
 func TestDupSetInFile(t *testing.T) {
-	defer setDupFileMin(64 << 10)()
 	dir := t.TempDir()
-	d := newDupSet(dir)
+	d := NewFileMin(dir, 64<<10)
 	fillDupSet(t, d, 50_000)
 	ft, ok := d.t.(*fileTable)
 	if !ok {
-		t.Fatalf("a table of %d bytes is a %T, want a file table", d.bytes(), d.t)
+		t.Fatalf("a table of %d bytes is a %T, want a file table", d.Bytes(), d.t)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Fatalf("run folder holds %v: the table's file must be unlinked", entries)
 	}
 	f := ft.f
-	d.close()
+	d.Close()
 	if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("table file after close: %v, want it closed", err)
 	}
@@ -78,43 +72,36 @@ func TestDupSetInFile(t *testing.T) {
 
 // TestDupSetFileError: an I/O error of the table's file fails that check and every later one.
 func TestDupSetFileError(t *testing.T) {
-	defer setDupFileMin(1)()
-	d := newDupSet(t.TempDir())
+	d := NewFileMin(t.TempDir(), 1)
 	fillDupSet(t, d, 20_000)
 	d.t.(*fileTable).f.Close()
 	for _, p := range []*mapping.CreateUserParams{params("new", ""), params("ext-1", "")} {
-		if first, _, err := d.check(p, 5000); !errors.Is(err, os.ErrClosed) || first != 0 {
+		if first, _, err := d.Check(p, 5000); !errors.Is(err, os.ErrClosed) || first != 0 {
 			t.Fatalf("check after the file failed: (%d, %v), want (0, %v)", first, err, os.ErrClosed)
 		}
 	}
-	d.close()
-}
-
-func setDupFileMin(n int) (restore func()) {
-	old := dupFileMin
-	dupFileMin = n
-	return func() { dupFileMin = old }
+	d.Close()
 }
 
 // fillDupSet checks rows of external_id + email: none is a duplicate, then each identifier
 // names its own line, and the table stays within 32 bytes a row.
-func fillDupSet(t *testing.T, d *dupSet, rows int) {
+func fillDupSet(t *testing.T, d *Set, rows int) {
 	t.Helper()
 	for i := range rows {
-		if first, _, err := d.check(params(fmt.Sprint("ext-", i), fmt.Sprintf("u%d@x.io", i)), i+2); first != 0 || err != nil {
+		if first, _, err := d.Check(params(fmt.Sprint("ext-", i), fmt.Sprintf("u%d@x.io", i)), i+2); first != 0 || err != nil {
 			t.Fatalf("row %d: new identifiers reported as a duplicate of line %d (%v)", i, first, err)
 		}
 	}
 	for i := range rows {
-		first, field, err := d.check(params("", fmt.Sprintf("U%d@x.io", i)), rows+10)
+		first, field, err := d.Check(params("", fmt.Sprintf("U%d@x.io", i)), rows+10)
 		if first != i+2 || field != "email_address" || err != nil {
 			t.Fatalf("email of row %d: got (%d, %q, %v), want (%d, email_address)", i, first, field, err, i+2)
 		}
-		if first, _, err := d.check(params(fmt.Sprint("ext-", i), ""), rows+10); first != i+2 || err != nil {
+		if first, _, err := d.Check(params(fmt.Sprint("ext-", i), ""), rows+10); first != i+2 || err != nil {
 			t.Fatalf("external_id of row %d: got line %d (%v), want %d", i, first, err, i+2)
 		}
 	}
-	if b := d.bytes(); b > 32*rows {
+	if b := d.Bytes(); b > 32*rows {
 		t.Fatalf("table holds %d bytes for %d rows: %.1f a row, want <= 32", b, rows, float64(b)/float64(rows))
 	}
 }
@@ -122,9 +109,8 @@ func fillDupSet(t *testing.T, d *dupSet, rows int) {
 // TestDupSetConcurrent checks rows from several goroutines, with the table in memory and in a
 // file: each identifier is recorded once, and every later sighting names a line that held it.
 func TestDupSetConcurrent(t *testing.T) {
-	defer setDupFileMin(1)()
 	for _, dir := range []string{"", t.TempDir()} {
-		d := newDupSet(dir)
+		d := NewFileMin(dir, 1)
 		const workers, rows = 4, 5000
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -135,7 +121,7 @@ func TestDupSetConcurrent(t *testing.T) {
 				defer wg.Done()
 				for i := range rows {
 					line := w*rows + i + 2
-					first, _, err := d.check(params(fmt.Sprint("ext-", i), ""), line) // every worker sends the same ids
+					first, _, err := d.Check(params(fmt.Sprint("ext-", i), ""), line) // every worker sends the same ids
 					if err != nil {
 						t.Error(err)
 						return
@@ -151,59 +137,9 @@ func TestDupSetConcurrent(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		d.close()
+		d.Close()
 		if firsts != rows {
 			t.Fatalf("dir %q: %d identifiers recorded as new, want %d", dir, firsts, rows)
 		}
 	}
-}
-
-// TestRunDupTableInFile: an import whose duplicate table went to a file still finds its
-// duplicates, and leaves neither the file nor an open descriptor of it behind.
-func TestRunDupTableInFile(t *testing.T) {
-	defer setDupFileMin(1)()
-	const rows = 3000
-	var in strings.Builder
-	in.WriteString("external_id,email_address\n")
-	for i := range rows {
-		fmt.Fprintf(&in, "u%d,u%d@example.com\n", i, i)
-	}
-	in.WriteString("u7,new@example.com\n") // the external_id of line 9
-	dir := t.TempDir()
-	sum := runOnce(t, dir, in.String(), newFake(), nil)
-	if sum.Counts[StatusCreated] != rows || sum.Counts[StatusDuplicate] != 1 || sum.Problems[0].DupOfLine != 9 {
-		t.Fatalf("counts %v, problems %v: want %d created and one duplicate of line 9", sum.Counts, sum.Problems, rows)
-	}
-	entries, err := os.ReadDir(dir)
-	must(t, err)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".duplicates") {
-			t.Errorf("run folder still holds %s", e.Name())
-		}
-	}
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd to look for a descriptor left open:", err)
-	}
-	for _, fd := range fds {
-		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.Contains(target, ".duplicates-") {
-			t.Errorf("descriptor %s still open on %s", fd.Name(), target)
-		}
-	}
-}
-
-// TestDupTableErrorIsFatal: when the table's file fails, the row is left for the next session
-// and the run stops with the error, rather than sending rows it cannot check.
-func TestDupTableErrorIsFatal(t *testing.T) {
-	defer setDupFileMin(1)()
-	r := newRunner(Config{OutDir: t.TempDir(), Mapping: mapping.Native()}, time.Now())
-	fillDupSet(t, r.dups, 20_000)
-	r.dups.t.(*fileTable).f.Close()
-	if _, ok := r.accept(&mapped{rec: source.Record{Num: 1, Line: 2}, params: params("new", "")}); ok {
-		t.Fatal("a row the failed table could not check was accepted")
-	}
-	if !errors.Is(r.fatalErr, os.ErrClosed) || r.snapshotCounts()[statusLeft] != 1 {
-		t.Fatalf("fatal error %v, counts %v: want the table's error and the row left", r.fatalErr, r.snapshotCounts())
-	}
-	r.dups.close()
 }

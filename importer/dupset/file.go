@@ -1,4 +1,4 @@
-package importer
+package dupset
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"os"
 )
 
-// fileTable is a dupSet's table in an unlinked file of the run folder, for inputs too large
+// fileTable is a Set's table in an unlinked file of the run folder, for inputs too large
 // to keep it in memory (a million rows: ~30 MB). Its slots live in the kernel's page cache,
 // which counts in no process's RSS and can be written out under memory pressure. The file is
 // never mapped (a mapping's touched pages would count, and read faults map their neighbours

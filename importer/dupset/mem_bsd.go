@@ -1,6 +1,6 @@
 //go:build darwin || freebsd
 
-package importer
+package dupset
 
 // dropPages does nothing here (package syscall has no madvise): the old table goes at once
 // when the new one is full.

@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd)
 
-package importer
+package dupset
 
 // Elsewhere the table lives on the Go heap, and never in a file: an open file may not be
 // unlinkable (Windows).

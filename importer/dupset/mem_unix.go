@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package importer
+package dupset
 
 import "syscall"
 

@@ -1,4 +1,7 @@
-package importer
+// Package dupset finds the rows of an input that repeat an identifier of an earlier row, in
+// flat memory: a million rows of external_id + email cost at most 32 bytes a row, and an
+// import's large table moves to an unlinked file of its run folder.
+package dupset
 
 import (
 	"errors"
@@ -12,25 +15,26 @@ import (
 	"github.com/userimport/userimport/mapping"
 )
 
-// dupSet finds rows that repeat an identifier of an earlier row of the same input. It is an
+// Set finds rows that repeat an identifier of an earlier row of the same input. It is an
 // open-addressing table of 8-byte identifier hashes and 4-byte first lines, kept between 75%
 // and 90% full: 13 to 16 bytes an identifier, at most 32 bytes a row of external_id + email
 // (a Go map takes about three times that). Slots hold the hashes in ascending order (linear
 // probing with a hash's home slot rising with its value, and no wrap-around), so a miss stops
 // at the first greater hash and growing is one sequential merge. Two identifiers whose 64-bit
 // hashes collide would read as duplicates: about once in 10^7 million-row inputs. An import's
-// table moves to a file of the run folder once it passes dupFileMin bytes (fileTable), so a
+// table moves to a file of the run folder once it passes FileMin bytes (fileTable), so a
 // large input's memory stays flat. Safe for concurrent use.
-type dupSet struct {
-	mu    sync.Mutex
-	seeds [len(idFields)]maphash.Seed // one per field: the same value under two fields differs
-	t     slots
-	n     int    // identifiers held
-	dir   string // where a large table goes; "" keeps it in memory
-	err   error  // the first I/O error of a file table: every later check fails with it
+type Set struct {
+	mu      sync.Mutex
+	seeds   [len(idFields)]maphash.Seed // one per field: the same value under two fields differs
+	t       slots
+	n       int    // identifiers held
+	dir     string // where a large table goes; "" keeps it in memory
+	fileMin int    // table bytes from which it lives in a file under dir
+	err     error  // the first I/O error of a file table: every later check fails with it
 }
 
-// slots is a dupSet's table: in memory (table), or in a file (fileTable). Both keep hashes
+// slots is a Set's table: in memory (table), or in a file (fileTable). Both keep hashes
 // ascending over their slots, each at or after its home slot.
 type slots interface {
 	homes() int // home slots; the spare ones follow
@@ -62,25 +66,29 @@ const (
 // slotBytes is a slot's size, in memory or in a file: an 8-byte hash and a 4-byte line.
 const slotBytes = 12
 
-// dupFileMin is the table size in bytes from which an import's table lives in a file: tables
+// FileMin is the table size in bytes from which an import's table lives in a file: tables
 // of up to ~75,000 rows stay in memory, so small and mid-sized imports pay no I/O and larger
-// ones no more memory than this. A variable for the tests.
-var dupFileMin = 2 << 20
+// ones no more memory than this.
+const FileMin = 2 << 20
 
-// newDupSet returns an empty set; dir is the run folder a large table moves to ("" for none:
-// a dry run writes nothing).
-func newDupSet(dir string) *dupSet {
-	d := &dupSet{t: newTable(dupMinSlots), dir: dir}
+// New returns an empty set; dir is the run folder a large table moves to ("" for none: a dry
+// run writes nothing).
+func New(dir string) *Set { return NewFileMin(dir, FileMin) }
+
+// NewFileMin is New with the table size in bytes from which the table lives in a file under
+// dir, in place of FileMin (tests use a small one).
+func NewFileMin(dir string, fileMin int) *Set {
+	d := &Set{t: newTable(dupMinSlots), dir: dir, fileMin: fileMin}
 	for i := range d.seeds {
 		d.seeds[i] = maphash.MakeSeed()
 	}
 	return d
 }
 
-// check records p's identifiers at line, or returns the line and field of an earlier row
+// Check records p's identifiers at line, or returns the line and field of an earlier row
 // that holds one of them (recording nothing then). After an error (only a file table has
 // them) the set can no longer tell, and the other results mean nothing.
-func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, field string, err error) {
+func (d *Set) Check(p *mapping.CreateUserParams, line int) (firstLine int, field string, err error) {
 	var buf [4]mapping.Identifier
 	ids := mapping.AppendIdentifiers(buf[:0], p)
 	var hbuf [4]uint64
@@ -120,14 +128,14 @@ func (d *dupSet) check(p *mapping.CreateUserParams, line int) (firstLine int, fi
 }
 
 // ioErr keeps the table's first I/O error, for this check and every later one.
-func (d *dupSet) ioErr() error {
+func (d *Set) ioErr() error {
 	if d.err == nil {
 		d.err = d.t.err()
 	}
 	return d.err
 }
 
-func (d *dupSet) hash(id mapping.Identifier) uint64 {
+func (d *Set) hash(id mapping.Identifier) uint64 {
 	f := len(idFields) - 1
 	for i, name := range idFields {
 		if name == id.Field {
@@ -142,7 +150,7 @@ func (d *dupSet) hash(id mapping.Identifier) uint64 {
 	return h
 }
 
-func (d *dupSet) grow() error {
+func (d *Set) grow() error {
 	old := d.t
 	if err := old.err(); err != nil {
 		return err
@@ -152,7 +160,7 @@ func (d *dupSet) grow() error {
 		size = size * dupGrowNum / dupGrowDen
 	}
 	var nt slots
-	if d.dir != "" && fileTables && (size+dupSpare)*slotBytes >= dupFileMin {
+	if d.dir != "" && fileTables && (size+dupSpare)*slotBytes >= d.fileMin {
 		ft, err := newFileTable(d.dir, size)
 		if err != nil {
 			return err
@@ -167,15 +175,15 @@ func (d *dupSet) grow() error {
 	return errors.Join(old.err(), nt.err())
 }
 
-// close frees the table (and the file of a file table); the set is not used after.
-func (d *dupSet) close() {
+// Close frees the table (and the file of a file table); the set is not used after.
+func (d *Set) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.t.free()
 }
 
-// bytes is the table's size, for the memory bound's test.
-func (d *dupSet) bytes() int {
+// Bytes is the table's size, for the memory bound's test and benchmark.
+func (d *Set) Bytes() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.t.bytes()
@@ -226,7 +234,7 @@ func fits(t slots, n int) bool {
 	return true
 }
 
-// table is a dupSet's storage in memory. A large one is mapped from the OS (Linux, macOS,
+// table is a Set's storage in memory. A large one is mapped from the OS (Linux, macOS,
 // FreeBSD), not taken from the Go heap: the GC lets garbage grow to the size of the live heap,
 // so a table on the heap would double the memory it costs, and more while it grows.
 type table struct {
@@ -254,7 +262,7 @@ func newTable(n int) *table {
 	}
 	t.keys = unsafe.Slice((*uint64)(unsafe.Pointer(&t.mem[0])), slots)
 	t.lines = unsafe.Slice((*uint32)(unsafe.Pointer(&t.mem[8*slots])), slots)
-	t.cleanup = runtime.AddCleanup(t, unmapMem, t.mem) // a dupSet dropped without grow
+	t.cleanup = runtime.AddCleanup(t, unmapMem, t.mem) // a Set dropped without grow
 	return t
 }
 
