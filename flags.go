@@ -314,13 +314,20 @@ func (v *rateFlag) Set(s string) error {
 
 // nearest is the candidate closest to s, if it is close enough to be a typo.
 func nearest(s string, candidates []string) string {
+	if len(s) >= 3 {
+		for _, c := range candidates {
+			if strings.HasPrefix(c, s) {
+				return c // "rep": report
+			}
+		}
+	}
 	best, bestD := "", math.MaxInt
 	for _, c := range candidates {
 		if d := editDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
-	if bestD <= max(2, len(s)/3) || (best != "" && len(s) >= 3 && strings.HasPrefix(best, s)) {
+	if bestD <= max(2, len(s)/3) {
 		return best
 	}
 	return ""
