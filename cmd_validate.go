@@ -65,7 +65,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	cfg := importer.Config{Source: in.reader, Format: in.format, Mapping: m, Stop: stop, DryRun: true}
+	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Stop: stop}
 	// With a key, validate also asks the instance which users it already holds (read-only).
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
@@ -76,9 +76,9 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		if err != nil {
 			return err
 		}
-		cfg.Target, cfg.Pacer, cfg.Precheck = t, pc, true
+		cfg.Target, cfg.Pacer = t, pc
 	}
-	sum, err := importer.Run(ctx, cfg)
+	sum, err := importer.Validate(ctx, cfg)
 	if sum == nil {
 		return err
 	}
