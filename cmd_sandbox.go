@@ -19,7 +19,7 @@ func (e *environment) sandboxCommand() *command {
 	gfs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	gfs.SetOutput(io.Discard)
 	opts.RegisterFlags(gfs)
-	fs.addGoFlags(gfs)
+	fs.AddGoFlagSet(gfs)
 	return &command{
 		name: "sandbox", args: "[flags]", flags: fs,
 		summary: "serve a Clerk-compatible Backend API on loopback, for rehearsals and tests",

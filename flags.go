@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -205,11 +204,6 @@ func printFlags(w io.Writer, flags []*pflag.Flag) {
 	for i := range flags {
 		fmt.Fprintf(w, "%-*s   %s\n", width, lines[i], usages[i])
 	}
-}
-
-// addGoFlags takes flags declared on a standard library FlagSet (the sandbox's options).
-func (f *flagSet) addGoFlags(gfs *flag.FlagSet) {
-	f.AddGoFlagSet(gfs)
 }
 
 // Flag values. Each checks its value when parsed, so a bad one is a usage error before anything

@@ -181,8 +181,10 @@ func TestHelp(t *testing.T) {
 			t.Errorf("validate's help lists the import-only flag --%s", f)
 		}
 	}
-	if res := cli("help"); res.code != 0 || !strings.Contains(res.stdout, "userimport import") {
-		t.Errorf("help: exit %d, %q", res.code, res.stdout)
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"help", "help"}} {
+		if res := cli(args...); res.code != 0 || !strings.Contains(res.stdout, "userimport import") {
+			t.Errorf("%v: exit %d, %q", args, res.code, res.stdout)
+		}
 	}
 }
 

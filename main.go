@@ -118,11 +118,11 @@ func (l *lockedWriter) fd() (uintptr, bool) {
 
 // helpCmd prints the overview, or one command's help.
 func (e *environment) helpCmd(args []string) error {
-	switch len(args) {
-	case 0:
+	switch {
+	case len(args) == 0, len(args) == 1 && (args[0] == "help" || args[0] == "version"):
 		usage(e.stdout)
 		return nil
-	case 1:
+	case len(args) == 1:
 		c := e.command(args[0])
 		if c == nil {
 			return unknownCommand(args[0], e.commandNames())
