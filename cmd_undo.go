@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/userimport/userimport/clerk"
@@ -46,6 +47,9 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 		return err
 	}
 	dir := args[0]
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a run folder (give the --out folder of an import)", dir)
+	}
 	lock, _, err := importer.AcquireLock(dir)
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 		}
 		m, err := mapping.Parse(b)
 		if err != nil {
-			return nil, "", fmt.Errorf("mapping %s: %w", f.mappingFile, err)
+			return nil, "", fmt.Errorf("%s: %w", f.mappingFile, err) // err says "mapping: …"
 		}
 		return m.Bind(f.presetOpts), f.mappingFile, nil
 	}
