@@ -39,10 +39,13 @@ func asUsage(err error) (*usageError, bool) {
 	return ue, ok
 }
 
+// runStatus is the importer's run status (issue 12 moves it to runfolder.RunStatus: change it here).
+type runStatus = string
+
 // outcomeError is a run that ended short of complete. The command has already reported it (its
 // summary says why), so only its exit code is left to give.
 type outcomeError struct {
-	status string // an importer run status
+	status runStatus
 	err    error  // what ended the run, when something did
 }
 
@@ -56,7 +59,7 @@ func (e *outcomeError) Error() string {
 func (e *outcomeError) Unwrap() error { return e.err }
 
 // outcome is the error a run with this status returns: nil when it completed.
-func outcome(status string, err error) error {
+func outcome(status runStatus, err error) error {
 	switch status {
 	case importer.RunComplete, importer.RunAlready:
 		return nil

@@ -111,8 +111,11 @@ func (r *reporter) Counts() map[string]int {
 	return c
 }
 
+// rowStatus is the importer's row status (issue 12 moves it to runfolder.Status: change it here).
+type rowStatus = string
+
 // settled: a row's final status, as opposed to pending, or left (given back unsent on a stop).
-func settled(status string) bool {
+func settled(status rowStatus) bool {
 	switch status {
 	case importer.StatusCreated, importer.StatusExists, importer.StatusFailed, importer.StatusInvalid, importer.StatusDuplicate:
 		return true
