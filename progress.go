@@ -40,7 +40,7 @@ type reporter struct {
 	start   time.Time
 
 	mu      sync.Mutex
-	counts  map[string]int
+	counts  map[rowStatus]int
 	rows    int // settled this session
 	skipped int // finished by earlier sessions
 
@@ -53,7 +53,7 @@ type reporter struct {
 // newReporter starts a reporter. rows is the input's row count, or 0 when unknown: then
 // progress is bytes read of size (pos). On a terminal the bar is drawn on w; otherwise lines.
 func newReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger) *reporter {
-	r := &reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[string]int{},
+	r := &reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[rowStatus]int{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if rows <= 0 {
 		r.total, r.byBytes = size, true
@@ -99,10 +99,10 @@ func (r *reporter) loop() {
 }
 
 // Counts is a copy of the rows counted so far, per status.
-func (r *reporter) Counts() map[string]int {
+func (r *reporter) Counts() map[rowStatus]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := make(map[string]int, len(r.counts))
+	c := make(map[rowStatus]int, len(r.counts))
 	for k, v := range r.counts {
 		if settled(k) {
 			c[k] = v
@@ -124,7 +124,7 @@ func settled(status rowStatus) bool {
 }
 
 // Row counts a row the importer settled (or gave back: not progress).
-func (r *reporter) Row(status string) {
+func (r *reporter) Row(status rowStatus) {
 	r.mu.Lock()
 	r.counts[status]++
 	if settled(status) {
