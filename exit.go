@@ -46,7 +46,7 @@ type runStatus = string
 // summary says why), so only its exit code is left to give.
 type outcomeError struct {
 	status runStatus
-	err    error  // what ended the run, when something did
+	err    error // what ended the run, when something did
 }
 
 func (e *outcomeError) Error() string {
