@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -30,12 +31,22 @@ type ValidateConfig struct {
 // Target exists; Fields says how many valid rows carry each field.
 func Validate(ctx context.Context, cfg ValidateConfig) (*Summary, error) {
 	start := time.Now()
+	var lookups *lookupWatch
+	if cfg.Target != nil {
+		// An import goes on when a pre-check look-up fails (each row meets its own 422 later);
+		// validate would count those rows valid and say none is in the instance, which is not so.
+		lookups = &lookupWatch{Target: cfg.Target}
+		cfg.Target = lookups
+	}
 	r := newRunner(Config{Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Target: cfg.Target,
 		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log}, start)
 	r.dryRun, r.fields = true, map[string]int{}
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	r.stopIntake = stopIntake
+	if lookups != nil {
+		lookups.stop = stopIntake // one failure makes the answer wrong: read no further
+	}
 	go func() {
 		select {
 		case <-cfg.Stop:
@@ -53,6 +64,8 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*Summary, error) {
 		status, err = RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
 	case readErr != nil && intake.Err() == nil:
 		status, err = RunFatal, readErr
+	case lookups != nil && lookups.failed() != nil:
+		status, err = RunFatal, fmt.Errorf("%w: could not ask the instance which users it already holds: %w", ErrFatal, lookups.failed())
 	case intake.Err() != nil:
 		status = RunInterrupted
 	case c[StatusInvalid]+c[StatusDuplicate] > 0:
@@ -61,4 +74,31 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*Summary, error) {
 	sum := &Summary{StartedAt: start.UTC()}
 	r.summarize(sum, status, err, start)
 	return sum, err
+}
+
+// lookupWatch keeps the first error a look-up by external_id met.
+type lookupWatch struct {
+	Target
+	stop func()
+	mu   sync.Mutex
+	err  error
+}
+
+func (w *lookupWatch) FindByExternalID(ctx context.Context, ids []string) (map[string]string, error) {
+	found, err := w.Target.FindByExternalID(ctx, ids)
+	if err != nil && ctx.Err() == nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+		w.stop()
+	}
+	return found, err
+}
+
+func (w *lookupWatch) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }

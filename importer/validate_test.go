@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -88,4 +89,32 @@ type refusingTarget struct{ *fakeTarget }
 
 func (refusingTarget) FindByExternalID(context.Context, []string) (map[string]string, error) {
 	return nil, &fakeErr{status: 401, code: "authentication_invalid", fatal: true}
+}
+
+func TestValidateFailsWhenTheInstanceCannotBeAsked(t *testing.T) {
+	var big strings.Builder
+	big.WriteString("external_id,email_address\n")
+	for i := range 1000 {
+		fmt.Fprintf(&big, "u%d,u%d@example.com\n", i, i)
+	}
+	f := newFake()
+	sum, err := validateOnce(t, big.String(), unreachableTarget{f}, nil)
+	if f.lookups != 1 {
+		t.Errorf("%d look-ups: after the first failure validate reads no further", f.lookups)
+	}
+	if !errors.Is(err, ErrFatal) || !errors.Is(err, errUnreachable) || sum.RunStatus != RunFatal {
+		t.Errorf("a failed look-up: %v, %q; want ErrFatal wrapping the cause, and %q (not \"0 already in the instance\")",
+			err, sum.RunStatus, RunFatal)
+	}
+}
+
+var errUnreachable = errors.New("dial tcp 127.0.0.1:1: connection refused")
+
+type unreachableTarget struct{ *fakeTarget }
+
+func (u unreachableTarget) FindByExternalID(context.Context, []string) (map[string]string, error) {
+	u.mu.Lock()
+	u.lookups++
+	u.mu.Unlock()
+	return nil, errUnreachable
 }
