@@ -12,8 +12,8 @@ import (
 	"github.com/userimport/userimport/mapping"
 )
 
-// BenchmarkDryRun measures the validate path (read, map, check, dedupe) per row.
-func BenchmarkDryRun(b *testing.B) {
+// BenchmarkValidate measures the validate path (read, map, check, dedupe) per row.
+func BenchmarkValidate(b *testing.B) {
 	var sb strings.Builder
 	sb.WriteString("external_id,email_address,first_name,last_name,public_metadata\n")
 	const rows = 20000
@@ -30,7 +30,7 @@ func BenchmarkDryRun(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err := Run(context.Background(), Config{Source: src, Format: source.CSV, Mapping: mapping.Native(), DryRun: true})
+		sum, err := Validate(context.Background(), ValidateConfig{Source: src, Format: source.CSV, Mapping: mapping.Native()})
 		if err != nil || sum.Counts["valid"] != rows {
 			b.Fatalf("%v %v", err, sum.Counts)
 		}

@@ -78,10 +78,7 @@ type Config struct {
 	// failed file is written without one either.
 	HeaderlessCSV bool
 	Mapping       *mapping.Mapping
-	Target        Target // nil: no API at all (validate without a key)
-	// DryRun (validate): no create is sent and no run folder is written; with a Target, users
-	// already in the instance are still found by the pre-check.
-	DryRun bool
+	Target        Target
 	// Precheck looks rows up by external_id in batches (Target.LookupBatch) before sending
 	// them: users already in the instance become `exists` for one request a batch.
 	Precheck    bool
@@ -204,6 +201,7 @@ type runner struct {
 	problems []Event        // the first maxProblems rows not imported
 	keys     []string       // the input's columns: the CSV header, or a JSON input's first keys
 	fields   map[string]int // validate only: field -> rows carrying it
+	dryRun   bool           // validate: rows are counted "valid", never sent (see Validate)
 
 	fatalOnce  sync.Once
 	fatalErr   error
@@ -220,11 +218,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	start := time.Now()
 	r := newRunner(cfg, start)
 	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
-	if !r.cfg.DryRun {
-		if done, err := r.open(ctx, sum); done || err != nil {
-			sum.FinishedAt = time.Now().UTC()
-			return sum, err
-		}
+	if done, err := r.open(ctx, sum); done || err != nil {
+		sum.FinishedAt = time.Now().UTC()
+		return sum, err
 	}
 	status, runErr := r.run(ctx)
 	r.dups.Close()
@@ -259,11 +255,7 @@ func newRunner(cfg Config, start time.Time) *runner {
 	}
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
-	dupDir := cfg.OutDir
-	if cfg.DryRun {
-		dupDir = "" // a dry run writes no run folder
-	}
-	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(dupDir, dupFileMin), counts: map[string]int{},
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(cfg.OutDir, dupFileMin), counts: map[string]int{},
 		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
 	var gate *pacer.Gate
 	if cfg.Concurrency > 0 {
@@ -275,9 +267,6 @@ func newRunner(cfg Config, start time.Time) *runner {
 	r.calls, r.pol = r.newCaller(gate), newPolicies(cfg.MaxRetries)
 	if cfg.Target != nil {
 		r.lookupN = max(1, cfg.Target.LookupBatch())
-	}
-	if cfg.DryRun {
-		r.fields = map[string]int{}
 	}
 	return r
 }
@@ -580,7 +569,7 @@ func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job
 
 // dispatch hands a checked row to the workers, or in a dry run counts it as valid.
 func (r *runner) dispatch(intake context.Context, jobs chan<- job, jb job) {
-	if r.cfg.DryRun {
+	if r.dryRun {
 		r.count("valid")
 		return
 	}
@@ -678,7 +667,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		return jb, false
 	}
 	_, jb.wasPending = r.resume.pending[m.rec.Num]
-	if r.cfg.DryRun {
+	if r.dryRun {
 		r.mu.Lock()
 		var buf [15]string
 		for _, f := range presentFields(buf[:0], jb.params) {

@@ -216,7 +216,7 @@ func (r *runner) lookUp(ctx context.Context, jb job, t *pacer.Tries) (id string,
 // settlePending asks the target, in batches, about rows an earlier session left pending, so
 // that those created already are recorded without being sent again.
 func (r *runner) settlePending(ctx context.Context) error {
-	if r.cfg.Target == nil || r.cfg.DryRun || len(r.resume.pending) == 0 {
+	if r.cfg.Target == nil || len(r.resume.pending) == 0 {
 		return nil
 	}
 	byID := make(map[string]int, len(r.resume.pending))

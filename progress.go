@@ -1,4 +1,4 @@
-package importer
+package main
 
 import (
 	"fmt"
@@ -9,26 +9,28 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/importer"
 )
 
-// CountingReader counts the bytes read through it, for progress by position in the input.
-type CountingReader struct {
+// countingReader counts the bytes read through it, for progress by position in the input.
+type countingReader struct {
 	R io.Reader
 	n atomic.Int64
 }
 
-func (c *CountingReader) Read(p []byte) (int, error) {
+func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.R.Read(p)
 	c.n.Add(int64(n))
 	return n, err
 }
 
 // Pos is the number of bytes read so far.
-func (c *CountingReader) Pos() int64 { return c.n.Load() }
+func (c *countingReader) Pos() int64 { return c.n.Load() }
 
-// Reporter shows progress: a bar on a terminal, else a line every 10 s or 10% of the input.
+// reporter is the terminal's importer.Progress. It shows progress: a bar on a terminal, else a line every 10 s or 10% of the input.
 // Progress is counted in rows when the input's row count is known, else in bytes read.
-type Reporter struct {
+type reporter struct {
 	total   int64 // rows in the input; or, when byBytes, its size (0: unknown, stdin)
 	byBytes bool
 	pos     func() int64 // bytes read so far
@@ -38,7 +40,7 @@ type Reporter struct {
 	start   time.Time
 
 	mu      sync.Mutex
-	counts  map[string]int
+	counts  map[rowStatus]int
 	rows    int // settled this session
 	skipped int // finished by earlier sessions
 
@@ -48,10 +50,10 @@ type Reporter struct {
 	done      chan struct{}
 }
 
-// NewReporter starts a reporter. rows is the input's row count, or 0 when unknown: then
+// newReporter starts a reporter. rows is the input's row count, or 0 when unknown: then
 // progress is bytes read of size (pos). On a terminal the bar is drawn on w; otherwise lines.
-func NewReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger) *Reporter {
-	r := &Reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[string]int{},
+func newReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger) *reporter {
+	r := &reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[rowStatus]int{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if rows <= 0 {
 		r.total, r.byBytes = size, true
@@ -76,13 +78,13 @@ func NewReporter(w io.Writer, terminal bool, rows int, size int64, pos func() in
 }
 
 // Skipped counts rows an earlier session finished: they are progress already made.
-func (r *Reporter) Skipped(n int) {
+func (r *reporter) Skipped(n int) {
 	r.mu.Lock()
 	r.skipped += n
 	r.mu.Unlock()
 }
 
-func (r *Reporter) loop() {
+func (r *reporter) loop() {
 	defer close(r.done)
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
@@ -97,29 +99,41 @@ func (r *Reporter) loop() {
 }
 
 // Counts is a copy of the rows counted so far, per status.
-func (r *Reporter) Counts() map[string]int {
+func (r *reporter) Counts() map[rowStatus]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := make(map[string]int, len(r.counts))
+	c := make(map[rowStatus]int, len(r.counts))
 	for k, v := range r.counts {
-		if k != StatusPending && k != statusLeft {
+		if settled(k) {
 			c[k] = v
 		}
 	}
 	return c
 }
 
-// Row counts a settled row.
-func (r *Reporter) Row(status string) {
+// rowStatus is the importer's row status (issue 12 moves it to runfolder.Status: change it here).
+type rowStatus = string
+
+// settled: a row's final status, as opposed to pending, or left (given back unsent on a stop).
+func settled(status rowStatus) bool {
+	switch status {
+	case importer.StatusCreated, importer.StatusExists, importer.StatusFailed, importer.StatusInvalid, importer.StatusDuplicate:
+		return true
+	}
+	return false
+}
+
+// Row counts a row the importer settled (or gave back: not progress).
+func (r *reporter) Row(status rowStatus) {
 	r.mu.Lock()
 	r.counts[status]++
-	if status != StatusPending && status != statusLeft {
+	if settled(status) {
 		r.rows++
 	}
 	r.mu.Unlock()
 }
 
-func (r *Reporter) tick(now time.Time) {
+func (r *reporter) tick(now time.Time) {
 	r.mu.Lock()
 	done := int64(r.rows + r.skipped)
 	if r.byBytes {
@@ -152,7 +166,7 @@ func (r *Reporter) tick(now time.Time) {
 }
 
 // describe needs r.mu.
-func (r *Reporter) describe(now time.Time, done int64, withETA bool) string {
+func (r *reporter) describe(now time.Time, done int64, withETA bool) string {
 	el := now.Sub(r.start)
 	rate := 0.0
 	if el > 0 {
@@ -167,12 +181,12 @@ func (r *Reporter) describe(now time.Time, done int64, withETA bool) string {
 		eta = fmt.Sprintf(" · eta %s", left.Round(time.Second))
 	}
 	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
-		r.counts[StatusCreated], r.counts[StatusExists], r.counts[StatusFailed],
-		r.counts[StatusInvalid]+r.counts[StatusDuplicate], rate, eta)
+		r.counts[importer.StatusCreated], r.counts[importer.StatusExists], r.counts[importer.StatusFailed],
+		r.counts[importer.StatusInvalid]+r.counts[importer.StatusDuplicate], rate, eta)
 }
 
 // Close stops the reporter and clears the bar.
-func (r *Reporter) Close() {
+func (r *reporter) Close() {
 	close(r.stop)
 	<-r.done
 	if r.bar != nil {
