@@ -274,7 +274,7 @@ func (r *jsonReader) trailing() error {
 	if _, err := r.token(); !errors.Is(err, io.EOF) {
 		var se *json.SyntaxError
 		if err == nil || errors.As(err, &se) {
-			return fmt.Errorf("line %d: trailing data after the JSON document", r.in.lineAt(r.dec.InputOffset()))
+			return fmt.Errorf("line %d: trailing data after the JSON document (one JSON object per line is NDJSON: read it as jsonl)", r.in.lineAt(r.dec.InputOffset()))
 		}
 		return r.fileErr(err)
 	}

@@ -119,9 +119,9 @@ func (w *csvWriter) cells(cells []string) error {
 			break
 		}
 	}
-	if w.lines == 0 && strings.HasPrefix(cells[0], "\ufeff") && !strings.ContainsAny(cells[0], string(rune(w.d.Delimiter))+"\"\r\n") {
-		// Readers drop a BOM that starts the file: quote the cell so it reads back whole
-		// (found by FuzzCSV).
+	if w.lines == 0 && (strings.HasPrefix(cells[0], "\ufeff") || strings.HasPrefix(cells[0], "#")) && !strings.ContainsAny(cells[0], string(rune(w.d.Delimiter))+"\"\r\n") {
+		// Readers drop a BOM that starts the file (found by FuzzCSV) and skip '#' comment lines
+		// before a header: quote the cell so it reads back whole.
 		line := `"` + cells[0] + `"`
 		if len(cells) > 1 {
 			rest, err := w.format(cells[1:])
