@@ -496,7 +496,11 @@ const (
 	stUnquoted
 	stQuoted
 	stQuoteInQuoted // a quote inside a quoted field: either its end or the first of ""
+	stQuoteCR       // lazy: a quote then '\r' inside a quoted field: its end if '\n' follows
 )
+
+// inQuotes tells whether a record cannot end in this state.
+func inQuotes(state int) bool { return state == stQuoted || state == stQuoteCR }
 
 // quoteStep advances the quote state by one byte: a quote opens a field only at its start, and
 // inside one "" is a literal quote. An unquoted newline ends the field (and, for the splitter,
@@ -527,10 +531,21 @@ func quoteStep(state int, c, comma byte, lazy bool) int {
 		case comma, '\n':
 			return stFieldStart
 		}
-		if lazy {
+		switch {
+		case lazy && c == '\r':
+			return stQuoteCR // encoding/csv reads "\r\n as the end of the field and the line
+		case lazy:
 			return stQuoted
 		}
 		return stUnquoted // malformed; encoding/csv reports it
+	case stQuoteCR:
+		switch c {
+		case '\n':
+			return stFieldStart
+		case '"':
+			return stQuoteInQuoted
+		}
+		return stQuoted
 	}
 	return state
 }
@@ -653,11 +668,11 @@ func (s *csvSplitter) next() (physRecord, error) {
 			}
 		}
 		atEOF := errors.Is(err, io.EOF)
-		ended := err == nil && state != stQuoted
+		ended := err == nil && !inQuotes(state)
 		if !ended && !atEOF {
 			continue
 		}
-		if state != stQuoted {
+		if !inQuotes(state) {
 			rec.openQuote = 0
 		} else if !rec.tooLong {
 			s.resync(&rec, quoteOff)

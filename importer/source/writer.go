@@ -218,7 +218,7 @@ func endsInQuote(b []byte, comma byte, lazy bool) bool {
 	for _, c := range b {
 		state = quoteStep(state, c, comma, lazy)
 	}
-	return state == stQuoted
+	return inQuotes(state)
 }
 
 type jsonlWriter struct{ output }
