@@ -1,6 +1,10 @@
 // Package source streams records out of CSV, JSONL and JSON user exports (optionally gzipped)
 // and writes failed records back in the input's own format.
 //
+// What a file is comes from its content, not its name (Sniff): gzip by its magic bytes, UTF-16
+// by its byte order mark, JSON or NDJSON or CSV by the first bytes, a CSV's delimiter by its
+// header line. A format, encoding or delimiter the caller gives wins over what is found.
+//
 // Bad records are data: they come back as a Record with Err set and the stream goes on. Only
 // file-level problems are returned as errors from Open and Next.
 package source
@@ -31,6 +35,8 @@ const (
 const DefaultMaxRecordSize = 1 << 20
 
 // Detect tells the format from a file name: .csv, .jsonl, .ndjson or .json, each optionally + .gz.
+// It is a hint (Options.Hint): Open reads the format from the content (Auth0 names its NDJSON
+// export <tenant>.json.gz).
 func Detect(path string) (f Format, gzipped bool, err error) {
 	name := strings.ToLower(filepath.Base(path))
 	if base, ok := strings.CutSuffix(name, ".gz"); ok {
@@ -107,7 +113,7 @@ type Record struct {
 	Num   int      // 1-based record number (data records only)
 	Line  int      // 1-based input line where the record starts
 	Cells []string // CSV: cells aligned to Header()
-	Raw   []byte   // the record's exact input bytes (CSV: without the line terminator); nil when too long
+	Raw   []byte   // the record's exact input bytes, decoded to UTF-8 (CSV: without the line terminator); nil when too long
 	Err   error    // non-nil: this record could not be read (*RecordError)
 }
 
