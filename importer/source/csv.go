@@ -551,7 +551,8 @@ func quoteStep(state int, c, comma byte, lazy bool) int {
 }
 
 // skipComments consumes the blank lines and '#' comment lines before a header line (Clerk's
-// migration-tool samples start with one). A '#' followed by a delimiter is a column name.
+// migration-tool samples start with "# Password for users…"). A comment is '#' then a space,
+// '#', '!' or the line's end: "#id,name" and "#,name" are header lines.
 func (s *csvSplitter) skipComments() (int, error) {
 	n := 0
 	for {
@@ -560,7 +561,7 @@ func (s *csvSplitter) skipComments() (int, error) {
 			return n, fmt.Errorf("reading input: %w", err)
 		}
 		blank := len(b) > 0 && b[0] == '\n' || len(b) > 1 && b[0] == '\r' && b[1] == '\n'
-		comment := len(b) > 0 && b[0] == '#' && (len(b) < 2 || !isDelimiter(b[1], s.comma))
+		comment := len(b) > 0 && b[0] == '#' && (len(b) < 2 || strings.IndexByte(" #!\r\n", b[1]) >= 0)
 		if !blank && !comment {
 			return n, nil
 		}
@@ -572,13 +573,6 @@ func (s *csvSplitter) skipComments() (int, error) {
 			n++
 		}
 	}
-}
-
-func isDelimiter(c, comma byte) bool {
-	if comma != 0 {
-		return c == comma
-	}
-	return strings.IndexByte(",;\t|", c) >= 0
 }
 
 // peekLine returns the first non-blank line ahead (or as much of it as the buffer holds),
