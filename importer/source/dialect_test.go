@@ -324,3 +324,16 @@ func TestWriterKeepsTheDialect(t *testing.T) {
 		t.Errorf("cells (-wrote +read):\n%s", diff)
 	}
 }
+
+func TestParseDelimiter(t *testing.T) {
+	for in, want := range map[string]rune{"tab": '\t', `\t`: '\t', "\t": '\t', ";": ';', "Semicolon": ';', "|": '|', ",": ','} {
+		if got, err := ParseDelimiter(in); err != nil || got != want {
+			t.Errorf("ParseDelimiter(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", ";;", `"`, "\n", "é"} {
+		if _, err := ParseDelimiter(in); err == nil {
+			t.Errorf("ParseDelimiter(%q): no error", in)
+		}
+	}
+}

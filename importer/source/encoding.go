@@ -121,3 +121,23 @@ func checkDelimiter(d rune) error {
 	}
 	return nil
 }
+
+// ParseDelimiter reads a user-given CSV delimiter: one character, or tab, comma, semicolon, pipe
+// by name ("\t" as typed in a shell is a tab too).
+func ParseDelimiter(s string) (rune, error) {
+	switch strings.ToLower(s) {
+	case "tab", `\t`, "\t":
+		return '\t', nil
+	case "comma":
+		return ',', nil
+	case "semicolon":
+		return ';', nil
+	case "pipe":
+		return '|', nil
+	}
+	r := []rune(s)
+	if len(r) != 1 {
+		return 0, fmt.Errorf("CSV delimiter %q: want one character, or tab, comma, semicolon or pipe", s)
+	}
+	return r[0], checkDelimiter(r[0])
+}
