@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -220,5 +221,37 @@ func TestJSONEnvelopePicksTheRecords(t *testing.T) {
 	}
 	if _, _, err := readAll(t, []byte(`{"n":[1,2]}`), Options{Format: JSON}); err == nil || !strings.Contains(err.Error(), "no array of records") {
 		t.Errorf("no array of objects: %v", err)
+	}
+}
+
+func TestSniffFirstLineLongerThanTheBuffer(t *testing.T) {
+	big := strings.Repeat("x", 100<<10)
+	ndjson := `{"user_id":"auth0|1","user_metadata":{"bio":"` + big + `"},"identities":[{"provider":"auth0"}]}` + "\n" + auth0Line2 + "\n"
+	var doc strings.Builder
+	doc.WriteString(`{"data":[`)
+	for i := range 5000 {
+		if i > 0 {
+			doc.WriteString(",")
+		}
+		fmt.Fprintf(&doc, `{"id":"u%d","email":"u%d@example.com"}`, i, i)
+	}
+	doc.WriteString(`]}`)
+	for _, tc := range []struct {
+		name string
+		in   string
+		want Format
+		recs int
+	}{
+		{"NDJSON with a 100 KB first record, named .json", ndjson, JSONL, 2},
+		{"a minified document of 200 KB on one line", doc.String(), JSON, 5000},
+	} {
+		_, recs := mustReadAll(t, []byte(tc.in), Options{Hint: JSON})
+		r, err := Open(strings.NewReader(tc.in), Options{Hint: JSON})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, _ := DetectedOf(r); d.Format != tc.want || len(recs) != tc.recs {
+			t.Errorf("%s: read as %s, %d records; want %s, %d", tc.name, d.Format, len(recs), tc.want, tc.recs)
+		}
 	}
 }

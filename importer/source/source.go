@@ -185,7 +185,17 @@ func Open(r io.Reader, opts Options) (Reader, error) {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fail(fmt.Errorf("reading input: %w", err))
 		}
-		f, field := sniffContent(head, err != nil, opts.Field, opts.Hint)
+		f, field, sure := sniffContent(head, err != nil, opts.Field, opts.Hint)
+		if !sure && br.Size() < opts.MaxRecordSize+jsonSlack {
+			// A first line longer than the buffer: an NDJSON record can be as long as the record
+			// size limit, so look that far (this buffer then serves the whole read).
+			br = bufio.NewReaderSize(br, opts.MaxRecordSize+jsonSlack)
+			head, err = br.Peek(br.Size())
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fail(fmt.Errorf("reading input: %w", err))
+			}
+			f, field, _ = sniffContent(head, err != nil, opts.Field, opts.Hint)
+		}
 		switch {
 		case f != "":
 			det.Format, det.Sniffed = f, true
