@@ -135,8 +135,14 @@ func strategy(provider string) string {
 // providerLabel is the Dashboard's name for a strategy: oauth_google -> Google.
 func providerLabel(st string) string {
 	name := strings.TrimPrefix(st, "oauth_")
+	if l, ok := providerLabels[name]; ok {
+		return l
+	}
 	if name == "" {
 		return st
 	}
 	return strings.ToUpper(name[:1]) + name[1:]
 }
+
+var providerLabels = map[string]string{"github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn",
+	"linkedin_oidc": "LinkedIn", "tiktok": "TikTok", "hubspot": "HubSpot", "x": "X/Twitter"}
