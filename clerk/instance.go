@@ -94,7 +94,9 @@ func (c *Client) Environment(ctx context.Context, frontendAPIURL string) ([]byte
 		} else {
 			e.Message = bodyMessage(string(body), resp.Header.Get("Content-Type"), resp.StatusCode)
 		}
-		e.class = statusClass(resp.StatusCode, e.Code)
+		if e.class = statusClass(resp.StatusCode, e.Code); e.class == classAmbiguous {
+			e.class = classRetryable // a GET changes nothing: there is nothing to be unsure of
+		}
 		return nil, e
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEnvironment+1))
