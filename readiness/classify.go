@@ -80,6 +80,23 @@ func (v Verdict) Refused(strict bool) bool {
 	return v.Class == WillNotImport || strict && len(v.Fields()) > 0
 }
 
+// Refusal is what to journal for a row Refused(strict) keeps from being sent: the code and text
+// of the reason that refuses it (the first of the worst class); "" when the row is not refused.
+func (v Verdict) Refusal(strict bool) (code, message string) {
+	if !v.Refused(strict) {
+		return "", ""
+	}
+	for _, r := range v.Reasons {
+		switch {
+		case v.Class == WillNotImport && r.Class == WillNotImport:
+			return r.Code, r.Text + "; to change: " + r.Fix
+		case v.Class != WillNotImport && len(r.Fields) > 0:
+			return r.Code, r.Text + "; with --strict-fields the row is refused instead of losing it; to change: " + r.Fix
+		}
+	}
+	return "", ""
+}
+
 // String is one line: the class and each reason's text.
 func (v Verdict) String() string {
 	if len(v.Reasons) == 0 {

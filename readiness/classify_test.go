@@ -1,7 +1,9 @@
 package readiness_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -163,6 +165,13 @@ func TestClassify(t *testing.T) {
 			if v.Refused(false) != (tc.class == readiness.WillNotImport) || v.Refused(true) != (v.Refused(false) || len(tc.fields) > 0) {
 				t.Errorf("Refused(false)=%v Refused(true)=%v", v.Refused(false), v.Refused(true))
 			}
+			code, msg := v.Refusal(true)
+			if v.Refused(true) != (code != "") || code != "" && (!slices.Contains(tc.codes, code) || !strings.Contains(msg, "to change: ")) {
+				t.Errorf("Refusal(true) = %q %q", code, msg)
+			}
+			if code, _ := v.Refusal(false); (code != "") != (tc.class == readiness.WillNotImport) || code != "" && !strings.HasSuffix(code, "_required") {
+				t.Errorf("Refusal(false) = %q", code)
+			}
 			// Drop removes exactly the fields the verdict names, and afterwards nothing is left
 			// to drop: the row is what the instance can store.
 			before := p
@@ -207,5 +216,35 @@ func TestNoSettingsFlagsNothing(t *testing.T) {
 	}
 	if d := readiness.Drop(nil, p); d != nil || p.Username == nil {
 		t.Errorf("Drop(nil) = %v, username %v", d, p.Username)
+	}
+}
+
+type fakeInstance struct {
+	fapiErr error
+	env     []byte
+	asked   string
+}
+
+func (f *fakeInstance) FrontendAPI(context.Context) (string, error) {
+	return "https://clerk.example.com", f.fapiErr
+}
+
+func (f *fakeInstance) Environment(_ context.Context, u string) ([]byte, error) {
+	f.asked = u
+	return f.env, nil
+}
+
+func TestLoad(t *testing.T) {
+	down := errors.New("domains: 401 authentication_invalid")
+	if s, err := readiness.Load(context.Background(), &fakeInstance{fapiErr: down}); s != nil || !errors.Is(err, down) {
+		t.Errorf("Load with domains failing = %v, %v", s, err)
+	}
+	f := &fakeInstance{env: []byte(`<html>maintenance</html>`)}
+	if s, err := readiness.Load(context.Background(), f); s != nil || err == nil || f.asked != "https://clerk.example.com" {
+		t.Errorf("Load of a non-environment = %v, %v (asked %q)", s, err, f.asked)
+	}
+	f.env = envJSON(t, map[string]string{"username": "off"})
+	if s, err := readiness.Load(context.Background(), f); err != nil || s.Attributes["username"].Enabled {
+		t.Errorf("Load = %+v, %v", s, err)
 	}
 }

@@ -4,6 +4,7 @@
 package readiness
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,3 +147,23 @@ func providerLabel(st string) string {
 
 var providerLabels = map[string]string{"github": "GitHub", "gitlab": "GitLab", "linkedin": "LinkedIn",
 	"linkedin_oidc": "LinkedIn", "tiktok": "TikTok", "hubspot": "HubSpot", "x": "X/Twitter"}
+
+// Instance is where the settings come from; *clerk.Client is one.
+type Instance interface {
+	FrontendAPI(ctx context.Context) (string, error)                     // Backend API GET /v1/domains: the primary domain's
+	Environment(ctx context.Context, frontendAPI string) ([]byte, error) // that Frontend API's public GET /v1/environment
+}
+
+// Load reads the instance's settings. On an error, pass it to NewTally with nil settings: the
+// report then says the settings could not be read and flags nothing.
+func Load(ctx context.Context, in Instance) (*Settings, error) {
+	fapi, err := in.FrontendAPI(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("finding the instance's Frontend API: %w", err)
+	}
+	env, err := in.Environment(ctx, fapi)
+	if err != nil {
+		return nil, fmt.Errorf("reading the instance's settings from %s: %w", fapi, err)
+	}
+	return Parse(env)
+}
