@@ -12,6 +12,7 @@ import (
 
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/runfolder"
 )
 
 func params(extID, email string) *mapping.CreateUserParams {
@@ -171,7 +172,7 @@ func TestRunDupTableInFile(t *testing.T) {
 	in.WriteString("u7,new@example.com\n") // the external_id of line 9
 	dir := t.TempDir()
 	sum := runOnce(t, dir, in.String(), newFake(), nil)
-	if sum.Counts[StatusCreated] != rows || sum.Counts[StatusDuplicate] != 1 || sum.Problems[0].DupOfLine != 9 {
+	if sum.Counts[runfolder.StatusCreated] != rows || sum.Counts[runfolder.StatusDuplicate] != 1 || sum.Problems[0].DupOfLine != 9 {
 		t.Fatalf("counts %v, problems %v: want %d created and one duplicate of line 9", sum.Counts, sum.Problems, rows)
 	}
 	entries, err := os.ReadDir(dir)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // failedFile collects the rows not imported, in the input's own format and header, so they
@@ -36,7 +37,7 @@ func (ff *failedFile) Write(rec source.Record) error {
 	ff.mu.Lock()
 	defer ff.mu.Unlock()
 	if ff.w == nil {
-		f, err := createFile(ff.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		f, err := runfolder.CreateFile(ff.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/runfolder"
 )
 
 // CountingReader counts the bytes read through it, for progress by position in the input.
@@ -102,7 +104,7 @@ func (r *Reporter) Counts() map[string]int {
 	defer r.mu.Unlock()
 	c := make(map[string]int, len(r.counts))
 	for k, v := range r.counts {
-		if k != StatusPending && k != statusLeft {
+		if k != string(runfolder.StatusPending) && k != string(statusLeft) {
 			c[k] = v
 		}
 	}
@@ -113,7 +115,7 @@ func (r *Reporter) Counts() map[string]int {
 func (r *Reporter) Row(status string) {
 	r.mu.Lock()
 	r.counts[status]++
-	if status != StatusPending && status != statusLeft {
+	if status != string(runfolder.StatusPending) && status != string(statusLeft) {
 		r.rows++
 	}
 	r.mu.Unlock()
@@ -167,8 +169,8 @@ func (r *Reporter) describe(now time.Time, done int64, withETA bool) string {
 		eta = fmt.Sprintf(" · eta %s", left.Round(time.Second))
 	}
 	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
-		r.counts[StatusCreated], r.counts[StatusExists], r.counts[StatusFailed],
-		r.counts[StatusInvalid]+r.counts[StatusDuplicate], rate, eta)
+		r.counts[string(runfolder.StatusCreated)], r.counts[string(runfolder.StatusExists)], r.counts[string(runfolder.StatusFailed)],
+		r.counts[string(runfolder.StatusInvalid)]+r.counts[string(runfolder.StatusDuplicate)], rate, eta)
 }
 
 // Close stops the reporter and clears the bar.

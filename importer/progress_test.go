@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/runfolder"
 )
 
 func TestReporterLinesCountRowsAndSkipped(t *testing.T) {
 	var out bytes.Buffer
 	r := NewReporter(&out, false, 10, 1000, func() int64 { return 1000 }, zap.NewNop())
 	r.Skipped(4)
-	r.Row(StatusCreated)
-	r.Row(StatusFailed)
-	r.Row(StatusPending) // not a settled row
+	r.Row(string(runfolder.StatusCreated))
+	r.Row(string(runfolder.StatusFailed))
+	r.Row(string(runfolder.StatusPending)) // not a settled row
 	r.Close()
 	// The reporter's own loop may not have ticked yet: drive one line.
 	r.lastLog = time.Time{}

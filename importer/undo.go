@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/userimport/userimport/importer/pacer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // UndoFile journals an undo, so an interrupted one resumes where it stopped.
@@ -51,10 +52,10 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	journalPath := filepath.Join(cfg.OutDir, JournalFile)
-	f, err := openRunFile(journalPath)
+	journalPath := filepath.Join(cfg.OutDir, runfolder.ResultsFile)
+	f, err := runfolder.OpenFile(journalPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s holds no run (no %s)", cfg.OutDir, JournalFile)
+		return nil, fmt.Errorf("%s holds no run (no %s)", cfg.OutDir, runfolder.ResultsFile)
 	}
 	if err != nil {
 		return nil, err
@@ -63,9 +64,9 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 
 	// What an earlier undo already deleted.
 	done := newIDSet()
-	undoPath := filepath.Join(cfg.OutDir, UndoFile)
-	if uf, err := openRunFile(undoPath); err == nil {
-		rerr := readJournal(uf, func(Header) {}, func(e Event) {
+	undoPath := filepath.Join(cfg.OutDir, runfolder.UndoFile)
+	if uf, err := runfolder.OpenFile(undoPath); err == nil {
+		rerr := readJournal(uf, func(runfolder.Header) {}, func(e runfolder.Event) {
 			if e.Status == "deleted" || e.Status == "gone" {
 				done.add(e.UserID)
 			}
@@ -78,12 +79,12 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 
 	// Refuse before any delete when any session of the run used another key or instance.
 	var mismatch error
-	if err := readJournal(f, func(h Header) {
+	if err := readJournal(f, func(h runfolder.Header) {
 		if h.KeyFingerprint != cfg.KeyFingerprint || h.APIURL != cfg.APIURL {
 			mismatch = fmt.Errorf("%w (run: key %s at %s; now: key %s at %s)", ErrOtherInstance,
 				h.KeyFingerprint, h.APIURL, cfg.KeyFingerprint, cfg.APIURL)
 		}
-	}, func(Event) {}); err != nil {
+	}, func(runfolder.Event) {}); err != nil {
 		return nil, err
 	}
 	if mismatch != nil {
@@ -93,7 +94,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 		return nil, err
 	}
 
-	j, err := OpenJournal(undoPath)
+	j, err := runfolder.OpenWriter(undoPath)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 			defer wg.Done()
 			for id := range ids {
 				status, err := deleteOne(ctx, cfg, id)
-				e := Event{UserID: id, Status: status}
+				e := runfolder.Event{UserID: id, Status: runfolder.Status(status)}
 				switch status {
 				case "deleted":
 					deleted.Add(1)
@@ -127,8 +128,8 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 			}
 		}()
 	}
-	rerr := readJournal(f, func(Header) {}, func(e Event) {
-		if e.Status != StatusCreated || e.UserID == "" || ctx.Err() != nil || fatal.Load() != nil {
+	rerr := readJournal(f, func(runfolder.Header) {}, func(e runfolder.Event) {
+		if e.Status != runfolder.StatusCreated || e.UserID == "" || ctx.Err() != nil || fatal.Load() != nil {
 			return
 		}
 		if done.has(e.UserID) {

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/userimport/userimport/importer/pacer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 const lookupBatch = 100 // Clerk takes up to 100 external_ids per GET /v1/users
@@ -46,7 +47,7 @@ func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
 		// Retry-After holds just the row that saw it (see wait).
 		r.Status429.Add(1)
 		r.cfg.Pacer.Backoff(max(retryAfter(err), time.Second))
-		r.journal.Write(Event{Event: EventThrottled}) // for the report's time line; not row state
+		r.journal.Write(runfolder.Event{Event: runfolder.EventThrottled}) // for the report's time line; not row state
 	}
 	return err
 }
@@ -63,7 +64,7 @@ func statusOf(err error) int {
 // wait sleeps before retry attempt n, unless a Retry-After already paused the pacer.
 func (r *runner) wait(ctx context.Context, attempt int, err error) error {
 	r.Retries.Add(1)
-	r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: attempt})
+	r.journal.Write(runfolder.Event{Event: runfolder.EventRetry, Error: rowError(err), Attempts: attempt})
 	if statusOf(err) == 429 {
 		return ctx.Err() // the pacer's gate holds every worker for Retry-After
 	}
@@ -89,7 +90,7 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 		if attempts == 0 && !jb.wasPending {
 			r.count(statusLeft)
 		} else {
-			r.count(StatusPending)
+			r.count(runfolder.StatusPending)
 		}
 	}
 	if intake.Err() != nil {
@@ -114,7 +115,7 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 				}
 				attempts++
 				if attempts > r.cfg.MaxRetries {
-					r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: unsettled(err)})
+					r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: attempts, Error: unsettled(err)})
 					return
 				}
 				if r.wait(ctx, attempts, err) != nil {
@@ -124,13 +125,13 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 				continue
 			}
 			if found {
-				r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: "lookup"})
+				r.settle(jb, runfolder.Event{Status: runfolder.StatusCreated, UserID: id, Attempts: attempts, Settled: "lookup"})
 				return
 			}
 			uncertain = false
 		}
 		if attempts > r.cfg.MaxRetries {
-			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(lastErr)})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: attempts, Error: rowError(lastErr)})
 			return
 		}
 		waitCtx := ctx
@@ -143,7 +144,7 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 		}
 		if attempts == 0 || sentAmbiguous {
 			// Write ahead: the mark is on disk before the request can reach Clerk.
-			if err := r.journal.Write(Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: StatusPending}); err != nil {
+			if err := r.journal.Write(runfolder.Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: runfolder.StatusPending}); err != nil {
 				r.setFatal(err)
 				left()
 				return
@@ -164,7 +165,7 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 			if sentAmbiguous {
 				settled = "retry"
 			}
-			r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: settled})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusCreated, UserID: id, Attempts: attempts, Settled: settled})
 			return
 		case ctx.Err() != nil || r.stopOn(err):
 			left() // the write-ahead mark lets the next run settle it
@@ -191,15 +192,15 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 			id, found, lerr := r.lookup(ctx, jb)
 			switch {
 			case lerr == nil && found && sentAmbiguous:
-				r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: "identifier_exists"})
+				r.settle(jb, runfolder.Event{Status: runfolder.StatusCreated, UserID: id, Attempts: attempts, Settled: "identifier_exists"})
 			case lerr == nil && found:
-				r.settle(jb, Event{Status: StatusExists, UserID: id, Attempts: attempts})
+				r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, UserID: id, Attempts: attempts})
 			default:
-				r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(err)})
+				r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: attempts, Error: rowError(err)})
 			}
 			return
 		default:
-			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(err)})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: attempts, Error: rowError(err)})
 			return
 		}
 	}
@@ -223,7 +224,7 @@ func isIdentifierTaken(err error) bool {
 	return code == "form_identifier_exists"
 }
 
-func unsettled(err error) *RowError {
+func unsettled(err error) *runfolder.RowError {
 	re := rowError(err)
 	re.Message = "could not learn whether the user was created: " + re.Message
 	return re
@@ -297,10 +298,10 @@ func (r *runner) settlePending(ctx context.Context) error {
 			row := byID[ext]
 			delete(r.resume.pending, row)
 			r.resume.done.set(row) // the stream skips it; counted below as created this session
-			if err := r.journal.Write(Event{Row: row, ExternalID: ext, Status: StatusCreated, UserID: uid, Settled: "lookup"}); err != nil {
+			if err := r.journal.Write(runfolder.Event{Row: row, ExternalID: ext, Status: runfolder.StatusCreated, UserID: uid, Settled: "lookup"}); err != nil {
 				return fmt.Errorf("journal: %w", err)
 			}
-			r.count(StatusCreated)
+			r.count(runfolder.StatusCreated)
 		}
 		ids = ids[n:]
 	}
