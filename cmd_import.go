@@ -23,6 +23,7 @@ import (
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/runfolder"
 )
 
 const defaultAPIURL = "https://api.clerk.com/v1"
@@ -111,7 +112,7 @@ func (e *environment) importCmd(ctx context.Context, args []string, validateOnly
 	}
 	input := fs.Arg(0)
 
-	m, mappingName, err := e.loadMapping(&f)
+	m, preset, err := e.loadMapping(&f)
 	if err != nil {
 		return e.refuse("%v", err)
 	}
@@ -124,10 +125,10 @@ func (e *environment) importCmd(ctx context.Context, args []string, validateOnly
 	if validateOnly {
 		return e.validate(ctx, &f, in, m)
 	}
-	return e.doImport(ctx, &f, in, m, mappingName)
+	return e.doImport(ctx, &f, in, m, preset)
 }
 
-// loadMapping resolves --preset / --mapping into a compiled mapping and a name for the header.
+// loadMapping resolves --preset / --mapping into a compiled mapping and, for a preset, its name.
 func (e *environment) loadMapping(f *importFlags) (*mapping.Mapping, string, error) {
 	if f.preset != "" && f.mappingFile != "" {
 		return nil, "", errors.New("give --preset or --mapping, not both")
@@ -142,7 +143,7 @@ func (e *environment) loadMapping(f *importFlags) (*mapping.Mapping, string, err
 			return nil, "", fmt.Errorf("mapping %s: %w", f.mappingFile, err)
 		}
 		fillPresetEnv(&f.presetOpts, e.getenv)
-		return m.Bind(f.presetOpts), f.mappingFile, nil
+		return m.Bind(f.presetOpts), "", nil
 	}
 	name := f.preset
 	if name == "" {
@@ -153,7 +154,7 @@ func (e *environment) loadMapping(f *importFlags) (*mapping.Mapping, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	return m, "preset:" + name, nil
+	return m, name, nil
 }
 
 // input is an opened, format-detected input with what the run header needs.
@@ -285,7 +286,7 @@ func (e *environment) secretKey(file string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, mappingName string) int {
+func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, preset string) int {
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
 		return e.refuse("%v", err)
@@ -316,10 +317,10 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			return e.refuse("%v", err)
 		}
 	}
-	if err := importer.MakeRunDir(out); err != nil {
+	if err := runfolder.MakeDir(out); err != nil {
 		return e.refuse("%v", err)
 	}
-	lock, stale, err := importer.AcquireLock(out)
+	lock, stale, err := runfolder.AcquireLock(out)
 	if err != nil {
 		return e.refuse("%v", err)
 	}
@@ -343,10 +344,10 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
-		Header: importer.Header{
+		Header: runfolder.Header{
 			Tool: "userimport", Version: version, Input: in.path, InputSHA256: in.sha256,
-			Format: string(in.format), Mapping: mappingName, MappingSHA256: sha256Hex(m.Spec()),
-			APIURL: apiURL, KeyFingerprint: clerk.Fingerprint(key),
+			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
+			APIURL: apiURL, Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key),
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
@@ -377,11 +378,11 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	code := exitCode(sum.RunStatus)
 	sum.ExitCode = code
-	if err := importer.WriteSummary(out, sum); err != nil {
+	if err := runfolder.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
 	}
 	reportPath := e.finalReport(f, out, sum, log)
-	if runErr != nil && sum.RunStatus != importer.RunFatal {
+	if runErr != nil && sum.RunStatus != runfolder.RunFatal {
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)
@@ -391,15 +392,15 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	return code
 }
 
-func exitCode(status string) int {
+func exitCode(status runfolder.RunStatus) int {
 	switch status {
-	case importer.RunComplete, importer.RunAlready:
+	case runfolder.RunComplete, runfolder.RunAlready:
 		return exitOK
-	case importer.RunWithFailures:
+	case runfolder.RunWithFailures:
 		return exitRowsFailed
-	case importer.RunStopped:
+	case runfolder.RunStopped:
 		return exitStopped
-	case importer.RunInterrupted:
+	case runfolder.RunInterrupted:
 		return exitInterrupted
 	default:
 		return exitRefused
@@ -407,7 +408,7 @@ func exitCode(status string) int {
 }
 
 // report prints the run's outcome: JSON on stdout with --json, else a few human lines.
-func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.Summary) {
+func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder.Summary) {
 	if jsonOut {
 		b, _ := json.MarshalIndent(sum, "", "  ")
 		e.printf(e.stdout, "%s\n", b)
@@ -416,14 +417,14 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 	if jsonOut {
 		w = e.stderr
 	}
-	if sum.RunStatus == importer.RunAlready {
+	if sum.RunStatus == runfolder.RunAlready {
 		e.printf(w, "already complete: every row of %s is in Clerk (%d rows); nothing to do\n", in.path, sum.DoneBefore)
 		return
 	}
 	c := sum.Counts
 	e.printf(w, "%s: %d rows: %d created, %d exists, %d failed, %d invalid, %d duplicate",
-		strings.ReplaceAll(sum.RunStatus, "_", " "), sum.Rows, c[importer.StatusCreated], c[importer.StatusExists],
-		c[importer.StatusFailed], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+		strings.ReplaceAll(string(sum.RunStatus), "_", " "), sum.Rows, c[runfolder.StatusCreated], c[runfolder.StatusExists],
+		c[runfolder.StatusFailed], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if sum.DoneBefore > 0 {
 		e.printf(w, "; %d done by an earlier run", sum.DoneBefore)
 	}
@@ -439,7 +440,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 		e.printf(w, "rows not imported are in %s: fix them and run: userimport import %s\n", sum.FailedFile, sum.FailedFile)
 	}
 	switch sum.RunStatus {
-	case importer.RunStopped, importer.RunInterrupted, importer.RunFatal:
+	case runfolder.RunStopped, runfolder.RunInterrupted, runfolder.RunFatal:
 		if sum.Left > 0 {
 			e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/userimport/userimport/importer"
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // validate runs the whole pipeline but the writes, and reports what an import would do.
@@ -41,10 +42,10 @@ func (e *environment) validate(ctx context.Context, f *importFlags, in *input, m
 		e.report(true, "", in, sum)
 	}
 	c := sum.Counts
-	bad := c[importer.StatusInvalid] + c[importer.StatusDuplicate]
-	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+	bad := c[runfolder.StatusInvalid] + c[runfolder.StatusDuplicate]
+	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if cfg.Target != nil {
-		e.printf(w, ", %d already in the instance", c[importer.StatusExists])
+		e.printf(w, ", %d already in the instance", c[runfolder.StatusExists])
 	}
 	e.printf(w, "\n")
 	if len(sum.Fields) > 0 {
@@ -75,7 +76,7 @@ func (e *environment) validate(ctx context.Context, f *importFlags, in *input, m
 	case err != nil:
 		e.printf(e.stderr, "userimport: %v\n", err)
 		return exitRefused
-	case sum.RunStatus == importer.RunInterrupted:
+	case sum.RunStatus == runfolder.RunInterrupted:
 		return exitInterrupted
 	case bad > 0:
 		return exitRowsFailed
@@ -131,7 +132,7 @@ func (e *environment) undoCmd(ctx context.Context, args []string) int {
 		return e.refuse("%v", err)
 	}
 	dir := fs.Arg(0)
-	lock, _, err := importer.AcquireLock(dir)
+	lock, _, err := runfolder.AcquireLock(dir)
 	if err != nil {
 		return e.refuse("%v", err)
 	}

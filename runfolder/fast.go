@@ -22,7 +22,8 @@ func init() {
 // a flat, compact object whose keys are the row event's own, spelled exactly (encoding/json
 // would also take "Status"), with a known status and an RFC 3339 time; the last of a repeated
 // key wins, as in encoding/json. It gives up (false) on anything else, leaving e partly set.
-func fastEvent(b []byte, e *Event) bool {
+// Without strs it leaves the string fields empty.
+func fastEvent(b []byte, e *Event, strs bool) bool {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return false
 	}
@@ -86,6 +87,9 @@ func fastEvent(b []byte, e *Event) bool {
 		case "external_id", "user_id", "settled":
 			if !isStr || !plainText(val) {
 				return false
+			}
+			if !strs {
+				break
 			}
 			switch string(key) {
 			case "external_id":

@@ -51,6 +51,9 @@ type Scanner struct {
 	Filter func(line []byte) bool
 	// Skipped counts damaged lines read past that were not at the end (Lenient only).
 	Skipped int
+	// NoStrings leaves a plain row event's strings (external_id, user_id, settled) unread:
+	// a reader that needs only rows, statuses and times allocates nothing a line.
+	NoStrings bool
 
 	br       *bufio.Reader
 	off      int64 // bytes consumed
@@ -174,13 +177,17 @@ func (s *Scanner) readLine() (line []byte, tooLong, eof bool, err error) {
 		}
 		line = s.long
 	}
-	if err == io.EOF {
-		return line, tooLong, true, nil
-	}
-	if err != nil {
+	if err != nil && err != io.EOF {
 		return nil, false, false, err
 	}
-	return line[:len(line)-1], tooLong, false, nil
+	eof = err == io.EOF
+	if tooLong {
+		return nil, true, eof, nil
+	}
+	if eof {
+		return line, false, true, nil
+	}
+	return line[:len(line)-1], false, false, nil
 }
 
 // IsHeader reports whether the current line is a session header.
@@ -204,39 +211,51 @@ func (s *Scanner) Err() error { return s.err }
 // Warnings is the damage read past so far, with where each was.
 func (s *Scanner) Warnings() []Warning { return s.warnings }
 
-// decode fills the current line from body: by hand for the common row event, else by
-// encoding/json into one struct that holds every key of either kind of line.
+// decode fills the current line from body.
 func (s *Scanner) decode(body []byte) error {
-	s.ev = Event{}
-	if fastEvent(body, &s.ev) {
-		s.isHeader = false
-		return nil
+	isHeader, err := decodeLine(body, &s.hdr, &s.ev, &s.wire, !s.NoStrings)
+	if err == nil {
+		s.isHeader = isHeader
 	}
-	s.wire = wireLine{}
-	if err := json.Unmarshal(body, &s.wire); err != nil {
-		return err
+	return err
+}
+
+// DecodeLine decodes one journal line (without its newline) into h (a session header) or e
+// (any other line), as the Scanner does.
+func DecodeLine(line []byte, h *Header, e *Event) (isHeader bool, err error) {
+	var w wireLine
+	return decodeLine(line, h, e, &w, true)
+}
+
+// decodeLine reads the common row event by hand (fastEvent), anything else through
+// encoding/json into one struct that holds every key of either kind of line.
+func decodeLine(body []byte, h *Header, e *Event, w *wireLine, strs bool) (isHeader bool, err error) {
+	*e = Event{}
+	if fastEvent(body, e, strs) {
+		return false, nil
 	}
-	w := &s.wire
+	*w = wireLine{}
+	if err := json.Unmarshal(body, w); err != nil {
+		return false, err
+	}
 	if w.Event == EventRun {
-		s.isHeader = true
-		s.hdr = Header{Event: w.Event, Tool: w.Tool, Version: w.Version, Input: w.Input, InputSHA256: w.InputSHA256,
+		*h = Header{Event: w.Event, Tool: w.Tool, Version: w.Version, Input: w.Input, InputSHA256: w.InputSHA256,
 			Format: w.Format, Mapping: w.Mapping, Preset: w.Preset, MappingSHA256: w.MappingSHA256,
 			APIURL: w.APIURL, KeyFingerprint: w.KeyFingerprint, StartedAt: w.StartedAt}
 		if w.Sandbox != nil {
-			s.hdr.Sandbox = *w.Sandbox
+			h.Sandbox = *w.Sandbox
 		} else {
-			s.hdr.Sandbox = legacySandbox(w.APIURL, w.KeyFingerprint)
+			h.Sandbox = legacySandbox(w.APIURL, w.KeyFingerprint)
 		}
 		if name, ok := strings.CutPrefix(w.Mapping, "preset:"); ok && w.Preset == "" {
-			s.hdr.Preset, s.hdr.Mapping = name, "" // written before Preset existed
+			h.Preset, h.Mapping = name, "" // written before Preset existed
 		}
-		return nil
+		return true, nil
 	}
-	s.isHeader = false
-	s.ev = Event{Event: w.Event, Row: w.Row, Line: w.Line, ExternalID: w.ExternalID, Status: w.Status,
+	*e = Event{Event: w.Event, Row: w.Row, Line: w.Line, ExternalID: w.ExternalID, Status: w.Status,
 		UserID: w.UserID, Error: w.Error, Attempts: w.Attempts, Settled: w.Settled, DupOfLine: w.DupOfLine,
 		At: w.At, RunStatus: w.RunStatus}
-	return nil
+	return false, nil
 }
 
 // wireLine is a header or an event: one decode per line whatever it is.
