@@ -19,13 +19,10 @@ func (r *Repair) String() string {
 	return fmt.Sprintf("cut %d damaged bytes at offset %d from the journal's end (%s)", r.Bytes, r.Offset, r.Reason)
 }
 
-// repairWindow is how far back from the end repairTail looks for the last good line: more
-// than a line may hold (MaxLine), so a good line is always found whole.
-const repairWindow = 2 * MaxLine
-
 // repairTail finds where the journal's last good line ends and truncates what follows: NUL
-// padding, a line without its newline, a last line that is not JSON. The writer only ever
-// appends whole lines, so anything else at the end is a write that did not finish.
+// padding, a line without its newline, a last line that is not JSON or is over-long. The
+// writer only ever appends whole lines, so anything else at the end is a write that did not
+// finish.
 func repairTail(f *os.File) (*Repair, error) {
 	st, err := f.Stat()
 	if err != nil {
@@ -36,43 +33,64 @@ func repairTail(f *os.File) (*Repair, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := max(end-repairWindow, 0)
-	w := make([]byte, end-start)
-	if _, err := f.ReadAt(w, start); err != nil && err != io.EOF {
-		return nil, err
-	}
 	reason := ""
 	if end < size {
 		reason = "NUL padding"
 	}
-	for len(w) > 0 {
-		if w[len(w)-1] != '\n' {
-			w = w[:bytes.LastIndexByte(w, '\n')+1]
-			reason = join(reason, "a torn last line")
+	for end > 0 {
+		nl, err := lastNewline(f, end)
+		if err != nil {
+			return nil, err
+		}
+		if nl != end-1 {
+			end, reason = nl+1, join(reason, "a torn last line")
 			continue
 		}
-		last := w[bytes.LastIndexByte(w[:len(w)-1], '\n')+1:]
-		if t := bytes.TrimSpace(last); len(t) > 0 && (bytes.IndexByte(t, 0) >= 0 || !json.Valid(t)) {
-			w = w[:len(w)-len(last)]
-			reason = join(reason, "a last line that is not JSON")
+		prev, err := lastNewline(f, nl)
+		if err != nil {
+			return nil, err
+		}
+		n := nl - (prev + 1)
+		if n > MaxLine {
+			end, reason = prev+1, join(reason, "an over-long last line")
+			continue
+		}
+		line := make([]byte, n)
+		if _, err := f.ReadAt(line, prev+1); err != nil && err != io.EOF {
+			return nil, err
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 && (bytes.IndexByte(t, 0) >= 0 || !json.Valid(t)) {
+			end, reason = prev+1, join(reason, "a last line that is not JSON")
 			continue
 		}
 		break
 	}
-	good := start + int64(len(w))
-	if good == size {
+	if end == size {
 		return nil, nil
 	}
-	if len(w) == 0 && start > 0 {
-		good = start // a torn line longer than the window: no good line reaches into it
-	}
-	if err := f.Truncate(good); err != nil {
+	if err := f.Truncate(end); err != nil {
 		return nil, fmt.Errorf("cut the damaged end: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("cut the damaged end: %w", err)
 	}
-	return &Repair{Offset: good, Bytes: size - good, Reason: reason}, nil
+	return &Repair{Offset: end, Bytes: size - end, Reason: reason}, nil
+}
+
+// lastNewline returns the offset of the last newline before end, or -1 when there is none.
+func lastNewline(f *os.File, end int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end > 0 {
+		n := min(end, int64(len(buf)))
+		if _, err := f.ReadAt(buf[:n], end-n); err != nil && err != io.EOF {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return end - n + int64(i), nil
+		}
+		end -= n
+	}
+	return -1, nil
 }
 
 // skipNULs returns the offset just after the file's last byte that is not NUL.
