@@ -80,7 +80,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	// Refuse before any delete when any session of the run used another key or instance.
 	var mismatch error
 	if err := readJournal(f, func(h runfolder.Header) {
-		if h.KeyFingerprint != cfg.KeyFingerprint || h.APIURL != cfg.APIURL {
+		if h.KeyFingerprint != cfg.KeyFingerprint || runfolder.NormalizeAPIURL(h.APIURL) != runfolder.NormalizeAPIURL(cfg.APIURL) {
 			mismatch = fmt.Errorf("%w (run: key %s at %s; now: key %s at %s)", ErrOtherInstance,
 				h.KeyFingerprint, h.APIURL, cfg.KeyFingerprint, cfg.APIURL)
 		}
