@@ -108,3 +108,54 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// Pending marks of any earlier session against the same instance (however its URL was
+// spelled, whatever its input) are kept by external_id until some later event settles them.
+func TestResumeKeepsPendingIDsAcrossSessions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), runfolder.ResultsFile)
+	j, err := runfolder.OpenWriter(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := runfolder.Header{Event: "run", InputSHA256: "", APIURL: "http://127.0.0.1:4010/v1/", KeyFingerprint: "k"} // stdin
+	must(t, j.WriteHeader(a))
+	for _, e := range []runfolder.Event{
+		{Row: 1, ExternalID: "settled", Status: runfolder.StatusPending},
+		{Row: 1, ExternalID: "settled", Status: runfolder.StatusCreated, UserID: "user_1"},
+		{Row: 2, ExternalID: "open", Status: runfolder.StatusPending},
+		{Row: 3, ExternalID: "failed-later", Status: runfolder.StatusPending},
+	} {
+		must(t, j.Write(e))
+	}
+	other := a
+	other.KeyFingerprint = "other-instance"
+	must(t, j.WriteHeader(other))
+	must(t, j.Write(runfolder.Event{Row: 1, ExternalID: "elsewhere", Status: runfolder.StatusPending}))
+	must(t, j.WriteHeader(a))
+	must(t, j.Write(runfolder.Event{Row: 9, ExternalID: "failed-later", Status: runfolder.StatusFailed}))
+	must(t, j.Close())
+	// NUL padding a crash left at the end: read past, reported.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(make([]byte, 1000))
+	f.Close()
+
+	cur := runfolder.Header{InputSHA256: "edited", APIURL: "http://localhost:4010/v1", KeyFingerprint: "k"}
+	rs, err := loadResume(path, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"open": true, "settled": false, "failed-later": false, "elsewhere": false, "": false} {
+		if got := rs.wasPending(42, id); got != want {
+			t.Errorf("wasPending(%q) = %v, want %v", id, got, want)
+		}
+	}
+	if len(rs.pending) != 0 || rs.same != 0 {
+		t.Errorf("row-keyed pending %v (same %d): another input's row numbers must not carry over", rs.pending, rs.same)
+	}
+	if len(rs.damage) != 1 || rs.damage[0].Problem != "NUL padding" {
+		t.Errorf("damage %v, want the NUL padding reported", rs.damage)
+	}
+}

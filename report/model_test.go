@@ -432,3 +432,29 @@ func TestBuildExplicitHeaderFacts(t *testing.T) {
 		t.Errorf("sandbox %v resume %q err %v", m.Sandbox, m.ResumeCommand, err)
 	}
 }
+
+// A journal a full disk left NUL-padded, and one a later session repaired, both read whole:
+// the padding is neither a row nor a damaged line.
+func TestBuildReadsAPaddedEnd(t *testing.T) {
+	h := header("a.jsonl", t0)
+	dir := writeRun(t, []any{h, rowEv(1, "created", t0.Add(time.Second)), rowEv(2, "created", t0.Add(2*time.Second))},
+		nil, strings.Repeat("\x00", 4096))
+	m, err := Build(dir)
+	if err != nil || m.Counts["created"] != 2 || m.SkippedLines != 0 {
+		t.Fatalf("padded journal: %v, created %d, skipped %d", err, m.Counts["created"], m.SkippedLines)
+	}
+	w, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Repaired() == nil {
+		t.Error("the writer did not cut the padding")
+	}
+	h2 := header("a.jsonl", t0.Add(time.Hour))
+	if err := errors.Join(w.WriteHeader(h2), w.Write(rowEv(3, "created", h2.StartedAt.Add(time.Second))), w.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = Build(dir); err != nil || m.Counts["created"] != 3 || m.Sessions != 2 || m.SkippedLines != 0 {
+		t.Errorf("repaired journal: %v, created %d, sessions %d, skipped %d", err, m.Counts["created"], m.Sessions, m.SkippedLines)
+	}
+}
