@@ -24,7 +24,7 @@ type failedFile struct {
 }
 
 func newFailedFile(dir string, format source.Format, header []string) *failedFile {
-	ff := &failedFile{path: filepath.Join(dir, "failed."+string(format)), format: format, header: header}
+	ff := &failedFile{path: filepath.Join(dir, runfolder.FailedFilePrefix+string(format)), format: format, header: header}
 	// A previous session's list is stale: this session reports its own failures afresh.
 	os.Remove(ff.path)
 	return ff

@@ -546,7 +546,7 @@ func (m *Model) commands(dir string) {
 		flags = append(flags, "--mapping", m.mappingFile)
 	}
 	if m.FailedFile == "" && m.Failing() > 0 && m.Format != "" {
-		m.FailedFile = "failed." + m.Format
+		m.FailedFile = runfolder.FailedFilePrefix + m.Format
 	}
 	if m.FailedFile != "" && m.Failing() > 0 {
 		args := append([]string{"userimport", "import"}, flags...)

@@ -145,7 +145,7 @@ func WriteModel(dir string, m *Model) (string, error) {
 }
 
 // ReportFile is the page's name in the run folder.
-const ReportFile = "report.html"
+const ReportFile = runfolder.ReportFile
 
 // thousands writes n with thin separators, as people read large counts.
 func thousands(n int64) string {
