@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,7 +82,7 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 	if err := f.inputFlags.check("import"); err != nil {
 		return err
 	}
-	m, mappingName, err := e.loadMapping(&f.inputFlags)
+	m, preset, err := e.loadMapping(&f.inputFlags)
 	if err != nil {
 		return err
 	}
@@ -90,10 +91,10 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 		return err
 	}
 	defer in.Close()
-	return e.doImport(ctx, f, in, m, mappingName)
+	return e.doImport(ctx, f, in, m, preset)
 }
 
-func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, mappingName string) error {
+func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, preset string) error {
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
 		return err
@@ -124,10 +125,10 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			return err
 		}
 	}
-	if err := importer.MakeRunDir(out); err != nil {
+	if err := runfolder.MakeDir(out); err != nil {
 		return err
 	}
-	lock, stale, err := importer.AcquireLock(out)
+	lock, stale, err := runfolder.AcquireLock(out)
 	if err != nil {
 		return err
 	}
@@ -151,10 +152,10 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
-		Header: importer.Header{
+		Header: runfolder.Header{
 			Tool: "userimport", Version: version, Input: in.path, InputSHA256: in.sha256,
-			Format: string(in.format), Mapping: mappingName, MappingSHA256: sha256Hex(m.Spec()),
-			APIURL: apiURL, KeyFingerprint: clerk.Fingerprint(key),
+			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
+			APIURL: apiURL, Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key),
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
@@ -185,11 +186,11 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	result := outcome(sum.RunStatus, runErr)
 	sum.ExitCode = exitCode(result)
-	if err := importer.WriteSummary(out, sum); err != nil {
+	if err := runfolder.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
 	}
 	reportPath := e.finalReport(f, out, sum, log)
-	if runErr != nil && sum.RunStatus != importer.RunFatal {
+	if runErr != nil && sum.RunStatus != runfolder.RunFatal {
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)
@@ -200,7 +201,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 }
 
 // report prints the run's outcome: JSON on stdout with --json, else a few human lines.
-func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.Summary) {
+func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder.Summary) {
 	if jsonOut {
 		b, _ := json.MarshalIndent(sum, "", "  ")
 		e.printf(e.stdout, "%s\n", b)
@@ -209,14 +210,14 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 	if jsonOut {
 		w = e.stderr
 	}
-	if sum.RunStatus == importer.RunAlready {
+	if sum.RunStatus == runfolder.RunAlready {
 		e.printf(w, "already complete: every row of %s is in Clerk (%d rows); nothing to do\n", in.path, sum.DoneBefore)
 		return
 	}
 	c := sum.Counts
 	e.printf(w, "%s: %d rows: %d created, %d exists, %d failed, %d invalid, %d duplicate",
-		strings.ReplaceAll(sum.RunStatus, "_", " "), sum.Rows, c[importer.StatusCreated], c[importer.StatusExists],
-		c[importer.StatusFailed], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+		strings.ReplaceAll(string(sum.RunStatus), "_", " "), sum.Rows, c[runfolder.StatusCreated], c[runfolder.StatusExists],
+		c[runfolder.StatusFailed], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if sum.DoneBefore > 0 {
 		e.printf(w, "; %d done by an earlier run", sum.DoneBefore)
 	}
@@ -232,7 +233,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 		e.printf(w, "rows not imported are in %s: fix them and run: userimport import %s\n", sum.FailedFile, sum.FailedFile)
 	}
 	switch sum.RunStatus {
-	case importer.RunStopped, importer.RunInterrupted, importer.RunFatal:
+	case runfolder.RunStopped, runfolder.RunInterrupted, runfolder.RunFatal:
 		if sum.Left > 0 {
 			e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/userimport/userimport/importer"
 	"github.com/userimport/userimport/report"
+	"github.com/userimport/userimport/runfolder"
 )
 
 func (e *environment) reportCommand() *command {
@@ -37,8 +38,8 @@ func (e *environment) reportRun(_ context.Context, args []string) error {
 
 // finalReport writes report.html (unless --no-report) and the metrics file from the finished
 // run folder; neither may fail the run.
-func (e *environment) finalReport(f *importFlags, out string, sum *importer.Summary, log *zap.Logger) (path string) {
-	if f.noReport && f.metricsFile == "" || sum.RunStatus == importer.RunAlready {
+func (e *environment) finalReport(f *importFlags, out string, sum *runfolder.Summary, log *zap.Logger) (path string) {
+	if f.noReport && f.metricsFile == "" || sum.RunStatus == runfolder.RunAlready {
 		return ""
 	}
 	// The run's heap is garbage now: give it back to the OS, so that the report's per-row

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"os"
 	"time"
 
@@ -50,7 +51,7 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a run folder (give the --out folder of an import)", dir)
 	}
-	lock, _, err := importer.AcquireLock(dir)
+	lock, _, err := runfolder.AcquireLock(dir)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 	case err != nil:
 		return fmt.Errorf("undo: %w", err)
 	case sum.Failed > 0:
-		return outcome(importer.RunWithFailures, nil)
+		return outcome(runfolder.RunWithFailures, nil)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"strings"
 
 	"github.com/userimport/userimport/importer"
@@ -83,15 +84,15 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		return err
 	}
 	c := sum.Counts
-	bad := c[importer.StatusInvalid] + c[importer.StatusDuplicate]
+	bad := c[runfolder.StatusInvalid] + c[runfolder.StatusDuplicate]
 	var result error
 	switch {
 	case err != nil:
 		result = err
-	case sum.RunStatus == importer.RunInterrupted:
-		result = outcome(importer.RunInterrupted, nil)
+	case sum.RunStatus == runfolder.RunInterrupted:
+		result = outcome(runfolder.RunInterrupted, nil)
 	case bad > 0:
-		result = outcome(importer.RunWithFailures, nil)
+		result = outcome(runfolder.RunWithFailures, nil)
 	}
 	sum.ExitCode = exitCode(result) // so --json says the code the process exits with
 	w := e.stdout
@@ -99,9 +100,9 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		w = e.stderr
 		e.report(true, "", in, sum)
 	}
-	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if cfg.Target != nil {
-		e.printf(w, ", %d already in the instance", c[importer.StatusExists])
+		e.printf(w, ", %d already in the instance", c[runfolder.StatusExists])
 	}
 	e.printf(w, "\n")
 	if len(sum.Fields) > 0 {

@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"strings"
-
-	"github.com/userimport/userimport/importer"
 )
 
 // Exit codes (DESIGN.md §1).
@@ -39,8 +38,8 @@ func asUsage(err error) (*usageError, bool) {
 	return ue, ok
 }
 
-// runStatus is the importer's run status (issue 12 moves it to runfolder.RunStatus: change it here).
-type runStatus = string
+// runStatus is how a run ended.
+type runStatus = runfolder.RunStatus
 
 // outcomeError is a run that ended short of complete. The command has already reported it (its
 // summary says why), so only its exit code is left to give.
@@ -53,7 +52,7 @@ func (e *outcomeError) Error() string {
 	if e.err != nil {
 		return fmt.Sprintf("run %s: %v", e.status, e.err)
 	}
-	return "run " + e.status
+	return "run " + string(e.status)
 }
 
 func (e *outcomeError) Unwrap() error { return e.err }
@@ -61,7 +60,7 @@ func (e *outcomeError) Unwrap() error { return e.err }
 // outcome is the error a run with this status returns: nil when it completed.
 func outcome(status runStatus, err error) error {
 	switch status {
-	case importer.RunComplete, importer.RunAlready:
+	case runfolder.RunComplete, runfolder.RunAlready:
 		return nil
 	}
 	return &outcomeError{status: status, err: err}
@@ -80,20 +79,20 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &oe):
 		switch oe.status {
-		case importer.RunComplete, importer.RunAlready:
+		case runfolder.RunComplete, runfolder.RunAlready:
 			return exitOK
-		case importer.RunWithFailures:
+		case runfolder.RunWithFailures:
 			return exitRowsFailed
-		case importer.RunStopped:
+		case runfolder.RunStopped:
 			return exitStopped
-		case importer.RunInterrupted:
+		case runfolder.RunInterrupted:
 			return exitInterrupted
 		}
 		return exitRefused // fatal, or a status this switch does not know
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted // a second signal ended it before it could say more
 	}
-	// Usage errors, a locked folder (importer.ErrLocked), another instance's key
+	// Usage errors, a locked folder (runfolder.ErrLocked), another instance's key
 	// (importer.ErrOtherInstance), a fatal run (importer.ErrFatal), bad input: refused.
 	return exitRefused
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"testing"
 
 	"github.com/userimport/userimport/importer"
@@ -17,17 +18,17 @@ func TestExitCode(t *testing.T) {
 		want int
 	}{
 		{"nil", nil, exitOK},
-		{"complete", outcome(importer.RunComplete, nil), exitOK},
-		{"already complete", outcome(importer.RunAlready, nil), exitOK},
-		{"rows failed", outcome(importer.RunWithFailures, nil), exitRowsFailed},
-		{"stopped by --limit or --max-duration", outcome(importer.RunStopped, nil), exitStopped},
-		{"interrupted", outcome(importer.RunInterrupted, nil), exitInterrupted},
-		{"fatal run", outcome(importer.RunFatal, fmt.Errorf("%w: 401", importer.ErrFatal)), exitRefused},
+		{"complete", outcome(runfolder.RunComplete, nil), exitOK},
+		{"already complete", outcome(runfolder.RunAlready, nil), exitOK},
+		{"rows failed", outcome(runfolder.RunWithFailures, nil), exitRowsFailed},
+		{"stopped by --limit or --max-duration", outcome(runfolder.RunStopped, nil), exitStopped},
+		{"interrupted", outcome(runfolder.RunInterrupted, nil), exitInterrupted},
+		{"fatal run", outcome(runfolder.RunFatal, fmt.Errorf("%w: 401", importer.ErrFatal)), exitRefused},
 		{"run without a status", outcome("", errors.New("journal line 2 is not JSON")), exitRefused},
-		{"interrupted run wrapping a cancel", wrapped(outcome(importer.RunInterrupted, context.Canceled)), exitInterrupted},
+		{"interrupted run wrapping a cancel", wrapped(outcome(runfolder.RunInterrupted, context.Canceled)), exitInterrupted},
 		{"usage error", &usageError{cmd: "import", flag: "--rate", msg: "takes a number"}, exitRefused},
 		{"wrapped usage error", wrapped(&usageError{msg: "unknown command"}), exitRefused},
-		{"locked", wrapped(importer.ErrLocked), exitRefused},
+		{"locked", wrapped(runfolder.ErrLocked), exitRefused},
 		{"other instance", wrapped(importer.ErrOtherInstance), exitRefused},
 		{"fatal", wrapped(importer.ErrFatal), exitRefused},
 		{"publishable key", errPublishableKey, exitRefused},
@@ -42,7 +43,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestOutcomesArePrintedByTheirCommandOnly(t *testing.T) {
-	if !isOutcome(fmt.Errorf("x: %w", outcome(importer.RunStopped, nil))) {
+	if !isOutcome(fmt.Errorf("x: %w", outcome(runfolder.RunStopped, nil))) {
 		t.Error("a wrapped outcome is still an outcome")
 	}
 	if isOutcome(errors.New("open input: no such file")) || isOutcome(&usageError{msg: "m"}) {

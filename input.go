@@ -63,7 +63,7 @@ func (f *inputFlags) check(cmd string) error {
 	return &usageError{cmd: cmd, flag: "--format", msg: fmt.Sprintf("takes csv, jsonl or json (got %q)", f.format)}
 }
 
-// loadMapping resolves --preset / --mapping into a compiled mapping and a name for the header.
+// loadMapping resolves --preset / --mapping into a compiled mapping and, for a preset, its name.
 func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, error) {
 	fillPresetEnv(&f.presetOpts, e.getenv)
 	if f.mappingFile != "" {
@@ -75,7 +75,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", f.mappingFile, err) // err says "mapping: …"
 		}
-		return m.Bind(f.presetOpts), f.mappingFile, nil
+		return m.Bind(f.presetOpts), "", nil
 	}
 	name := f.preset
 	if name == "" {
@@ -85,7 +85,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	return m, "preset:" + name, nil
+	return m, name, nil
 }
 
 func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {

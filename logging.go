@@ -10,14 +10,14 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // newLogger logs warnings (info with -v) to stderr for the operator, and everything, unsampled,
 // as JSON to the run folder's log.jsonl. The production preset is not used: it samples and
 // would drop repeated row failures.
 func newLogger(dir string, stderr io.Writer, verbose bool) (*zap.Logger, func(), error) {
-	f, err := os.OpenFile(filepath.Join(dir, importer.LogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, runfolder.LogFile), os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log: %w", err)
 	}

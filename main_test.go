@@ -18,6 +18,7 @@ import (
 
 	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/clerk/sandbox/spectest"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // testKey is the key the scripts' sandbox accepts; a script sets another to test refusal.
@@ -146,9 +147,11 @@ func cmdWaitSandbox(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("no sandbox at %s", args[0])
 }
 
-// hold-lock DIR: a live process (this test) holds DIR's lock.
+// hold-lock DIR: a live process (this test) holds DIR's lock until the script ends.
 func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
-	ts.Check(os.WriteFile(ts.MkAbs(args[0]+"/lock"), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600))
+	l, _, err := runfolder.AcquireLock(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Defer(func() { l.Release() })
 }
 
 // stale-lock DIR: DIR's lock names a process that no longer exists.

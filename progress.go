@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -9,8 +10,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"go.uber.org/zap"
-
-	"github.com/userimport/userimport/importer"
 )
 
 // countingReader counts the bytes read through it, for progress by position in the input.
@@ -98,26 +97,26 @@ func (r *reporter) loop() {
 	}
 }
 
-// Counts is a copy of the rows counted so far, per status.
-func (r *reporter) Counts() map[rowStatus]int {
+// Counts is a copy of the rows counted so far, per status (metrics label them by name).
+func (r *reporter) Counts() map[string]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := make(map[rowStatus]int, len(r.counts))
+	c := make(map[string]int, len(r.counts))
 	for k, v := range r.counts {
 		if settled(k) {
-			c[k] = v
+			c[string(k)] = v
 		}
 	}
 	return c
 }
 
-// rowStatus is the importer's row status (issue 12 moves it to runfolder.Status: change it here).
-type rowStatus = string
+// rowStatus is a row's status in the journal.
+type rowStatus = runfolder.Status
 
 // settled: a row's final status, as opposed to pending, or left (given back unsent on a stop).
 func settled(status rowStatus) bool {
 	switch status {
-	case importer.StatusCreated, importer.StatusExists, importer.StatusFailed, importer.StatusInvalid, importer.StatusDuplicate:
+	case runfolder.StatusCreated, runfolder.StatusExists, runfolder.StatusFailed, runfolder.StatusInvalid, runfolder.StatusDuplicate:
 		return true
 	}
 	return false
@@ -181,8 +180,8 @@ func (r *reporter) describe(now time.Time, done int64, withETA bool) string {
 		eta = fmt.Sprintf(" · eta %s", left.Round(time.Second))
 	}
 	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
-		r.counts[importer.StatusCreated], r.counts[importer.StatusExists], r.counts[importer.StatusFailed],
-		r.counts[importer.StatusInvalid]+r.counts[importer.StatusDuplicate], rate, eta)
+		r.counts[runfolder.StatusCreated], r.counts[runfolder.StatusExists], r.counts[runfolder.StatusFailed],
+		r.counts[runfolder.StatusInvalid]+r.counts[runfolder.StatusDuplicate], rate, eta)
 }
 
 // Close stops the reporter and clears the bar.

@@ -2,22 +2,22 @@ package main
 
 import (
 	"bytes"
+	"github.com/userimport/userimport/runfolder"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
 
-	"github.com/userimport/userimport/importer"
 )
 
 func TestReporterLinesCountRowsAndSkipped(t *testing.T) {
 	var out bytes.Buffer
 	r := newReporter(&out, false, 10, 1000, func() int64 { return 1000 }, zap.NewNop())
 	r.Skipped(4)
-	r.Row(importer.StatusCreated)
-	r.Row(importer.StatusFailed)
-	r.Row(importer.StatusPending) // not a settled row
+	r.Row(runfolder.StatusCreated)
+	r.Row(runfolder.StatusFailed)
+	r.Row(runfolder.StatusPending) // not a settled row
 	r.Close()
 	// The reporter's own loop may not have ticked yet: drive one line.
 	r.lastLog = time.Time{}

@@ -3,6 +3,7 @@ package clerk_test
 import (
 	"context"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -115,7 +116,7 @@ func TestUndoA503HoldsOnlyThatDeleteOverHTTP(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	j, err := importer.OpenJournal(filepath.Join(dir, importer.JournalFile))
+	j, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +126,9 @@ func TestUndoA503HoldsOnlyThatDeleteOverHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(j.WriteHeader(importer.Header{Event: "run", APIURL: srv.URL + "/v1", KeyFingerprint: clerk.Fingerprint(key)}))
+	must(j.WriteHeader(runfolder.Header{Event: "run", APIURL: srv.URL + "/v1", KeyFingerprint: clerk.Fingerprint(key)}))
 	for i := range users {
-		must(j.Write(importer.Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("ext-", i), Status: importer.StatusCreated, UserID: fmt.Sprint("user_", i)}))
+		must(j.Write(runfolder.Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("ext-", i), Status: runfolder.StatusCreated, UserID: fmt.Sprint("user_", i)}))
 	}
 	must(j.Close())
 

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"runtime"
 	"strings"
 	"testing"
@@ -76,7 +77,7 @@ func BenchmarkImport(b *testing.B) {
 		}
 		sum, err := Run(context.Background(), Config{OutDir: b.TempDir(), Source: src, Format: source.CSV,
 			Mapping: mapping.Native(), Target: nullTarget{}, Pacer: pacer.New(pacer.Config{}), Concurrency: 8})
-		if err != nil || sum.Counts[StatusCreated] != rows {
+		if err != nil || sum.Counts[runfolder.StatusCreated] != rows {
 			b.Fatalf("%v %v", err, sum.Counts)
 		}
 	}

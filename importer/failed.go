@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,7 +38,7 @@ func (ff *failedFile) Write(rec source.Record) error {
 	ff.mu.Lock()
 	defer ff.mu.Unlock()
 	if ff.w == nil {
-		f, err := createFile(ff.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		f, err := runfolder.CreateFile(ff.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
 		if err != nil {
 			return err
 		}

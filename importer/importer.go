@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"io"
 	"path/filepath"
 	"runtime"
@@ -49,9 +50,9 @@ type (
 )
 
 // rowError turns an error into what the journal keeps of it.
-func rowError(err error) *RowError {
+func rowError(err error) *runfolder.RowError {
 	if err == nil { // never for a real outcome; a journal line must not take the run down
-		return &RowError{Code: "error", Message: "no error recorded"}
+		return &runfolder.RowError{Code: "error", Message: "no error recorded"}
 	}
 	var d detailedError
 	if errors.As(err, &d) {
@@ -59,19 +60,19 @@ func rowError(err error) *RowError {
 		if code == "" {
 			code = "http_error"
 		}
-		return &RowError{Code: code, Param: param, HTTP: status, Message: msg}
+		return &runfolder.RowError{Code: code, Param: param, HTTP: status, Message: msg}
 	}
 	var fe *mapping.FieldError
 	if errors.As(err, &fe) {
-		return &RowError{Code: fe.Code, Param: fe.Field, Message: fe.Message}
+		return &runfolder.RowError{Code: fe.Code, Param: fe.Field, Message: fe.Message}
 	}
-	return &RowError{Code: "error", Message: err.Error()}
+	return &runfolder.RowError{Code: "error", Message: err.Error()}
 }
 
 // Config is one run.
 type Config struct {
 	OutDir string
-	Header Header // the session header; StartedAt is filled in
+	Header runfolder.Header // the session header; StartedAt is filled in
 	Source source.Reader
 	Format source.Format
 	// HeaderlessCSV: the input has no header line (the mapping names its columns), so the
@@ -99,50 +100,8 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Run statuses, mapped to exit codes by main.
-const (
-	RunComplete     = "complete"               // every row created or already present
-	RunWithFailures = "complete_with_failures" // every row settled, some failed or invalid
-	RunStopped      = "stopped"                // --limit / --max-duration: re-run to continue
-	RunInterrupted  = "interrupted"            // a signal: re-run to continue
-	RunFatal        = "fatal"                  // 401/403/quota or an I/O failure
-	RunAlready      = "already_complete"       // nothing to do
-)
-
-// WriteSummary writes dir/summary.json atomically; main calls it once the exit code is known.
-func WriteSummary(dir string, sum *Summary) error {
-	return writeJSONAtomic(filepath.Join(dir, SummaryFile), sum)
-}
-
-// Summary is summary.json.
-type Summary struct {
-	RunStatus    string         `json:"status"`
-	ExitCode     int            `json:"exit_code"`
-	Counts       map[string]int `json:"counts"`
-	DoneBefore   int            `json:"done_before"` // rows finished by an earlier session, skipped
-	Rows         int            `json:"rows"`        // rows read this session
-	Left         int            `json:"left"`        // rows not reached or left pending: re-run to continue
-	Requests     int64          `json:"requests"`
-	Creates      int64          `json:"creates"`
-	Status429    int64          `json:"status_429"`
-	Retries      int64          `json:"retries"`
-	Elapsed      string         `json:"elapsed"`
-	ElapsedSec   float64        `json:"elapsed_seconds"`
-	RequestRate  float64        `json:"request_rate"`
-	CreateRate   float64        `json:"create_rate"`
-	Concurrency  int            `json:"concurrency"`          // in-flight limit at the end
-	LatencyMS    float64        `json:"latency_ms,omitempty"` // smoothed API latency at the end
-	Fatal        string         `json:"fatal,omitempty"`
-	StartedAt    time.Time      `json:"started_at"`
-	FinishedAt   time.Time      `json:"finished_at"`
-	FailedFile   string         `json:"failed_file,omitempty"`
-	UnreadFields []string       `json:"unread_columns,omitempty"`
-	Problems     []Event        `json:"problems,omitempty"` // the first rows not imported, with line and reason
-	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
-}
-
 // statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
-const statusLeft = "left"
+const statusLeft runfolder.Status = "left"
 
 // maxProblems bounds the problems kept for the summary; the journal has them all.
 const maxProblems = 20
@@ -156,12 +115,12 @@ type Counters struct {
 
 // Progress hears about every settled row; main supplies a bar or periodic log lines.
 type Progress interface {
-	Row(status string)
+	Row(status runfolder.Status)
 }
 
 type nopProgress struct{}
 
-func (nopProgress) Row(string) {}
+func (nopProgress) Row(runfolder.Status) {}
 
 // job is a row on its way to the target.
 type job struct {
@@ -183,13 +142,13 @@ var dupFileMin = dupset.FileMin
 // runner carries one session's shared state.
 type runner struct {
 	cfg     Config
-	journal *Journal
+	journal *runfolder.Writer
 	failed  *failedFile
 	resume  *resumeState
 	dups    dupChecker
 
 	mu     sync.Mutex
-	counts map[string]int
+	counts map[runfolder.Status]int
 
 	*Counters
 
@@ -198,10 +157,10 @@ type runner struct {
 	pol     policies
 	lookupN int // external_ids a look-up takes
 
-	problems []Event        // the first maxProblems rows not imported
-	keys     []string       // the input's columns: the CSV header, or a JSON input's first keys
-	fields   map[string]int // validate only: field -> rows carrying it
-	dryRun   bool           // validate: rows are counted "valid", never sent (see Validate)
+	problems []runfolder.Event // the first maxProblems rows not imported
+	keys     []string          // the input's columns: the CSV header, or a JSON input's first keys
+	fields   map[string]int    // validate only: field -> rows carrying it
+	dryRun   bool              // validate: rows are counted "valid", never sent (see Validate)
 
 	fatalOnce  sync.Once
 	fatalErr   error
@@ -214,10 +173,10 @@ var ErrFatal = errors.New("run stopped")
 
 // Run imports every row of cfg.Source, resuming the run in cfg.OutDir. ctx ends only on a hard
 // abort (a second signal); a graceful stop comes through cfg.Stop, --limit or --max-duration.
-func Run(ctx context.Context, cfg Config) (*Summary, error) {
+func Run(ctx context.Context, cfg Config) (*runfolder.Summary, error) {
 	start := time.Now()
 	r := newRunner(cfg, start)
-	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
+	sum := &runfolder.Summary{StartedAt: start.UTC(), Counts: map[runfolder.Status]int{}}
 	if done, err := r.open(ctx, sum); done || err != nil {
 		sum.FinishedAt = time.Now().UTC()
 		return sum, err
@@ -230,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if r.failed != nil && r.failed.n > 0 {
 		sum.FailedFile = r.failed.path
 	}
-	jerr := r.journal.Write(Event{Event: EventEnd, RunStatus: status})
+	jerr := r.journal.Write(runfolder.Event{Event: runfolder.EventEnd, RunStatus: status})
 	if cerr := r.journal.Close(); jerr == nil {
 		jerr = cerr
 	}
@@ -255,8 +214,8 @@ func newRunner(cfg Config, start time.Time) *runner {
 	}
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
-	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(cfg.OutDir, dupFileMin), counts: map[string]int{},
-		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(cfg.OutDir, dupFileMin), counts: map[runfolder.Status]int{},
+		halt: make(chan struct{}), resume: newResumeState()}
 	var gate *pacer.Gate
 	if cfg.Concurrency > 0 {
 		r.workers, gate = cfg.Concurrency, pacer.NewGate(cfg.Concurrency)
@@ -273,22 +232,22 @@ func newRunner(cfg Config, start time.Time) *runner {
 
 // open reads what earlier sessions left in the run folder and starts this session's journal.
 // done: the run was already complete, and there is nothing to do.
-func (r *runner) open(ctx context.Context, sum *Summary) (done bool, err error) {
+func (r *runner) open(ctx context.Context, sum *runfolder.Summary) (done bool, err error) {
 	cfg := r.cfg
-	journalPath := filepath.Join(cfg.OutDir, JournalFile)
+	journalPath := filepath.Join(cfg.OutDir, runfolder.ResultsFile)
 	st, err := loadResume(journalPath, cfg.Header)
 	if err != nil {
 		return false, err
 	}
 	r.resume = st
 	sum.DoneBefore = st.doneN
-	if st.same > 0 && st.lastEnd == RunComplete && len(st.pending) == 0 {
-		sum.RunStatus = RunAlready
+	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 {
+		sum.RunStatus = runfolder.RunAlready
 		return true, nil
 	}
 	if cfg.Preflight != nil {
 		if err := cfg.Preflight(ctx, st.doneN); err != nil {
-			sum.RunStatus, sum.Fatal = RunFatal, err.Error()
+			sum.RunStatus, sum.Fatal = runfolder.RunFatal, err.Error()
 			return false, fmt.Errorf("%w: %w", ErrFatal, err)
 		}
 	}
@@ -300,8 +259,14 @@ func (r *runner) open(ctx context.Context, sum *Summary) (done bool, err error) 
 	} else if st.doneIDs.len() > 0 {
 		cfg.Log.Info("new input in a used run folder: users it already holds are skipped", zap.Int("known_external_ids", st.doneIDs.len()))
 	}
-	if r.journal, err = OpenJournal(journalPath); err != nil {
+	for _, w := range st.damage {
+		cfg.Log.Warn("the journal's end is damaged (a crash or a full disk); it is cut off before this session appends", zap.String("damage", w.String()))
+	}
+	if r.journal, err = runfolder.OpenWriter(journalPath); err != nil {
 		return false, err
+	}
+	if rep := r.journal.Repaired(); rep != nil {
+		cfg.Log.Warn("repaired the journal: "+rep.String(), zap.Int64("offset", rep.Offset), zap.Int64("bytes", rep.Bytes))
 	}
 	if err := r.journal.WriteHeader(cfg.Header); err != nil {
 		r.journal.Close()
@@ -317,15 +282,15 @@ func (r *runner) open(ctx context.Context, sum *Summary) (done bool, err error) 
 }
 
 // summarize fills sum from the finished session.
-func (r *runner) summarize(sum *Summary, status string, runErr error, start time.Time) {
+func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, runErr error, start time.Time) {
 	sum.RunStatus = status
 	sum.Counts = r.snapshotCounts()
 	sum.Requests, sum.Creates = r.Requests.Load(), r.Creates.Load()
 	sum.Status429, sum.Retries = r.Status429.Load(), r.Retries.Load()
 	limit, latency := r.calls.Gate.Current()
 	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
-	sum.Left = sum.Counts[StatusPending] + sum.Counts[statusLeft]
-	delete(sum.Counts, StatusPending)
+	sum.Left = sum.Counts[runfolder.StatusPending] + sum.Counts[statusLeft]
+	delete(sum.Counts, runfolder.StatusPending)
 	delete(sum.Counts, statusLeft)
 	for _, n := range sum.Counts {
 		sum.Rows += n
@@ -334,9 +299,9 @@ func (r *runner) summarize(sum *Summary, status string, runErr error, start time
 	sum.Elapsed, sum.ElapsedSec = el.Round(time.Millisecond).String(), el.Seconds()
 	if s := el.Seconds(); s > 0 {
 		sum.RequestRate = float64(sum.Requests) / s
-		sum.CreateRate = float64(sum.Counts[StatusCreated]) / s
+		sum.CreateRate = float64(sum.Counts[runfolder.StatusCreated]) / s
 	}
-	if status == RunFatal && runErr != nil {
+	if status == runfolder.RunFatal && runErr != nil {
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	if h := r.cfg.Source.Header(); h != nil {
@@ -348,7 +313,7 @@ func (r *runner) summarize(sum *Summary, status string, runErr error, start time
 }
 
 // run streams rows through the pool and says how the session ended.
-func (r *runner) run(ctx context.Context) (string, error) {
+func (r *runner) run(ctx context.Context) (runfolder.RunStatus, error) {
 	// intake ends on a graceful stop (signal, --max-duration, fatal error): rows not yet sent
 	// are given back; ctx ends only on a hard abort.
 	intake, stopIntake := context.WithCancel(ctx)
@@ -396,22 +361,22 @@ func (r *runner) run(ctx context.Context) (string, error) {
 	}
 	switch {
 	case r.fatalErr != nil:
-		return RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
+		return runfolder.RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
 	case readErr != nil && intake.Err() == nil:
-		return RunFatal, readErr
+		return runfolder.RunFatal, readErr
 	case ctx.Err() != nil, stopped == stopSignal:
-		return RunInterrupted, nil
+		return runfolder.RunInterrupted, nil
 	case limited, stopped == stopDeadline:
-		return RunStopped, nil
+		return runfolder.RunStopped, nil
 	}
 	c := r.snapshotCounts()
-	if c[StatusPending]+c[statusLeft] > 0 {
-		return RunInterrupted, nil
+	if c[runfolder.StatusPending]+c[statusLeft] > 0 {
+		return runfolder.RunInterrupted, nil
 	}
-	if c[StatusFailed]+c[StatusInvalid]+c[StatusDuplicate] > 0 {
-		return RunWithFailures, nil
+	if c[runfolder.StatusFailed]+c[runfolder.StatusInvalid]+c[runfolder.StatusDuplicate] > 0 {
+		return runfolder.RunWithFailures, nil
 	}
-	return RunComplete, nil
+	return runfolder.RunComplete, nil
 }
 
 type stopReason int32
@@ -561,7 +526,7 @@ func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job
 	}
 	for _, jb := range batch {
 		if id, ok := found[jb.extID]; ok {
-			r.settle(jb, Event{Status: StatusExists, UserID: id, Settled: "precheck"})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, UserID: id, Settled: "precheck"})
 			continue
 		}
 		r.dispatch(intake, jobs, jb)
@@ -602,7 +567,7 @@ func (r *runner) countRest(ctx context.Context) error {
 type mapped struct {
 	rec    source.Record
 	params *mapping.CreateUserParams
-	err    *RowError
+	err    *runfolder.RowError
 	keys   []string // a JSON input's first record's keys: its "header", for unread-column warnings
 }
 
@@ -610,7 +575,7 @@ type mapped struct {
 // every core while the ordered stage (accept) keeps the input's order for duplicates.
 func (r *runner) mapRow(m *mapped) {
 	if m.rec.Err != nil {
-		m.err = &RowError{Code: "unreadable_row", Message: m.rec.Err.Error()}
+		m.err = &runfolder.RowError{Code: "unreadable_row", Message: m.rec.Err.Error()}
 		return
 	}
 	var mrec mapping.Record
@@ -619,7 +584,7 @@ func (r *runner) mapRow(m *mapped) {
 	} else {
 		var err error
 		if mrec, err = mapping.JSONRecord(m.rec.Raw); err != nil {
-			m.err = &RowError{Code: "invalid_record", Message: err.Error()}
+			m.err = &runfolder.RowError{Code: "invalid_record", Message: err.Error()}
 			return
 		}
 		if m.rec.Num == 1 {
@@ -647,12 +612,12 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		jb.extID = m.params.ExternalIDValue()
 	}
 	if m.err != nil {
-		r.settle(jb, Event{Status: StatusInvalid, Error: m.err})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusInvalid, Error: m.err})
 		return jb, false
 	}
 	if jb.extID != "" && r.resume.doneIDs.has(jb.extID) {
 		// An earlier session (perhaps of another export) created or adopted this user.
-		r.settle(jb, Event{Status: StatusExists, Settled: "journal"})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, Settled: "journal"})
 		return jb, false
 	}
 	firstLine, field, err := r.dups.Check(jb.params, m.rec.Line)
@@ -662,12 +627,12 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		return jb, false
 	}
 	if firstLine > 0 {
-		r.settle(jb, Event{Status: StatusDuplicate, DupOfLine: firstLine, Error: &RowError{
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusDuplicate, DupOfLine: firstLine, Error: &runfolder.RowError{
 			Code: "duplicate_in_input", Param: field,
 			Message: fmt.Sprintf("same %s as line %d", field, firstLine)}})
 		return jb, false
 	}
-	_, jb.wasPending = r.resume.pending[m.rec.Num]
+	jb.wasPending = r.resume.wasPending(m.rec.Num, jb.extID)
 	if r.dryRun {
 		r.mu.Lock()
 		var buf [15]string
@@ -680,7 +645,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 }
 
 // settle journals a row's final state, keeps failed rows for failed.<ext>, and counts it.
-func (r *runner) settle(jb job, e Event) {
+func (r *runner) settle(jb job, e runfolder.Event) {
 	e.Row, e.Line = jb.rec.Num, jb.rec.Line
 	if e.ExternalID == "" {
 		e.ExternalID = jb.extID
@@ -689,7 +654,7 @@ func (r *runner) settle(jb job, e Event) {
 		r.setFatal(err)
 	}
 	switch e.Status {
-	case StatusFailed, StatusInvalid, StatusDuplicate:
+	case runfolder.StatusFailed, runfolder.StatusInvalid, runfolder.StatusDuplicate:
 		r.mu.Lock()
 		if len(r.problems) < maxProblems {
 			r.problems = append(r.problems, e)
@@ -700,7 +665,7 @@ func (r *runner) settle(jb job, e Event) {
 		} else if err != nil {
 			r.setFatal(fmt.Errorf("write failed rows: %w", err))
 		}
-		fields := []zap.Field{zap.Int("line", e.Line), zap.String("status", e.Status)}
+		fields := []zap.Field{zap.Int("line", e.Line), zap.String("status", string(e.Status))}
 		if e.ExternalID != "" {
 			fields = append(fields, zap.String("external_id", e.ExternalID))
 		}
@@ -716,22 +681,22 @@ func (r *runner) settle(jb job, e Event) {
 	r.count(e.Status)
 }
 
-func (r *runner) count(status string) {
+func (r *runner) count(status runfolder.Status) {
 	r.tally(status)
 	r.cfg.Progress.Row(status)
 }
 
 // tally counts a row without showing it as progress.
-func (r *runner) tally(status string) {
+func (r *runner) tally(status runfolder.Status) {
 	r.mu.Lock()
 	r.counts[status]++
 	r.mu.Unlock()
 }
 
-func (r *runner) snapshotCounts() map[string]int {
+func (r *runner) snapshotCounts() map[runfolder.Status]int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := make(map[string]int, len(r.counts))
+	c := make(map[runfolder.Status]int, len(r.counts))
 	for k, v := range r.counts {
 		c[k] = v
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // fakeErr carries the behaviours the pipeline reads off an error.
@@ -132,14 +133,14 @@ const testCSV = "external_id,email_address\n" +
 	"c,c@example.com\n" +
 	"d,d@example.com\n"
 
-func runOnce(t *testing.T, dir, input string, tgt Target, mod func(*Config)) *Summary {
+func runOnce(t *testing.T, dir, input string, tgt Target, mod func(*Config)) *runfolder.Summary {
 	t.Helper()
 	src, err := source.Open(strings.NewReader(input), source.Options{Format: source.CSV})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		OutDir: dir, Header: Header{InputSHA256: fmt.Sprintf("%x", len(input)), APIURL: "fake", KeyFingerprint: "k"},
+		OutDir: dir, Header: runfolder.Header{InputSHA256: fmt.Sprintf("%x", len(input)), APIURL: "fake", KeyFingerprint: "k"},
 		Source: src, Format: source.CSV, Mapping: mapping.Native(), Target: tgt,
 		Pacer: pacer.New(pacer.Config{Rate: 1e6, Burst: 100}), Concurrency: 3, MaxRetries: 3,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
@@ -148,7 +149,7 @@ func runOnce(t *testing.T, dir, input string, tgt Target, mod func(*Config)) *Su
 		mod(&cfg)
 	}
 	sum, err := Run(context.Background(), cfg)
-	if err != nil && sum.RunStatus != RunFatal {
+	if err != nil && sum.RunStatus != runfolder.RunFatal {
 		t.Fatalf("run: %v", err)
 	}
 	return sum
@@ -161,7 +162,7 @@ func TestAmbiguousCreateIsSettledByLookupNotResent(t *testing.T) {
 	f.script["b"] = []step{{err: unclear}}               // not committed: sent again after the look-up
 	f.script["c"] = []step{{err: &fakeErr{status: 429, retryable: true, retry: time.Millisecond}}}
 	sum := runOnce(t, t.TempDir(), testCSV, f, nil)
-	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {
+	if sum.RunStatus != runfolder.RunComplete || sum.Counts[runfolder.StatusCreated] != 4 {
 		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
 	}
 	if f.creates["a"] != 1 {
@@ -179,7 +180,7 @@ func TestExistingExternalIDIsAdopted(t *testing.T) {
 	f := newFake()
 	f.users["b"] = "user_old"
 	sum := runOnce(t, t.TempDir(), testCSV, f, nil)
-	if sum.Counts[StatusExists] != 1 || sum.Counts[StatusCreated] != 3 || sum.RunStatus != RunComplete {
+	if sum.Counts[runfolder.StatusExists] != 1 || sum.Counts[runfolder.StatusCreated] != 3 || sum.RunStatus != runfolder.RunComplete {
 		t.Fatalf("counts %v status %s", sum.Counts, sum.RunStatus)
 	}
 }
@@ -189,7 +190,7 @@ func TestPermanentFailureGoesToFailedFile(t *testing.T) {
 	f.script["c"] = []step{{err: &fakeErr{status: 422, code: "form_identifier_exists", param: "email_address"}}}
 	dir := t.TempDir()
 	sum := runOnce(t, dir, testCSV, f, nil)
-	if sum.RunStatus != RunWithFailures || sum.Counts[StatusFailed] != 1 {
+	if sum.RunStatus != runfolder.RunWithFailures || sum.Counts[runfolder.StatusFailed] != 1 {
 		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "failed.csv"))
@@ -207,7 +208,7 @@ func TestPermanentFailureGoesToFailedFile(t *testing.T) {
 	delete(f.script, "c")
 	before := f.totalCreates()
 	sum = runOnce(t, dir, testCSV, f, nil)
-	if sum.RunStatus != RunComplete || sum.DoneBefore != 3 || f.totalCreates()-before != 1 {
+	if sum.RunStatus != runfolder.RunComplete || sum.DoneBefore != 3 || f.totalCreates()-before != 1 {
 		t.Fatalf("re-run: status %s done before %d creates %d", sum.RunStatus, sum.DoneBefore, f.totalCreates()-before)
 	}
 }
@@ -217,11 +218,11 @@ func TestFatalStopsTheRunAndLeavesRowsToResume(t *testing.T) {
 	f.script["a"] = []step{{err: &fakeErr{status: 401, code: "authentication_invalid", fatal: true}}}
 	dir := t.TempDir()
 	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.Concurrency = 1 })
-	if sum.RunStatus != RunFatal || sum.Counts[StatusCreated] != 0 || sum.Left == 0 {
+	if sum.RunStatus != runfolder.RunFatal || sum.Counts[runfolder.StatusCreated] != 0 || sum.Left == 0 {
 		t.Fatalf("status %s counts %v left %d", sum.RunStatus, sum.Counts, sum.Left)
 	}
 	sum = runOnce(t, dir, testCSV, f, nil)
-	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {
+	if sum.RunStatus != runfolder.RunComplete || sum.Counts[runfolder.StatusCreated] != 4 {
 		t.Fatalf("resume: status %s counts %v", sum.RunStatus, sum.Counts)
 	}
 }
@@ -229,18 +230,18 @@ func TestFatalStopsTheRunAndLeavesRowsToResume(t *testing.T) {
 func TestPendingRowsAreSettledByBatchLookup(t *testing.T) {
 	dir := t.TempDir()
 	f := newFake()
-	h := Header{Event: "run", InputSHA256: fmt.Sprintf("%x", len(testCSV)), APIURL: "fake", KeyFingerprint: "k", MappingSHA256: ""}
+	h := runfolder.Header{Event: "run", InputSHA256: fmt.Sprintf("%x", len(testCSV)), APIURL: "fake", KeyFingerprint: "k", MappingSHA256: ""}
 	// A crashed session: a and b were marked pending; a reached the instance, b did not.
-	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	j, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
 	must(t, err)
 	must(t, j.WriteHeader(h))
-	must(t, j.Write(Event{Row: 1, Line: 2, ExternalID: "a", Status: StatusPending}))
-	must(t, j.Write(Event{Row: 2, Line: 3, ExternalID: "b", Status: StatusPending}))
+	must(t, j.Write(runfolder.Event{Row: 1, Line: 2, ExternalID: "a", Status: runfolder.StatusPending}))
+	must(t, j.Write(runfolder.Event{Row: 2, Line: 3, ExternalID: "b", Status: runfolder.StatusPending}))
 	must(t, j.Close())
 	f.users["a"] = "user_a"
 
 	sum := runOnce(t, dir, testCSV, f, nil)
-	if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 {
+	if sum.RunStatus != runfolder.RunComplete || sum.Counts[runfolder.StatusCreated] != 4 {
 		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
 	}
 	if f.creates["a"] != 0 || f.creates["b"] != 1 {
@@ -252,15 +253,15 @@ func TestLimitStopsAndResumeFinishes(t *testing.T) {
 	dir := t.TempDir()
 	f := newFake()
 	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.Limit = 2 })
-	if sum.RunStatus != RunStopped || sum.Counts[StatusCreated] != 2 {
+	if sum.RunStatus != runfolder.RunStopped || sum.Counts[runfolder.StatusCreated] != 2 {
 		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
 	}
 	sum = runOnce(t, dir, testCSV, f, nil)
-	if sum.RunStatus != RunComplete || sum.DoneBefore != 2 || sum.Counts[StatusCreated] != 2 || f.totalCreates() != 4 {
+	if sum.RunStatus != runfolder.RunComplete || sum.DoneBefore != 2 || sum.Counts[runfolder.StatusCreated] != 2 || f.totalCreates() != 4 {
 		t.Fatalf("resume: status %s done %d counts %v creates %d", sum.RunStatus, sum.DoneBefore, sum.Counts, f.totalCreates())
 	}
 	sum = runOnce(t, dir, testCSV, f, nil)
-	if sum.RunStatus != RunAlready || f.totalCreates() != 4 {
+	if sum.RunStatus != runfolder.RunAlready || f.totalCreates() != 4 {
 		t.Fatalf("third run: %s", sum.RunStatus)
 	}
 }
@@ -271,7 +272,7 @@ func TestNewExportSkipsUsersTheFolderAlreadyHolds(t *testing.T) {
 	runOnce(t, dir, testCSV, f, nil)
 	tonight := testCSV + "e,e@example.com\n"
 	sum := runOnce(t, dir, tonight, f, nil)
-	if sum.Counts[StatusCreated] != 1 || sum.Counts[StatusExists] != 4 || f.creates["e"] != 1 || f.totalCreates() != 5 {
+	if sum.Counts[runfolder.StatusCreated] != 1 || sum.Counts[runfolder.StatusExists] != 4 || f.creates["e"] != 1 || f.totalCreates() != 5 {
 		t.Fatalf("counts %v creates %v", sum.Counts, f.creates)
 	}
 }
@@ -290,7 +291,7 @@ func TestRunDupTableInFile(t *testing.T) {
 	in.WriteString("u7,new@example.com\n") // the external_id of line 9
 	dir := t.TempDir()
 	sum := runOnce(t, dir, in.String(), newFake(), nil)
-	if sum.Counts[StatusCreated] != rows || sum.Counts[StatusDuplicate] != 1 || sum.Problems[0].DupOfLine != 9 {
+	if sum.Counts[runfolder.StatusCreated] != rows || sum.Counts[runfolder.StatusDuplicate] != 1 || sum.Problems[0].DupOfLine != 9 {
 		t.Fatalf("counts %v, problems %v: want %d created and one duplicate of line 9", sum.Counts, sum.Problems, rows)
 	}
 	entries, err := os.ReadDir(dir)

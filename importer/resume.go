@@ -6,6 +6,8 @@ import (
 	"hash/maphash"
 	"io/fs"
 	"slices"
+
+	"github.com/userimport/userimport/runfolder"
 )
 
 // bitset marks finished rows by number: one bit a row, so resume memory stays flat.
@@ -62,20 +64,39 @@ func (s *idSet) freeze(hashes []uint64) {
 
 // resumeState is what an earlier session of the run folder tells this one.
 type resumeState struct {
-	sessions int            // earlier sessions in the folder
-	same     int            // of which of the same run (input, mapping, target)
-	done     bitset         // rows finished (created/exists) in sessions of the same run
-	doneN    int            // how many
-	pending  map[int]string // rows left pending by the same run: row -> external_id ("" when none)
-	doneIDs  *idSet         // external_ids finished by any session against the same target
-	lastEnd  string         // run_status of the latest session of the same run, "" if it did not end
+	sessions int                 // earlier sessions in the folder
+	same     int                 // of which of the same run (input, mapping, target)
+	done     bitset              // rows finished (created/exists) in sessions of the same run
+	doneN    int                 // how many
+	pending  map[int]string      // rows left pending by the same run: row -> external_id ("" when none)
+	doneIDs  *idSet              // external_ids finished by any session against the same target
+	lastEnd  runfolder.RunStatus // run_status of the latest session of the same run, "" if it did not end
+	damage   []runfolder.Warning // damage read past at the journal's end (a crash, a full disk)
+	// pendingIDs holds the external_ids any session against the same target (whatever its
+	// input) left pending and no later event settled: their creates may have reached the
+	// target, so each is looked up before it is sent again.
+	pendingIDs *idSet
+}
+
+// wasPending reports whether an earlier session sent the row and never heard back: by row for
+// the same input, by external_id for any input against the same target.
+func (st *resumeState) wasPending(row int, extID string) bool {
+	if _, ok := st.pending[row]; ok {
+		return true
+	}
+	return extID != "" && st.pendingIDs.has(extID)
+}
+
+func newResumeState() *resumeState {
+	return &resumeState{pending: map[int]string{}, doneIDs: newIDSet(), pendingIDs: newIDSet()}
 }
 
 // loadResume reads the folder's journal, keeping only what this run can use.
-func loadResume(path string, cur Header) (*resumeState, error) {
-	st := &resumeState{pending: make(map[int]string), doneIDs: newIDSet()}
-	f, err := openRunFile(path)
+func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
+	st := newResumeState()
+	f, err := runfolder.OpenFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		st.pendingIDs.freeze(nil)
 		return st, nil
 	}
 	if err != nil {
@@ -83,35 +104,49 @@ func loadResume(path string, cur Header) (*resumeState, error) {
 	}
 	defer f.Close()
 	var same, sameTarget bool
-	var finishedIDs []uint64 // hashes, appended as read: no map on the way to the sorted set
-	err = readJournal(f, func(h Header) {
-		st.sessions++
-		same = h.sameRun(cur)
-		sameTarget = h.APIURL == cur.APIURL && h.KeyFingerprint == cur.KeyFingerprint
-		if same {
-			st.same++
-			st.lastEnd = ""
+	var finishedIDs []uint64         // hashes, appended as read: no map on the way to the sorted set
+	openIDs := map[uint64]struct{}{} // pending marks not yet settled, by external_id hash
+	sc := runfolder.NewScanner(f)
+	for sc.Scan() {
+		if sc.IsHeader() {
+			h := sc.Header()
+			st.sessions++
+			same = h.SameRun(cur)
+			sameTarget = h.SameTarget(cur)
+			if same {
+				st.same++
+				st.lastEnd = ""
+			}
+			continue
 		}
-	}, func(e Event) {
+		e := sc.Event()
 		switch e.Event {
 		case "":
-		case EventEnd:
+		case runfolder.EventEnd:
 			if same {
 				st.lastEnd = e.RunStatus
 			}
-			return
+			continue
 		default:
-			return
+			continue
 		}
-		finished := e.Status == StatusCreated || e.Status == StatusExists
-		if finished && sameTarget && e.ExternalID != "" {
-			finishedIDs = append(finishedIDs, st.doneIDs.hash(e.ExternalID))
+		finished := e.Status.Finished()
+		if sameTarget && e.ExternalID != "" {
+			h := st.doneIDs.hash(e.ExternalID)
+			if finished {
+				finishedIDs = append(finishedIDs, h)
+			}
+			if e.Status == runfolder.StatusPending {
+				openIDs[h] = struct{}{}
+			} else {
+				delete(openIDs, h)
+			}
 		}
 		if !same || e.Row <= 0 {
-			return
+			continue
 		}
 		switch {
-		case e.Status == StatusPending:
+		case e.Status == runfolder.StatusPending:
 			st.pending[e.Row] = e.ExternalID
 		case finished:
 			delete(st.pending, e.Row)
@@ -122,10 +157,17 @@ func loadResume(path string, cur Header) (*resumeState, error) {
 		default:
 			delete(st.pending, e.Row)
 		}
-	})
-	if err != nil {
-		return nil, err
 	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	st.damage = sc.Warnings()
 	st.doneIDs.freeze(finishedIDs)
+	open := make([]uint64, 0, len(openIDs))
+	for h := range openIDs {
+		open = append(open, h)
+	}
+	st.pendingIDs.seed = st.doneIDs.seed // the hashes above were taken with doneIDs' seed
+	st.pendingIDs.freeze(open)
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"io/fs"
 	"path/filepath"
 	"sync"
@@ -14,9 +15,6 @@ import (
 
 	"github.com/userimport/userimport/importer/pacer"
 )
-
-// UndoFile journals an undo, so an interrupted one resumes where it stopped.
-const UndoFile = "undo.jsonl"
 
 // Deleter removes users; Clerk's DELETE /v1/users/{id}.
 type Deleter interface {
@@ -53,10 +51,10 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	journalPath := filepath.Join(cfg.OutDir, JournalFile)
-	f, err := openRunFile(journalPath)
+	journalPath := filepath.Join(cfg.OutDir, runfolder.ResultsFile)
+	f, err := runfolder.OpenFile(journalPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s holds no run (no %s)", cfg.OutDir, JournalFile)
+		return nil, fmt.Errorf("%s holds no run (no %s)", cfg.OutDir, runfolder.ResultsFile)
 	}
 	if err != nil {
 		return nil, err
@@ -65,9 +63,9 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 
 	// What an earlier undo already deleted.
 	done := newIDSet()
-	undoPath := filepath.Join(cfg.OutDir, UndoFile)
-	if uf, err := openRunFile(undoPath); err == nil {
-		rerr := readJournal(uf, func(Header) {}, func(e Event) {
+	undoPath := filepath.Join(cfg.OutDir, runfolder.UndoFile)
+	if uf, err := runfolder.OpenFile(undoPath); err == nil {
+		rerr := readJournal(uf, func(runfolder.Header) {}, func(e runfolder.Event) {
 			if e.Status == "deleted" || e.Status == "gone" {
 				done.add(e.UserID)
 			}
@@ -80,12 +78,12 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 
 	// Refuse before any delete when any session of the run used another key or instance.
 	var mismatch error
-	if err := readJournal(f, func(h Header) {
-		if h.KeyFingerprint != cfg.KeyFingerprint || h.APIURL != cfg.APIURL {
+	if err := readJournal(f, func(h runfolder.Header) {
+		if h.KeyFingerprint != cfg.KeyFingerprint || runfolder.NormalizeAPIURL(h.APIURL) != runfolder.NormalizeAPIURL(cfg.APIURL) {
 			mismatch = fmt.Errorf("%w (run: key %s at %s; now: key %s at %s)", ErrOtherInstance,
 				h.KeyFingerprint, h.APIURL, cfg.KeyFingerprint, cfg.APIURL)
 		}
-	}, func(Event) {}); err != nil {
+	}, func(runfolder.Event) {}); err != nil {
 		return nil, err
 	}
 	if mismatch != nil {
@@ -95,7 +93,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 		return nil, err
 	}
 
-	j, err := OpenJournal(undoPath)
+	j, err := runfolder.OpenWriter(undoPath)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +118,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 			defer wg.Done()
 			for id := range ids {
 				status, err := deleteOne(ctx, calls, pol, cfg.Target, id)
-				e := Event{UserID: id, Status: status}
+				e := runfolder.Event{UserID: id, Status: runfolder.Status(status)}
 				switch status {
 				case "deleted":
 					deleted.Add(1)
@@ -139,8 +137,8 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 			}
 		}()
 	}
-	rerr := readJournal(f, func(Header) {}, func(e Event) {
-		if e.Status != StatusCreated || e.UserID == "" || ctx.Err() != nil || fatal.Load() != nil {
+	rerr := readJournal(f, func(runfolder.Header) {}, func(e runfolder.Event) {
+		if e.Status != runfolder.StatusCreated || e.UserID == "" || ctx.Err() != nil || fatal.Load() != nil {
 			return
 		}
 		if done.has(e.UserID) {

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -71,13 +72,13 @@ func (e *fakeErr) NotFound() bool { return e.status == 404 }
 func undoFolder(t *testing.T, n int) (dir string, ids []string) {
 	t.Helper()
 	dir = t.TempDir()
-	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	j, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
 	must(t, err)
-	must(t, j.WriteHeader(Header{Event: "run", APIURL: "fake", KeyFingerprint: "k"}))
+	must(t, j.WriteHeader(runfolder.Header{Event: "run", APIURL: "fake", KeyFingerprint: "k"}))
 	for i := range n {
 		id := fmt.Sprint("user_", i)
 		ids = append(ids, id)
-		must(t, j.Write(Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("ext-", i), Status: StatusCreated, UserID: id}))
+		must(t, j.Write(runfolder.Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("ext-", i), Status: runfolder.StatusCreated, UserID: id}))
 	}
 	must(t, j.Close())
 	return dir, ids

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"sync"
 	"time"
 
@@ -29,7 +30,7 @@ type ValidateConfig struct {
 // Validate reads, maps and checks every row as Run would, writing no run folder and creating no
 // user. The summary counts rows "valid" (they would be sent), invalid, duplicate, and with a
 // Target exists; Fields says how many valid rows carry each field.
-func Validate(ctx context.Context, cfg ValidateConfig) (*Summary, error) {
+func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, error) {
 	start := time.Now()
 	var lookups *lookupWatch
 	if cfg.Target != nil {
@@ -57,21 +58,21 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*Summary, error) {
 	_, readErr := r.feed(intake, nil) // a dry run's dispatch counts rows, never sends them
 	r.dups.Close()
 
-	status, err := RunComplete, error(nil)
+	status, err := runfolder.RunComplete, error(nil)
 	c := r.snapshotCounts()
 	switch {
 	case r.fatalErr != nil: // a look-up refused the key, say
-		status, err = RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
+		status, err = runfolder.RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
 	case readErr != nil && intake.Err() == nil:
-		status, err = RunFatal, readErr
+		status, err = runfolder.RunFatal, readErr
 	case lookups != nil && lookups.failed() != nil:
-		status, err = RunFatal, fmt.Errorf("%w: could not ask the instance which users it already holds: %w", ErrFatal, lookups.failed())
+		status, err = runfolder.RunFatal, fmt.Errorf("%w: could not ask the instance which users it already holds: %w", ErrFatal, lookups.failed())
 	case intake.Err() != nil:
-		status = RunInterrupted
-	case c[StatusInvalid]+c[StatusDuplicate] > 0:
-		status = RunWithFailures
+		status = runfolder.RunInterrupted
+	case c[runfolder.StatusInvalid]+c[runfolder.StatusDuplicate] > 0:
+		status = runfolder.RunWithFailures
 	}
-	sum := &Summary{StartedAt: start.UTC()}
+	sum := &runfolder.Summary{StartedAt: start.UTC()}
 	r.summarize(sum, status, err, start)
 	return sum, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"os"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ const validateCSV = "external_id,email_address,first_name\n" +
 	"d,d@example.com,\n" +
 	"e,e@example.com,Eve\n"
 
-func validateOnce(t *testing.T, input string, tgt Target, stop <-chan struct{}) (*Summary, error) {
+func validateOnce(t *testing.T, input string, tgt Target, stop <-chan struct{}) (*runfolder.Summary, error) {
 	t.Helper()
 	src, err := source.Open(strings.NewReader(input), source.Options{Format: source.CSV})
 	if err != nil {
@@ -42,11 +43,11 @@ func TestValidateChecksEveryRowAndSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := sum.Counts
-	if c["valid"] != 2 || c[StatusInvalid] != 1 || c[StatusDuplicate] != 1 || c[StatusExists] != 1 || sum.Rows != 5 {
+	if c["valid"] != 2 || c[runfolder.StatusInvalid] != 1 || c[runfolder.StatusDuplicate] != 1 || c[runfolder.StatusExists] != 1 || sum.Rows != 5 {
 		t.Errorf("counts %v, rows %d: want 2 valid (a, e), 1 invalid, 1 duplicate, 1 exists of 5", c, sum.Rows)
 	}
-	if sum.RunStatus != RunWithFailures {
-		t.Errorf("status %q: an invalid row makes it %q", sum.RunStatus, RunWithFailures)
+	if sum.RunStatus != runfolder.RunWithFailures {
+		t.Errorf("status %q: an invalid row makes it %q", sum.RunStatus, runfolder.RunWithFailures)
 	}
 	if sum.Fields["first_name"] != 2 || sum.Fields["email_address"] != 3 {
 		t.Errorf("fields %v: of the three rows that pass the checks (a, d, e), all carry email_address, two first_name", sum.Fields)
@@ -67,21 +68,21 @@ func TestValidateChecksEveryRowAndSendsNothing(t *testing.T) {
 
 func TestValidateWithoutTargetAndStopped(t *testing.T) {
 	sum, err := validateOnce(t, "external_id,email_address\na,a@example.com\n", nil, nil)
-	if err != nil || sum.RunStatus != RunComplete || sum.Counts["valid"] != 1 {
+	if err != nil || sum.RunStatus != runfolder.RunComplete || sum.Counts["valid"] != 1 {
 		t.Fatalf("clean input, no target: %v, %q, %v", err, sum.RunStatus, sum.Counts)
 	}
 	stop := make(chan struct{})
 	close(stop)
 	sum, err = validateOnce(t, validateCSV, nil, stop)
-	if err != nil || sum.RunStatus != RunInterrupted {
-		t.Errorf("a stop before the first row: %v, %q, want %q", err, sum.RunStatus, RunInterrupted)
+	if err != nil || sum.RunStatus != runfolder.RunInterrupted {
+		t.Errorf("a stop before the first row: %v, %q, want %q", err, sum.RunStatus, runfolder.RunInterrupted)
 	}
 }
 
 func TestValidateStopsOnARefusedKey(t *testing.T) {
 	sum, err := validateOnce(t, validateCSV, refusingTarget{newFake()}, nil)
-	if !errors.Is(err, ErrFatal) || sum.RunStatus != RunFatal {
-		t.Errorf("a 401 on the look-up: %v, %q; want ErrFatal and %q", err, sum.RunStatus, RunFatal)
+	if !errors.Is(err, ErrFatal) || sum.RunStatus != runfolder.RunFatal {
+		t.Errorf("a 401 on the look-up: %v, %q; want ErrFatal and %q", err, sum.RunStatus, runfolder.RunFatal)
 	}
 }
 
@@ -102,9 +103,9 @@ func TestValidateFailsWhenTheInstanceCannotBeAsked(t *testing.T) {
 	if f.lookups != 1 {
 		t.Errorf("%d look-ups: after the first failure validate reads no further", f.lookups)
 	}
-	if !errors.Is(err, ErrFatal) || !errors.Is(err, errUnreachable) || sum.RunStatus != RunFatal {
+	if !errors.Is(err, ErrFatal) || !errors.Is(err, errUnreachable) || sum.RunStatus != runfolder.RunFatal {
 		t.Errorf("a failed look-up: %v, %q; want ErrFatal wrapping the cause, and %q (not \"0 already in the instance\")",
-			err, sum.RunStatus, RunFatal)
+			err, sum.RunStatus, runfolder.RunFatal)
 	}
 }
 

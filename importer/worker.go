@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 
 	"go.uber.org/zap"
 
@@ -34,9 +35,9 @@ func (r *runner) newCaller(gate *pacer.Gate) *pacer.Caller {
 	return &pacer.Caller{
 		Pacer: r.cfg.Pacer, Gate: gate, Counters: &r.Counters.Counters, Sleep: r.cfg.Sleep,
 		OnRetry: func(failed int, err error) {
-			r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: failed})
+			r.journal.Write(runfolder.Event{Event: runfolder.EventRetry, Error: rowError(err), Attempts: failed})
 		},
-		OnPause: func(error) { r.journal.Write(Event{Event: EventThrottled}) }, // the time line, not row state
+		OnPause: func(error) { r.journal.Write(runfolder.Event{Event: runfolder.EventThrottled}) }, // the time line, not row state
 	}
 }
 
@@ -63,13 +64,13 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 			if ambiguous {
 				settled = "retry"
 			}
-			r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: t.Failed + 1, Settled: settled})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusCreated, UserID: id, Attempts: t.Failed + 1, Settled: settled})
 			return
 		case r.stopped(ctx, &t, err):
 			r.leave(jb, &t) // the write-ahead mark lets the next run settle it
 			return
 		case errors.Is(err, pacer.ErrSpent):
-			r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: rowError(err)})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: t.Failed, Error: rowError(err)})
 			return
 		case pacer.ClassOf(err) == pacer.Ambiguous:
 			r.cfg.Log.Debug("uncertain create, settling by look-up", zap.Int("line", jb.rec.Line), zap.Int("attempt", t.Failed), zap.Error(err))
@@ -82,7 +83,7 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 				r.adopt(ctx, jb, &t, ambiguous, param, err)
 				return
 			}
-			r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: rowError(err)})
+			r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: t.Failed, Error: rowError(err)})
 			return
 		}
 	}
@@ -95,7 +96,7 @@ func (r *runner) create(ctx context.Context, jb job, t *pacer.Tries) (id string,
 	err = r.calls.Call(ctx, r.pol.create, t, func(ctx context.Context) error {
 		if mark {
 			mark = false
-			if err := r.journal.Write(Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: StatusPending}); err != nil {
+			if err := r.journal.Write(runfolder.Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: runfolder.StatusPending}); err != nil {
 				return &markError{err}
 			}
 		}
@@ -127,9 +128,9 @@ func (r *runner) settledByLookup(ctx context.Context, jb job, t *pacer.Tries) bo
 	case err != nil && r.stopped(ctx, t, err):
 		r.leave(jb, t)
 	case err != nil:
-		r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: unsettled(err)})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: t.Failed, Error: unsettled(err)})
 	case found:
-		r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: t.Failed, Settled: "lookup"})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusCreated, UserID: id, Attempts: t.Failed, Settled: "lookup"})
 	default:
 		return false // not there: it may be sent (again)
 	}
@@ -145,14 +146,14 @@ func (r *runner) adopt(ctx context.Context, jb job, t *pacer.Tries, ambiguous bo
 	case err != nil && r.stopped(ctx, t, err):
 		r.leave(jb, t)
 	case err == nil && found && ambiguous:
-		r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: t.Failed, Settled: "identifier_exists"})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusCreated, UserID: id, Attempts: t.Failed, Settled: "identifier_exists"})
 	case err == nil && found:
-		r.settle(jb, Event{Status: StatusExists, UserID: id, Attempts: t.Failed})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, UserID: id, Attempts: t.Failed})
 	default:
 		if err != nil {
 			r.cfg.Log.Debug("look-up after a conflict failed", zap.Int("line", jb.rec.Line), zap.String("param", param), zap.Error(err))
 		}
-		r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: rowError(refusal)})
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: t.Failed, Error: rowError(refusal)})
 	}
 }
 
@@ -162,7 +163,7 @@ func (r *runner) leave(jb job, t *pacer.Tries) {
 	if !t.Sent && !jb.wasPending {
 		r.count(statusLeft)
 	} else {
-		r.count(StatusPending)
+		r.count(runfolder.StatusPending)
 	}
 }
 
@@ -184,7 +185,7 @@ func (r *runner) stopOn(err error) bool {
 	return r.halted()
 }
 
-func unsettled(err error) *RowError {
+func unsettled(err error) *runfolder.RowError {
 	re := rowError(err)
 	re.Message = "could not learn whether the user was created: " + re.Message
 	return re
@@ -232,11 +233,11 @@ func (r *runner) settlePending(ctx context.Context) error {
 		row := byID[ext]
 		delete(r.resume.pending, row)
 		r.resume.done.set(row) // the stream skips it; counted below as created this session
-		if werr = r.journal.Write(Event{Row: row, ExternalID: ext, Status: StatusCreated, UserID: uid, Settled: "lookup"}); werr != nil {
+		if werr = r.journal.Write(runfolder.Event{Row: row, ExternalID: ext, Status: runfolder.StatusCreated, UserID: uid, Settled: "lookup"}); werr != nil {
 			werr = fmt.Errorf("journal: %w", werr)
 			return false
 		}
-		r.count(StatusCreated)
+		r.count(runfolder.StatusCreated)
 		return true
 	})
 	switch {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"github.com/userimport/userimport/runfolder"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,14 +13,14 @@ import (
 )
 
 // rowEvents are the journal's row outcomes by external_id (the last one each).
-func rowEvents(t *testing.T, dir string) map[string]Event {
+func rowEvents(t *testing.T, dir string) map[string]runfolder.Event {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, JournalFile))
+	f, err := os.Open(filepath.Join(dir, runfolder.ResultsFile))
 	must(t, err)
 	defer f.Close()
-	out := map[string]Event{}
-	must(t, readJournal(f, func(Header) {}, func(e Event) {
-		if e.Event == "" && e.Status != StatusPending {
+	out := map[string]runfolder.Event{}
+	must(t, readJournal(f, func(runfolder.Header) {}, func(e runfolder.Event) {
+		if e.Event == "" && e.Status != runfolder.StatusPending {
 			out[e.ExternalID] = e
 		}
 	}))
@@ -32,11 +33,11 @@ func TestMaxRetriesBelowZeroMakesOneAttempt(t *testing.T) {
 	f.script["a"] = []step{{err: &fakeErr{status: 503, retryable: true}}}
 	dir := t.TempDir()
 	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = -1 })
-	if sum.RunStatus != RunWithFailures || sum.Counts[StatusFailed] != 1 || sum.Counts[StatusCreated] != 3 {
+	if sum.RunStatus != runfolder.RunWithFailures || sum.Counts[runfolder.StatusFailed] != 1 || sum.Counts[runfolder.StatusCreated] != 3 {
 		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
 	}
 	e := rowEvents(t, dir)["a"]
-	if f.creates["a"] != 1 || e.Status != StatusFailed || e.Attempts != 1 || e.Error == nil || e.Error.HTTP != 503 {
+	if f.creates["a"] != 1 || e.Status != runfolder.StatusFailed || e.Attempts != 1 || e.Error == nil || e.Error.HTTP != 503 {
 		t.Errorf("a sent %d times, journal %+v (error %+v): want one attempt failed with the 503", f.creates["a"], e, e.Error)
 	}
 }
@@ -51,13 +52,13 @@ func TestAmbiguousOnTheLastAttemptIsStillSettled(t *testing.T) {
 	dir := t.TempDir()
 	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = 0 })
 	ev := rowEvents(t, dir)
-	if a := ev["a"]; a.Status != StatusCreated || a.Settled != "lookup" || a.UserID != "user_a" || f.creates["a"] != 1 {
+	if a := ev["a"]; a.Status != runfolder.StatusCreated || a.Settled != "lookup" || a.UserID != "user_a" || f.creates["a"] != 1 {
 		t.Errorf("a: %+v after %d creates, want created, settled by look-up, sent once", a, f.creates["a"])
 	}
-	if b := ev["b"]; b.Status != StatusFailed || b.Error == nil || b.Error.HTTP != 502 || f.creates["b"] != 1 {
+	if b := ev["b"]; b.Status != runfolder.StatusFailed || b.Error == nil || b.Error.HTTP != 502 || f.creates["b"] != 1 {
 		t.Errorf("b: %+v after %d creates, want failed with the 502, sent once", b, f.creates["b"])
 	}
-	if sum.Counts[StatusCreated] != 3 || sum.Counts[StatusFailed] != 1 {
+	if sum.Counts[runfolder.StatusCreated] != 3 || sum.Counts[runfolder.StatusFailed] != 1 {
 		t.Errorf("counts %v", sum.Counts)
 	}
 }
@@ -71,7 +72,7 @@ func TestConflictAfterAmbiguousIsOurOwnUser(t *testing.T) {
 	dir := t.TempDir()
 	runOnce(t, dir, testCSV, f, nil)
 	a := rowEvents(t, dir)["a"]
-	if a.Status != StatusCreated || a.Settled != "identifier_exists" || a.UserID != "user_a" || f.creates["a"] != 2 {
+	if a.Status != runfolder.StatusCreated || a.Settled != "identifier_exists" || a.UserID != "user_a" || f.creates["a"] != 2 {
 		t.Errorf("a: %+v after %d creates, want created (identifier_exists) after 2", a, f.creates["a"])
 	}
 }
@@ -81,15 +82,15 @@ func TestSettlingBatchesByTheTargetsLookupBatch(t *testing.T) {
 	dir := t.TempDir()
 	var in strings.Builder
 	in.WriteString("external_id,email_address\n")
-	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	j, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
 	must(t, err)
 	const rows = 7
 	for i := range rows {
 		fmt.Fprintf(&in, "u%d,u%d@example.com\n", i, i)
 	}
-	must(t, j.WriteHeader(Header{Event: "run", InputSHA256: fmt.Sprintf("%x", in.Len()), APIURL: "fake", KeyFingerprint: "k"}))
+	must(t, j.WriteHeader(runfolder.Header{Event: "run", InputSHA256: fmt.Sprintf("%x", in.Len()), APIURL: "fake", KeyFingerprint: "k"}))
 	for i := range rows {
-		must(t, j.Write(Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("u", i), Status: StatusPending}))
+		must(t, j.Write(runfolder.Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("u", i), Status: runfolder.StatusPending}))
 	}
 	must(t, j.Close())
 	f := newFake()
@@ -98,7 +99,7 @@ func TestSettlingBatchesByTheTargetsLookupBatch(t *testing.T) {
 		f.users[fmt.Sprint("u", i)] = fmt.Sprint("user_u", i) // every one reached the instance
 	}
 	sum := runOnce(t, dir, in.String(), f, nil)
-	if sum.Counts[StatusCreated] != rows || f.totalCreates() != 0 {
+	if sum.Counts[runfolder.StatusCreated] != rows || f.totalCreates() != 0 {
 		t.Fatalf("counts %v after %d creates: want all settled by look-up, none sent", sum.Counts, f.totalCreates())
 	}
 	if f.lookups != 3 || f.largest != 3 || sum.Requests != 3 {
@@ -115,7 +116,7 @@ func TestPrecheckIsPacedAndCounted(t *testing.T) {
 	sum := runOnce(t, t.TempDir(), testCSV, f, func(c *Config) { c.Precheck = true })
 	// The pre-check's 429 is not retried (each row meets its own path): b is adopted on its
 	// create's conflict instead.
-	if sum.Counts[StatusCreated] != 3 || sum.Counts[StatusExists] != 1 || sum.Status429 != 1 {
+	if sum.Counts[runfolder.StatusCreated] != 3 || sum.Counts[runfolder.StatusExists] != 1 || sum.Status429 != 1 {
 		t.Fatalf("counts %v, 429s %d", sum.Counts, sum.Status429)
 	}
 	// 1 pre-check + 4 creates + 1 look-up after b's conflict.
@@ -127,7 +128,7 @@ func TestPrecheckIsPacedAndCounted(t *testing.T) {
 // Adaptive concurrency under an unlimited pacer starts at the most in flight; it once started
 // at int(+Inf), a negative limit no request ever got past.
 func TestAdaptiveConcurrencyWithoutARateLimit(t *testing.T) {
-	done := make(chan *Summary, 1)
+	done := make(chan *runfolder.Summary, 1)
 	go func() {
 		done <- runOnce(t, t.TempDir(), testCSV, newFake(), func(c *Config) {
 			c.Pacer, c.Concurrency = pacer.New(pacer.Config{}), 0
@@ -135,7 +136,7 @@ func TestAdaptiveConcurrencyWithoutARateLimit(t *testing.T) {
 	}()
 	select {
 	case sum := <-done:
-		if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 || sum.Concurrency != pacer.MaxInflight {
+		if sum.RunStatus != runfolder.RunComplete || sum.Counts[runfolder.StatusCreated] != 4 || sum.Concurrency != pacer.MaxInflight {
 			t.Errorf("status %s counts %v in-flight limit %d, want all 4 created at up to %d", sum.RunStatus, sum.Counts, sum.Concurrency, pacer.MaxInflight)
 		}
 	case <-time.After(30 * time.Second):

@@ -9,19 +9,19 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 // genFailures are the refusals GenerateJournal sprinkles over its rows, with how often (per 10,000).
 var genFailures = []struct {
 	per10k int
-	status string
-	err    importer.RowError
+	status runfolder.Status
+	err    runfolder.RowError
 }{
-	{60, importer.StatusFailed, importer.RowError{Code: "form_identifier_exists", Param: "email_address", HTTP: 422, Message: "That email address is taken. Please try another."}},
-	{25, importer.StatusFailed, importer.RowError{Code: "form_password_pwned", Param: "password", HTTP: 422, Message: "Password has been found in an online data breach."}},
-	{15, importer.StatusInvalid, importer.RowError{Code: "form_param_format_invalid", Param: "phone_number", Message: "phone_number must be in E.164 format"}},
-	{10, importer.StatusDuplicate, importer.RowError{Code: "duplicate_in_input", Param: "external_id", Message: "same external_id as an earlier line"}},
+	{60, runfolder.StatusFailed, runfolder.RowError{Code: "form_identifier_exists", Param: "email_address", HTTP: 422, Message: "That email address is taken. Please try another."}},
+	{25, runfolder.StatusFailed, runfolder.RowError{Code: "form_password_pwned", Param: "password", HTTP: 422, Message: "Password has been found in an online data breach."}},
+	{15, runfolder.StatusInvalid, runfolder.RowError{Code: "form_param_format_invalid", Param: "phone_number", Message: "phone_number must be in E.164 format"}},
+	{10, runfolder.StatusDuplicate, runfolder.RowError{Code: "duplicate_in_input", Param: "external_id", Message: "same external_id as an earlier line"}},
 }
 
 // GenerateJournal writes dir/results.jsonl and dir/summary.json for a realistic run of rows
@@ -31,7 +31,7 @@ func GenerateJournal(dir string, rows int) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("generate journal: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, importer.JournalFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, runfolder.ResultsFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("generate journal: %w", err)
 	}
@@ -41,29 +41,29 @@ func GenerateJournal(dir string, rows int) error {
 
 	start := time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC)
 	rng := rand.New(rand.NewPCG(uint64(rows), 2026))
-	h := importer.Header{Event: "run", Tool: "userimport", Version: "v1.0.0", Input: "exports/users.csv",
+	h := runfolder.Header{Event: "run", Tool: "userimport", Version: "v1.0.0", Input: "exports/users.csv",
 		InputSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Format: "csv",
 		Mapping: "preset:auth0", MappingSHA256: "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752",
 		APIURL: "https://api.clerk.com/v1", KeyFingerprint: "3c9a1f0e7b2d", StartedAt: start}
 	if err := enc.Encode(h); err != nil {
 		return fmt.Errorf("generate journal: %w", err)
 	}
-	counts := map[string]int{}
+	counts := map[runfolder.Status]int{}
 	var throttled, retries int64
 	at := start
 	for row := 1; row <= rows; row++ {
 		at = at.Add(time.Duration(8+rng.IntN(9)) * time.Millisecond) // ~80 rows a second
 		ext := fmt.Sprintf("auth0|%08d", row)
-		ev := importer.Event{Row: row, Line: row + 1, ExternalID: ext, At: at}
+		ev := runfolder.Event{Row: row, Line: row + 1, ExternalID: ext, At: at}
 		// A 429 storm every ~20,000 rows: the pacer halves, every worker waits, calls retry.
 		if row%20000 == 0 {
 			for i := 0; i < 8; i++ {
 				at = at.Add(50 * time.Millisecond)
-				if err := enc.Encode(importer.Event{Event: importer.EventThrottled, At: at}); err != nil {
+				if err := enc.Encode(runfolder.Event{Event: runfolder.EventThrottled, At: at}); err != nil {
 					return fmt.Errorf("generate journal: %w", err)
 				}
-				if err := enc.Encode(importer.Event{Event: importer.EventRetry, Attempts: 1, At: at,
-					Error: &importer.RowError{Code: "too_many_requests", HTTP: 429, Message: "Too many requests"}}); err != nil {
+				if err := enc.Encode(runfolder.Event{Event: runfolder.EventRetry, Attempts: 1, At: at,
+					Error: &runfolder.RowError{Code: "too_many_requests", HTTP: 429, Message: "Too many requests"}}); err != nil {
 					return fmt.Errorf("generate journal: %w", err)
 				}
 				throttled++
@@ -71,7 +71,7 @@ func GenerateJournal(dir string, rows int) error {
 			}
 			at = at.Add(2 * time.Second) // Retry-After
 		}
-		status, rerr := importer.StatusCreated, (*importer.RowError)(nil)
+		status, rerr := runfolder.StatusCreated, (*runfolder.RowError)(nil)
 		roll := rng.IntN(10000)
 		for _, g := range genFailures {
 			if roll < g.per10k {
@@ -80,13 +80,13 @@ func GenerateJournal(dir string, rows int) error {
 			}
 			roll -= g.per10k
 		}
-		if status == importer.StatusCreated && roll < 30 {
-			status = importer.StatusExists
+		if status == runfolder.StatusCreated && roll < 30 {
+			status = runfolder.StatusExists
 		}
-		sent := status == importer.StatusCreated || status == importer.StatusExists || status == importer.StatusFailed
+		sent := status == runfolder.StatusCreated || status == runfolder.StatusExists || status == runfolder.StatusFailed
 		if sent {
 			pend := ev
-			pend.Status = importer.StatusPending
+			pend.Status = runfolder.StatusPending
 			if err := enc.Encode(pend); err != nil {
 				return fmt.Errorf("generate journal: %w", err)
 			}
@@ -94,7 +94,7 @@ func GenerateJournal(dir string, rows int) error {
 			ev.At = at.Add(40 * time.Millisecond)
 		}
 		ev.Status, ev.Error = status, rerr
-		if status == importer.StatusCreated || status == importer.StatusExists {
+		if status == runfolder.StatusCreated || status == runfolder.StatusExists {
 			ev.UserID = fmt.Sprintf("user_%016x", rng.Uint64())
 		}
 		if err := enc.Encode(ev); err != nil {
@@ -103,11 +103,11 @@ func GenerateJournal(dir string, rows int) error {
 		counts[status]++
 	}
 	end := at.Add(time.Second)
-	runStatus := importer.RunComplete
-	if counts[importer.StatusFailed]+counts[importer.StatusInvalid]+counts[importer.StatusDuplicate] > 0 {
-		runStatus = importer.RunWithFailures
+	runStatus := runfolder.RunComplete
+	if counts[runfolder.StatusFailed]+counts[runfolder.StatusInvalid]+counts[runfolder.StatusDuplicate] > 0 {
+		runStatus = runfolder.RunWithFailures
 	}
-	if err := enc.Encode(importer.Event{Event: importer.EventEnd, RunStatus: runStatus, At: end}); err != nil {
+	if err := enc.Encode(runfolder.Event{Event: runfolder.EventEnd, RunStatus: runStatus, At: end}); err != nil {
 		return fmt.Errorf("generate journal: %w", err)
 	}
 	if err := w.Flush(); err != nil {
@@ -120,19 +120,19 @@ func GenerateJournal(dir string, rows int) error {
 	el := end.Sub(start)
 	requests := int64(rows) + throttled
 	exit := 0
-	if runStatus != importer.RunComplete {
+	if runStatus != runfolder.RunComplete {
 		exit = 1
 	}
-	sum := &importer.Summary{RunStatus: runStatus, ExitCode: exit, Counts: counts, Rows: rows,
-		Requests: requests, Creates: int64(counts[importer.StatusCreated]), Status429: throttled, Retries: retries,
+	sum := &runfolder.Summary{RunStatus: runStatus, ExitCode: exit, Counts: counts, Rows: rows,
+		Requests: requests, Creates: int64(counts[runfolder.StatusCreated]), Status429: throttled, Retries: retries,
 		Elapsed: el.String(), ElapsedSec: el.Seconds(), RequestRate: float64(requests) / el.Seconds(),
-		CreateRate: float64(counts[importer.StatusCreated]) / el.Seconds(), StartedAt: start, FinishedAt: end,
+		CreateRate: float64(counts[runfolder.StatusCreated]) / el.Seconds(), StartedAt: start, FinishedAt: end,
 		FailedFile: filepath.Join(dir, "failed.csv")}
 	b, err := json.MarshalIndent(sum, "", "  ")
 	if err != nil {
 		return fmt.Errorf("generate summary: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, importer.SummaryFile), append(b, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.SummaryFile), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("generate summary: %w", err)
 	}
 	return nil

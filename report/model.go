@@ -3,23 +3,19 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 const (
@@ -34,13 +30,13 @@ const (
 	maxRow     = 1 << 28
 	maxBuckets = 1 << 20 // ~120 days of active time
 	// maxLine bounds one journal line; longer lines are skipped.
-	maxLine = 1 << 20
+	maxLine = runfolder.MaxLine
 )
 
 // Statuses in the order the page shows them.
 var Statuses = []string{
-	importer.StatusCreated, importer.StatusExists, importer.StatusFailed,
-	importer.StatusInvalid, importer.StatusDuplicate, importer.StatusPending,
+	string(runfolder.StatusCreated), string(runfolder.StatusExists), string(runfolder.StatusFailed),
+	string(runfolder.StatusInvalid), string(runfolder.StatusDuplicate), string(runfolder.StatusPending),
 }
 
 // status codes in the per-row state array; 0 means the row was never seen.
@@ -55,12 +51,14 @@ const (
 )
 
 var statusCode = map[string]uint8{
-	importer.StatusPending: stPending, importer.StatusCreated: stCreated, importer.StatusExists: stExists,
-	importer.StatusFailed: stFailed, importer.StatusInvalid: stInvalid, importer.StatusDuplicate: stDuplicate,
+	string(runfolder.StatusPending): stPending, string(runfolder.StatusCreated): stCreated,
+	string(runfolder.StatusExists): stExists, string(runfolder.StatusFailed): stFailed,
+	string(runfolder.StatusInvalid): stInvalid, string(runfolder.StatusDuplicate): stDuplicate,
 }
 
-var statusName = [...]string{"", importer.StatusPending, importer.StatusCreated, importer.StatusExists,
-	importer.StatusFailed, importer.StatusInvalid, importer.StatusDuplicate}
+var statusName = [...]string{"", string(runfolder.StatusPending), string(runfolder.StatusCreated),
+	string(runfolder.StatusExists), string(runfolder.StatusFailed), string(runfolder.StatusInvalid),
+	string(runfolder.StatusDuplicate)}
 
 func failing(st uint8) bool { return st >= stFailed }
 
@@ -122,14 +120,14 @@ type Model struct {
 
 	// Status is the latest session's run status: from summary.json, else the journal's end
 	// line, else "unfinished" (running, or killed without a summary).
-	Status      string  `json:"status"`
-	ExitCode    int     `json:"exit_code"`
-	HasSummary  bool    `json:"has_summary"` // ExitCode and the Last* figures are known
-	Fatal       string  `json:"fatal,omitempty"`
-	LastElapsed string  `json:"last_elapsed,omitempty"`
-	Requests    int64   `json:"requests"` // latest session
-	RequestRate float64 `json:"request_rate"`
-	CreateRate  float64 `json:"create_rate"`
+	Status      runfolder.RunStatus `json:"status"`
+	ExitCode    int                 `json:"exit_code"`
+	HasSummary  bool                `json:"has_summary"` // ExitCode and the Last* figures are known
+	Fatal       string              `json:"fatal,omitempty"`
+	LastElapsed string              `json:"last_elapsed,omitempty"`
+	Requests    int64               `json:"requests"` // latest session
+	RequestRate float64             `json:"request_rate"`
+	CreateRate  float64             `json:"create_rate"`
 
 	Rows      int            `json:"rows"`   // rows the journal knows
 	Counts    map[string]int `json:"counts"` // by each row's last status
@@ -145,45 +143,50 @@ type Model struct {
 	RefeedCommand string `json:"refeed_command,omitempty"`
 	ResumeCommand string `json:"resume_command,omitempty"`
 	SkippedLines  int    `json:"skipped_lines,omitempty"` // not JSON, or too long
+
+	preset, mappingFile string // the header's, redacted: what the commands repeat
 }
 
 // Failing is how many rows ended refused: failed, invalid or duplicate.
 func (m *Model) Failing() int {
-	return m.Counts[importer.StatusFailed] + m.Counts[importer.StatusInvalid] + m.Counts[importer.StatusDuplicate]
+	return m.Counts[string(runfolder.StatusFailed)] + m.Counts[string(runfolder.StatusInvalid)] +
+		m.Counts[string(runfolder.StatusDuplicate)]
 }
 
-// journalLine is a header or an event: one decode per line whatever it is.
+// journalLine is a header or an event, flattened: what the report keeps of a line.
 type journalLine struct {
-	Event      string             `json:"event"`
-	Row        int                `json:"row"`
-	Line       int                `json:"line"`
-	ExternalID string             `json:"external_id"`
-	Status     string             `json:"status"`
-	Error      *importer.RowError `json:"error"`
-	At         time.Time          `json:"at"`
-	RunStatus  string             `json:"run_status"`
+	Event      string              `json:"event"`
+	Row        int                 `json:"row"`
+	Line       int                 `json:"line"`
+	ExternalID string              `json:"external_id"`
+	Status     string              `json:"status"`
+	Error      *runfolder.RowError `json:"error"`
+	At         time.Time           `json:"at"`
+	RunStatus  runfolder.RunStatus `json:"run_status"`
 
-	Tool           string    `json:"tool"`
-	Version        string    `json:"version"`
-	Input          string    `json:"input"`
-	InputSHA256    string    `json:"input_sha256"`
-	Format         string    `json:"format"`
-	Mapping        string    `json:"mapping"`
-	MappingSHA256  string    `json:"mapping_sha256"`
-	APIURL         string    `json:"api_url"`
-	KeyFingerprint string    `json:"key_fingerprint"`
-	StartedAt      time.Time `json:"started_at"`
+	header runfolder.Header // when Event is "run"
 }
 
 func (l *journalLine) runKey() string {
-	return l.InputSHA256 + "|" + l.MappingSHA256 + "|" + l.APIURL + "|" + l.KeyFingerprint
+	h := &l.header
+	return h.InputSHA256 + "|" + h.MappingSHA256 + "|" + runfolder.NormalizeAPIURL(h.APIURL) + "|" + h.KeyFingerprint
+}
+
+// fill takes the line the scanner is on.
+func (l *journalLine) fill(isHeader bool, h *runfolder.Header, e *runfolder.Event) {
+	if isHeader {
+		*l = journalLine{Event: h.Event, header: *h}
+		return
+	}
+	*l = journalLine{Event: e.Event, Row: e.Row, Line: e.Line, ExternalID: e.ExternalID, Status: string(e.Status),
+		Error: e.Error, At: e.At, RunStatus: e.RunStatus}
 }
 
 type groupKey struct{ code, param string }
 
 // runAcc gathers one run (input, mapping, target) of the folder.
 type runAcc struct {
-	header   journalLine
+	header   runfolder.Header
 	first    time.Time
 	sessions int
 
@@ -201,20 +204,20 @@ type runAcc struct {
 	lastAt        time.Time
 	active        time.Duration
 
-	lastEnd   string // run_status of the latest session; "" if it did not end
+	lastEnd   runfolder.RunStatus // run_status of the latest session; "" if it did not end
 	throttled int
 	retries   int
 }
 
 func (a *runAcc) startSession(h journalLine) {
 	a.closeSession()
-	a.header = h
+	a.header = h.header
 	a.sessions++
 	if a.first.IsZero() {
-		a.first = h.StartedAt
+		a.first = h.header.StartedAt
 	}
 	a.base = a.next
-	a.sessStart, a.lastAt = h.StartedAt, h.StartedAt
+	a.sessStart, a.lastAt = h.header.StartedAt, h.header.StartedAt
 	a.sessionStarts = append(a.sessionStarts, a.base)
 	a.lastEnd = ""
 }
@@ -257,7 +260,7 @@ func (a *runAcc) bucketAt(at time.Time) *Bucket {
 	return &a.buckets[i]
 }
 
-func (a *runAcc) groupOf(e *importer.RowError, status string) uint16 {
+func (a *runAcc) groupOf(e *runfolder.RowError, status string) uint16 {
 	k := groupKey{code: "error", param: ""}
 	if e != nil {
 		k = groupKey{code: e.Code, param: e.Param}
@@ -282,7 +285,7 @@ func (a *runAcc) groupOf(e *importer.RowError, status string) uint16 {
 }
 
 func (a *runAcc) rowEvent(l *journalLine) {
-	if b := a.bucketAt(l.At); b != nil && l.Status == importer.StatusCreated {
+	if b := a.bucketAt(l.At); b != nil && l.Status == string(runfolder.StatusCreated) {
 		b.Created++
 	}
 	st, ok := statusCode[l.Status]
@@ -307,7 +310,7 @@ func (a *runAcc) rowEvent(l *journalLine) {
 // twice, streaming: once for the states and the time line, and when a row failed, once (only lines holding an error)
 // for each failure group's first rows.
 func Build(dir string) (*Model, error) {
-	path := filepath.Join(dir, importer.JournalFile)
+	path := filepath.Join(dir, runfolder.ResultsFile)
 	runs := map[string]*runAcc{}
 	var cur *runAcc
 	var last *runAcc // the run of the latest session
@@ -332,17 +335,17 @@ func Build(dir string) (*Model, error) {
 		switch l.Event {
 		case "":
 			cur.rowEvent(l)
-		case importer.EventThrottled:
+		case runfolder.EventThrottled:
 			cur.throttled++
 			if b := cur.bucketAt(l.At); b != nil {
 				b.Throttled++
 			}
-		case importer.EventRetry:
+		case runfolder.EventRetry:
 			cur.retries++
 			if b := cur.bucketAt(l.At); b != nil {
 				b.Retries++
 			}
-		case importer.EventEnd:
+		case runfolder.EventEnd:
 			cur.lastEnd = l.RunStatus
 			cur.bucketAt(l.At)
 		}
@@ -403,14 +406,16 @@ func Build(dir string) (*Model, error) {
 	if err := m.addSummary(dir, last); err != nil {
 		return nil, err
 	}
-	m.Sandbox = rehearsal(last.header.APIURL, last.header.KeyFingerprint)
+	m.Sandbox = last.header.Sandbox
+	m.preset, m.mappingFile = clean(last.header.Preset), clean(last.header.Mapping)
 	m.commands(dir)
 	return m, nil
 }
 
 // scanJournal decodes each line the filter accepts (nil: every line), up to limit bytes
-// (negative: all), and returns how many bytes it read. A line that is not JSON is skipped and
-// counted: the report should show what it can of a damaged journal.
+// (negative: all), and returns how many bytes it read. A damaged line is skipped and counted:
+// the report should show what it can of a damaged journal; a torn last line is a crash
+// mid-write, not damage, and is not counted.
 func scanJournal(path string, limit int64, filter func([]byte) bool, skipped *int, fn func(*journalLine)) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -421,184 +426,46 @@ func scanJournal(path string, limit int64, filter func([]byte) bool, skipped *in
 	if limit >= 0 {
 		r = io.LimitReader(f, limit)
 	}
-	var read int64
-	br := bufio.NewReaderSize(r, 256<<10)
+	sc := runfolder.NewScanner(r)
+	sc.Lenient, sc.Filter, sc.NoStrings = true, filter, true
 	var l journalLine
-	var long []byte
-	for {
-		line, err := br.ReadSlice('\n')
-		read += int64(len(line))
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A line longer than the buffer: gather it, up to maxLine.
-			long = append(long[:0], line...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = br.ReadSlice('\n')
-				read += int64(len(line))
-				if len(long) <= maxLine {
-					long = append(long, line...)
-				}
-			}
-			line = long
-			if len(line) > maxLine {
-				line = nil
-				if skipped != nil {
-					*skipped++
-				}
-			}
-		}
-		if err != nil && err != io.EOF {
-			return read, fmt.Errorf("report: read journal: %w", err)
-		}
-		if len(bytes.TrimSpace(line)) > 0 && (filter == nil || filter(line)) {
-			if jerr := parseLine(line, &l); jerr != nil {
-				if skipped != nil && err != io.EOF { // a torn last line is a crash mid-write, not damage
-					*skipped++
-				}
-			} else {
-				fn(&l)
-			}
-		}
-		if err == io.EOF {
-			return read, nil
-		}
+	for sc.Scan() {
+		l.fill(sc.IsHeader(), sc.Header(), sc.Event())
+		fn(&l)
 	}
+	if skipped != nil {
+		*skipped += sc.Skipped
+	}
+	if err := sc.Err(); err != nil {
+		return sc.Offset(), fmt.Errorf("report: %w", err)
+	}
+	return sc.Offset(), nil
 }
 
-// parseLine decodes one journal line. The common line, a row event without an error as the
-// importer writes it, is read by hand (fastRow): a full decode of every line is most of the
-// time a million-row report takes. Any other shape goes through encoding/json.
+// parseLine decodes one journal line as the scanner does.
 func parseLine(line []byte, l *journalLine) error {
-	*l = journalLine{}
-	if fastRow(line, l) {
-		return nil
-	}
-	*l = journalLine{}
-	return json.Unmarshal(line, l)
-}
-
-// fastRow reads a flat, compact object whose keys are the row event's own, spelled exactly
-// (encoding/json would also take "Status"), with a known status and an RFC 3339 time; the last
-// of a repeated key wins, as in encoding/json. It gives up (false) on anything else.
-func fastRow(line []byte, l *journalLine) bool {
-	b := bytes.TrimRight(line, "\r\n")
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return false
-	}
-	var status, at []byte
-	row, haveRow := 0, false
-	for i := 1; ; {
-		key, next, plain := jsonString(b, i)
-		if !plain || next >= len(b) || b[next] != ':' {
-			return false
-		}
-		i = next + 1
-		var val []byte
-		isStr := i < len(b) && b[i] == '"'
-		if isStr {
-			if val, next, plain = jsonString(b, i); next < 0 {
-				return false
-			}
-		} else {
-			next = i
-			for next < len(b) && b[next] != ',' && b[next] != '}' {
-				next++
-			}
-			if val = b[i:next]; !isInt(val) {
-				return false // null, floats, objects, arrays, spaces: encoding/json's call
-			}
-		}
-		i = next
-		switch string(key) {
-		case "row":
-			n, err := strconv.Atoi(string(val))
-			if isStr || err != nil {
-				return false
-			}
-			row, haveRow = n, true
-		case "status", "at":
-			if !isStr || !plain {
-				return false
-			}
-			if string(key) == "status" {
-				status = val
-			} else {
-				at = val
-			}
-		case "line", "attempts", "duplicate_of_line":
-			if isStr {
-				return false
-			}
-		case "external_id", "user_id", "settled":
-			if !isStr {
-				return false
-			}
-		default:
-			return false // event lines, errors, headers, and keys only encoding/json would match
-		}
-		if b[i] == '}' {
-			if i != len(b)-1 {
-				return false
-			}
-			break
-		}
-		i++ // the comma
-	}
-	st, known := statusCode[string(status)]
-	if !haveRow || !known || at == nil {
-		return false
-	}
-	t, err := time.Parse(time.RFC3339Nano, string(at))
+	var h runfolder.Header
+	var e runfolder.Event
+	isHeader, err := runfolder.DecodeLine(bytes.TrimRight(line, "\r\n"), &h, &e)
 	if err != nil {
-		return false
+		*l = journalLine{}
+		return err
 	}
-	l.Row, l.At, l.Status = row, t, statusName[st] // interned: no allocation per line
-	return true
-}
-
-// jsonString returns the contents of the string starting at b[i] (a quote) and the index after
-// it; next < 0 when there is none. plain: it holds no escape, so its contents are its value.
-func jsonString(b []byte, i int) (s []byte, next int, plain bool) {
-	if i >= len(b) || b[i] != '"' {
-		return nil, -1, false
-	}
-	plain = true
-	for j := i + 1; j < len(b); {
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return nil, -1, false
-		}
-		e := bytes.IndexByte(b[j:j+q], '\\')
-		if e < 0 {
-			return b[i+1 : j+q], j + q + 1, plain
-		}
-		plain, j = false, j+e+2 // an escape: skip the escaped byte
-	}
-	return nil, -1, false
-}
-
-// isInt tells whether v is a JSON integer.
-func isInt(v []byte) bool {
-	if len(v) > 0 && v[0] == '-' {
-		v = v[1:]
-	}
-	if len(v) == 0 || len(v) > 18 || (v[0] == '0' && len(v) > 1) {
-		return false
-	}
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	l.fill(isHeader, &h, &e)
+	return nil
 }
 
 // model turns the accumulated run into the page's numbers.
 func (a *runAcc) model(dir string) *Model {
 	h := a.header
+	mappingName := h.Mapping
+	if h.Preset != "" {
+		mappingName = "preset:" + h.Preset // how the page names a preset
+	}
 	m := &Model{
 		Dir: clean(dir), Run: clean(filepath.Base(dir)),
 		Tool: clean(h.Tool), Version: clean(h.Version), Input: clean(h.Input), Format: clean(h.Format),
-		Mapping: clean(h.Mapping), API: apiTarget(h.APIURL), KeyFingerprint: clean(h.KeyFingerprint),
+		Mapping: clean(mappingName), API: apiTarget(h.APIURL), KeyFingerprint: clean(h.KeyFingerprint),
 		StartedAt: a.first, FinishedAt: a.lastAt, Sessions: a.sessions,
 		ActiveSeconds: a.active.Seconds(), Status: a.lastEnd,
 		Counts: map[string]int{}, Throttled: a.throttled, Retries: a.retries,
@@ -641,16 +508,16 @@ func (a *runAcc) model(dir string) *Model {
 // addSummary takes the latest session's status and rates from summary.json when it belongs
 // to that session (the journal's header and the summary share the start time).
 func (m *Model) addSummary(dir string, a *runAcc) error {
-	b, err := os.ReadFile(filepath.Join(dir, importer.SummaryFile)) // small: bounded problem list
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.SummaryFile)) // small: bounded problem list
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	var s importer.Summary
+	var s runfolder.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("report: %s: %w", importer.SummaryFile, err)
+		return fmt.Errorf("report: %s: %w", runfolder.SummaryFile, err)
 	}
 	if !a.header.StartedAt.IsZero() && !s.StartedAt.Equal(a.header.StartedAt) {
 		return nil // an earlier session's: the latest one has not finished
@@ -673,13 +540,13 @@ func (m *Model) commands(dir string) {
 	if m.Sandbox {
 		flags = append(flags, "--sandbox")
 	}
-	if preset, ok := strings.CutPrefix(m.Mapping, "preset:"); ok {
-		flags = append(flags, "--preset", preset)
-	} else if m.Mapping != "" {
-		flags = append(flags, "--mapping", m.Mapping)
+	if m.preset != "" {
+		flags = append(flags, "--preset", m.preset)
+	} else if m.mappingFile != "" {
+		flags = append(flags, "--mapping", m.mappingFile)
 	}
 	if m.FailedFile == "" && m.Failing() > 0 && m.Format != "" {
-		m.FailedFile = "failed." + m.Format
+		m.FailedFile = runfolder.FailedFilePrefix + m.Format
 	}
 	if m.FailedFile != "" && m.Failing() > 0 {
 		args := append([]string{"userimport", "import"}, flags...)
@@ -689,20 +556,6 @@ func (m *Model) commands(dir string) {
 		args := append([]string{"userimport", "import", "--out", clean(dir)}, flags...)
 		m.ResumeCommand = shellJoin(append(args, m.Input))
 	}
-}
-
-// rehearsalFingerprint is the fingerprint of the key `import --sandbox` uses when none is set.
-const rehearsalFingerprint = "e5e4a691a288" // sha256("sk_test_sandbox_rehearsal")[:12]
-
-// rehearsal reports whether a run went to the in-process sandbox: a loopback API and the
-// rehearsal key. Its commands must say --sandbox, or following them would reach Clerk.
-func rehearsal(apiURL, fingerprint string) bool {
-	u, err := url.Parse(apiURL)
-	if err != nil || fingerprint != rehearsalFingerprint {
-		return false
-	}
-	ip := net.ParseIP(u.Hostname())
-	return u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // shellJoin quotes each argument that a POSIX shell would otherwise split or expand.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from the current output")
@@ -58,7 +58,7 @@ func TestBuildGolden(t *testing.T) {
 	if m.Rows != 15 || m.Sessions != 2 || m.Throttled != 9 || m.Retries != 9 {
 		t.Errorf("rows %d sessions %d throttled %d retries %d; want 15 2 9 9", m.Rows, m.Sessions, m.Throttled, m.Retries)
 	}
-	if m.Status != importer.RunFatal || m.ExitCode != 2 || !m.HasSummary {
+	if m.Status != runfolder.RunFatal || m.ExitCode != 2 || !m.HasSummary {
 		t.Errorf("status %q exit %d summary %v; want fatal 2 true", m.Status, m.ExitCode, m.HasSummary)
 	}
 	if m.ActiveSeconds != 48 {
@@ -130,7 +130,7 @@ func TestBuildHidesSecrets(t *testing.T) {
 }
 
 // writeRun writes a journal (and a summary when sum is not nil) into a fresh folder.
-func writeRun(t *testing.T, lines []any, sum *importer.Summary, raw ...string) string {
+func writeRun(t *testing.T, lines []any, sum *runfolder.Summary, raw ...string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -148,12 +148,12 @@ func writeRun(t *testing.T, lines []any, sum *importer.Summary, raw ...string) s
 	for _, r := range raw {
 		b.WriteString(r)
 	}
-	if err := os.WriteFile(filepath.Join(dir, importer.JournalFile), []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, runfolder.ResultsFile), []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if sum != nil {
 		j, _ := json.Marshal(sum)
-		if err := os.WriteFile(filepath.Join(dir, importer.SummaryFile), j, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, runfolder.SummaryFile), j, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -162,16 +162,16 @@ func writeRun(t *testing.T, lines []any, sum *importer.Summary, raw ...string) s
 
 var t0 = time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
 
-func header(input string, start time.Time) importer.Header {
-	return importer.Header{Event: "run", Tool: "userimport", Input: input, InputSHA256: "sha-" + input,
+func header(input string, start time.Time) runfolder.Header {
+	return runfolder.Header{Event: "run", Tool: "userimport", Input: input, InputSHA256: "sha-" + input,
 		Format: "jsonl", Mapping: "maps/m.json", MappingSHA256: "m", APIURL: "http://127.0.0.1:4010/v1",
 		KeyFingerprint: "f", StartedAt: start}
 }
 
-func rowEv(row int, status string, at time.Time) importer.Event {
-	e := importer.Event{Row: row, Line: row, ExternalID: "x" + string(rune('a'+row)), Status: status, At: at}
-	if status == importer.StatusFailed {
-		e.Error = &importer.RowError{Code: "form_param_unknown", Param: "foo", HTTP: 422, Message: "unknown"}
+func rowEv(row int, status string, at time.Time) runfolder.Event {
+	e := runfolder.Event{Row: row, Line: row, ExternalID: "x" + string(rune('a'+row)), Status: runfolder.Status(status), At: at}
+	if status == string(runfolder.StatusFailed) {
+		e.Error = &runfolder.RowError{Code: "form_param_unknown", Param: "foo", HTTP: 422, Message: "unknown"}
 	}
 	return e
 }
@@ -216,14 +216,14 @@ func TestBuildCountsOnlyTheLatestRun(t *testing.T) {
 func TestBuildIgnoresStaleSummary(t *testing.T) {
 	h1, h2 := header("a.jsonl", t0), header("a.jsonl", t0.Add(time.Hour))
 	dir := writeRun(t, []any{
-		h1, rowEv(1, "created", t0.Add(time.Second)), importer.Event{Event: importer.EventEnd, RunStatus: importer.RunStopped, At: t0.Add(2 * time.Second)},
-		h2, rowEv(2, "created", h2.StartedAt.Add(time.Second)), importer.Event{Event: importer.EventEnd, RunStatus: importer.RunComplete, At: h2.StartedAt.Add(2 * time.Second)},
-	}, &importer.Summary{RunStatus: importer.RunStopped, ExitCode: 75, StartedAt: t0})
+		h1, rowEv(1, "created", t0.Add(time.Second)), runfolder.Event{Event: runfolder.EventEnd, RunStatus: runfolder.RunStopped, At: t0.Add(2 * time.Second)},
+		h2, rowEv(2, "created", h2.StartedAt.Add(time.Second)), runfolder.Event{Event: runfolder.EventEnd, RunStatus: runfolder.RunComplete, At: h2.StartedAt.Add(2 * time.Second)},
+	}, &runfolder.Summary{RunStatus: runfolder.RunStopped, ExitCode: 75, StartedAt: t0})
 	m, err := Build(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.HasSummary || m.Status != importer.RunComplete {
+	if m.HasSummary || m.Status != runfolder.RunComplete {
 		t.Errorf("summary %v status %q; want the journal's end line, complete", m.HasSummary, m.Status)
 	}
 	if m.RefeedCommand != "" {
@@ -258,7 +258,7 @@ func TestBuildErrors(t *testing.T) {
 		t.Error("empty journal: no error")
 	}
 	bad := writeRun(t, []any{header("a.jsonl", t0)}, nil)
-	os.WriteFile(filepath.Join(bad, importer.SummaryFile), []byte("{"), 0o600)
+	os.WriteFile(filepath.Join(bad, runfolder.SummaryFile), []byte("{"), 0o600)
 	if _, err := Build(bad); err == nil {
 		t.Error("broken summary.json: no error")
 	}
@@ -267,12 +267,12 @@ func TestBuildErrors(t *testing.T) {
 // The hand-read path must agree with encoding/json on every row event the importer writes.
 func TestParseLineMatchesJSON(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	events := []importer.Event{
+	events := []runfolder.Event{
 		{Row: 1, Line: 2, ExternalID: `quote " and \ slash`, Status: "pending", At: at},
 		{Row: 123456789, Status: "created", UserID: "user_1", Attempts: 3, Settled: "lookup", At: at},
 		{Row: 7, ExternalID: `"status":"failed","at":"x"`, Status: "exists", At: at.Add(time.Hour)},
-		{Row: 8, Status: "failed", Error: &importer.RowError{Code: "c", Message: `m "row":9`}, At: at},
-		{Event: importer.EventThrottled, At: at},
+		{Row: 8, Status: "failed", Error: &runfolder.RowError{Code: "c", Message: `m "row":9`}, At: at},
+		{Event: runfolder.EventThrottled, At: at},
 		{Row: 9, Status: "weird", At: at},
 	}
 	for _, e := range events {
@@ -332,7 +332,7 @@ func FuzzParseLine(f *testing.F) {
 func TestScanJournalLimit(t *testing.T) {
 	h := header("a.jsonl", t0)
 	dir := writeRun(t, []any{h, rowEv(1, "created", t0), rowEv(2, "created", t0), rowEv(3, "created", t0)}, nil)
-	path := filepath.Join(dir, importer.JournalFile)
+	path := filepath.Join(dir, runfolder.ResultsFile)
 	all, err := scanJournal(path, -1, nil, nil, func(*journalLine) {})
 	if err != nil {
 		t.Fatal(err)
@@ -372,7 +372,7 @@ func TestBuildClockJump(t *testing.T) {
 func TestBuildSandboxCommands(t *testing.T) {
 	h := header("users.csv", t0)
 	h.Mapping, h.KeyFingerprint = "preset:native", rehearsalFingerprint
-	dir := writeRun(t, []any{h, rowEv(1, "failed", t0.Add(time.Second))}, nil)
+	dir := writeRun(t, []any{legacyHeader(t, h), rowEv(1, "failed", t0.Add(time.Second))}, nil)
 	m, err := Build(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -386,8 +386,75 @@ func TestBuildSandboxCommands(t *testing.T) {
 		t.Errorf("page does not say it was a rehearsal (%v)", err)
 	}
 	h.APIURL = "https://api.clerk.com/v1" // the same key against Clerk is no rehearsal
+	dir = writeRun(t, []any{legacyHeader(t, h)}, nil)
+	if m, err = Build(dir); err != nil || m.Sandbox || strings.Contains(m.ResumeCommand, "--sandbox") {
+		t.Errorf("sandbox %v resume %q err %v", m.Sandbox, m.ResumeCommand, err)
+	}
+}
+
+// rehearsalFingerprint is the fingerprint of the key `import --sandbox` used when none was
+// set: headers from before the header said Sandbox are still read as a rehearsal.
+const rehearsalFingerprint = "e5e4a691a288" // sha256("sk_test_sandbox_rehearsal")[:12]
+
+// legacyHeader is h as the journal wrote it before headers said Sandbox and Preset: no
+// "sandbox" key, the preset as mapping "preset:NAME".
+func legacyHeader(t *testing.T, h runfolder.Header) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "sandbox")
+	delete(m, "preset")
+	return m
+}
+
+// A header that says what it is needs no fingerprint: Sandbox and Preset are read as written.
+func TestBuildExplicitHeaderFacts(t *testing.T) {
+	h := header("users.csv", t0)
+	h.Mapping, h.Preset, h.Sandbox, h.KeyFingerprint = "", "auth0", true, "any-key"
+	dir := writeRun(t, []any{h, rowEv(1, "failed", t0.Add(time.Second))}, nil)
+	m, err := Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Sandbox || m.Mapping != "preset:auth0" ||
+		m.ResumeCommand != "userimport import --out "+dir+" --sandbox --preset auth0 users.csv" {
+		t.Errorf("sandbox %v mapping %q resume %q", m.Sandbox, m.Mapping, m.ResumeCommand)
+	}
+	h.Sandbox, h.KeyFingerprint = false, rehearsalFingerprint // said not a sandbox: believed
 	dir = writeRun(t, []any{h}, nil)
 	if m, err = Build(dir); err != nil || m.Sandbox || strings.Contains(m.ResumeCommand, "--sandbox") {
 		t.Errorf("sandbox %v resume %q err %v", m.Sandbox, m.ResumeCommand, err)
+	}
+}
+
+// A journal a full disk left NUL-padded, and one a later session repaired, both read whole:
+// the padding is neither a row nor a damaged line.
+func TestBuildReadsAPaddedEnd(t *testing.T) {
+	h := header("a.jsonl", t0)
+	dir := writeRun(t, []any{h, rowEv(1, "created", t0.Add(time.Second)), rowEv(2, "created", t0.Add(2*time.Second))},
+		nil, strings.Repeat("\x00", 4096))
+	m, err := Build(dir)
+	if err != nil || m.Counts["created"] != 2 || m.SkippedLines != 0 {
+		t.Fatalf("padded journal: %v, created %d, skipped %d", err, m.Counts["created"], m.SkippedLines)
+	}
+	w, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Repaired() == nil {
+		t.Error("the writer did not cut the padding")
+	}
+	h2 := header("a.jsonl", t0.Add(time.Hour))
+	if err := errors.Join(w.WriteHeader(h2), w.Write(rowEv(3, "created", h2.StartedAt.Add(time.Second))), w.Close()); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = Build(dir); err != nil || m.Counts["created"] != 3 || m.Sessions != 2 || m.SkippedLines != 0 {
+		t.Errorf("repaired journal: %v, created %d, sessions %d, skipped %d", err, m.Counts["created"], m.Sessions, m.SkippedLines)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 //go:embed report.html.tmpl
@@ -62,11 +62,11 @@ func resumeHint(m *Model) string {
 	const settle = " Rows left pending are looked up first, so no user is created twice:"
 	var h string
 	switch {
-	case m.Status == importer.RunFatal:
+	case m.Status == runfolder.RunFatal:
 		h = "The run stopped on an error retrying cannot fix (see the fatal error above: the key, its permissions or the instance's user quota). Fix that, then re-run the same command to continue where it stopped." + settle
 	case m.Status == "unfinished":
 		h = "If the import is no longer running, re-run the same command to continue where it stopped." + settle
-	case m.Status == importer.RunStopped || m.Status == importer.RunInterrupted || m.Counts[importer.StatusPending] > 0:
+	case m.Status == runfolder.RunStopped || m.Status == runfolder.RunInterrupted || m.Counts[string(runfolder.StatusPending)] > 0:
 		h = "This run has rows left: re-run the same command to continue where it stopped." + settle
 	case m.Failing() > 0:
 		h = "Re-running the same command tries the refused rows again as they are, which helps when the instance, not the data, was the cause:"
@@ -81,15 +81,15 @@ func resumeHint(m *Model) string {
 
 func headline(m *Model) (class, text string) {
 	switch m.Status {
-	case importer.RunComplete, importer.RunAlready:
+	case runfolder.RunComplete, runfolder.RunAlready:
 		return "ok", "Complete: every row was created or already present"
-	case importer.RunWithFailures:
+	case runfolder.RunWithFailures:
 		return "warn", fmt.Sprintf("Complete with failures: %s rows were not imported", thousands(int64(m.Failing())))
-	case importer.RunStopped:
+	case runfolder.RunStopped:
 		return "info", "Stopped by --limit or --max-duration: re-run to continue"
-	case importer.RunInterrupted:
+	case runfolder.RunInterrupted:
 		return "info", "Interrupted by a signal: re-run to continue"
-	case importer.RunFatal:
+	case runfolder.RunFatal:
 		return "bad", "Stopped by a fatal error"
 	default:
 		return "muted", "Unfinished: still running, or ended without writing its summary"
@@ -99,7 +99,7 @@ func headline(m *Model) (class, text string) {
 // sanitize redacts every string of the model; Build's strings already are, so it is idempotent.
 func (m *Model) sanitize() {
 	for _, p := range []*string{&m.Dir, &m.Run, &m.Tool, &m.Version, &m.Input, &m.Format, &m.Mapping,
-		&m.API, &m.KeyFingerprint, &m.Status, &m.Fatal, &m.LastElapsed, &m.FailedFile,
+		&m.API, &m.KeyFingerprint, (*string)(&m.Status), &m.Fatal, &m.LastElapsed, &m.FailedFile,
 		&m.RefeedCommand, &m.ResumeCommand} {
 		*p = clean(*p)
 	}
@@ -138,14 +138,14 @@ func WriteModel(dir string, m *Model) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, ReportFile)
-	if err := importer.WriteFileAtomic(path, []byte(b.String())); err != nil {
+	if err := runfolder.WriteFileAtomic(path, []byte(b.String())); err != nil {
 		return "", fmt.Errorf("write report: %w", err)
 	}
 	return path, nil
 }
 
 // ReportFile is the page's name in the run folder.
-const ReportFile = "report.html"
+const ReportFile = runfolder.ReportFile
 
 // thousands writes n with thin separators, as people read large counts.
 func thousands(n int64) string {

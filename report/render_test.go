@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/runfolder"
 )
 
 func renderFixture(t *testing.T) (string, *html.Node) {
@@ -178,16 +178,16 @@ func TestRenderShowsTheNumbers(t *testing.T) {
 // Render redacts a hand-built model too, and says what to do for each run status.
 func TestRenderStatuses(t *testing.T) {
 	for _, tc := range []struct {
-		status string
+		status runfolder.RunStatus
 		counts map[string]int
 		want   []string
 		not    []string
 	}{
-		{importer.RunComplete, map[string]int{"created": 3}, []string{"Complete: every row", "nothing is left to do"}, []string{"continue where it stopped", "Fix them"}},
-		{importer.RunWithFailures, map[string]int{"created": 3, "failed": 2}, []string{"2 rows were not imported", "Fix them", "tries the refused rows again"}, []string{"nothing is left to do"}},
-		{importer.RunStopped, map[string]int{"created": 3}, []string{"Stopped by --limit", "re-run the same command to continue"}, []string{"Fix them"}},
-		{importer.RunInterrupted, map[string]int{"created": 1, "pending": 2}, []string{"Interrupted", "Pending rows were sent", "looked up first"}, nil},
-		{importer.RunFatal, map[string]int{"created": 1}, []string{"Stopped by a fatal error", "Fix that, then re-run"}, nil},
+		{runfolder.RunComplete, map[string]int{"created": 3}, []string{"Complete: every row", "nothing is left to do"}, []string{"continue where it stopped", "Fix them"}},
+		{runfolder.RunWithFailures, map[string]int{"created": 3, "failed": 2}, []string{"2 rows were not imported", "Fix them", "tries the refused rows again"}, []string{"nothing is left to do"}},
+		{runfolder.RunStopped, map[string]int{"created": 3}, []string{"Stopped by --limit", "re-run the same command to continue"}, []string{"Fix them"}},
+		{runfolder.RunInterrupted, map[string]int{"created": 1, "pending": 2}, []string{"Interrupted", "Pending rows were sent", "looked up first"}, nil},
+		{runfolder.RunFatal, map[string]int{"created": 1}, []string{"Stopped by a fatal error", "Fix that, then re-run"}, nil},
 		{"", nil, []string{"Unfinished", "If the import is no longer running", "Last event"}, []string{"Finished"}},
 	} {
 		m := &Model{Run: "r", Dir: "runs/r", Status: tc.status, Counts: tc.counts, Input: "in/sk_live_abcdef123.csv",
@@ -224,7 +224,7 @@ func TestRenderStatuses(t *testing.T) {
 
 // Thousands of buckets are merged so the page stays small.
 func TestRenderMergesLongSeries(t *testing.T) {
-	m := &Model{Run: "r", Status: importer.RunComplete, Counts: map[string]int{"created": 1}}
+	m := &Model{Run: "r", Status: runfolder.RunComplete, Counts: map[string]int{"created": 1}}
 	for i := 0; i < 5000; i++ {
 		m.Buckets = append(m.Buckets, Bucket{Created: 800})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/runfolder"
 )
 
 func main() {
@@ -66,12 +67,12 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		if err := importer.MakeRunDir(*out); err != nil {
+		if err := runfolder.MakeDir(*out); err != nil {
 			return err
 		}
 		cfg.OutDir, cfg.Target, cfg.Concurrency, cfg.MaxRetries = *out, target, *conc, 5
 		cfg.Pacer = pacer.New(pacer.Config{Rate: 1e6})
-		cfg.Header = importer.Header{Tool: "prof", Input: filepath.Base(flag.Arg(0)), APIURL: *api,
+		cfg.Header = runfolder.Header{Tool: "prof", Input: filepath.Base(flag.Arg(0)), APIURL: *api,
 			KeyFingerprint: clerk.Fingerprint(key)}
 	}
 	stop, err := startCPUProfile(*cpu)
