@@ -552,3 +552,22 @@ func TestReaderContract(t *testing.T) {
 		t.Fatalf("Next after Close: %v; want io.EOF", err)
 	}
 }
+
+func TestIdentity(t *testing.T) {
+	a := clerksrc.Identity("", sourceKey, clerksrc.Options{})
+	if a != clerksrc.Identity(clerk.DefaultURL+"/", " "+sourceKey, clerksrc.Options{}) {
+		t.Errorf("the default URL and a trailing slash or space give another identity")
+	}
+	if strings.Contains(a, sourceKey) || !strings.Contains(a, clerk.Fingerprint(sourceKey)) || !strings.Contains(a, clerk.DefaultURL) {
+		t.Errorf("identity %q: want the URL and the key's fingerprint, never the key", a)
+	}
+	for name, other := range map[string]string{
+		"another instance's key": clerksrc.Identity("", "sk_test_another", clerksrc.Options{}),
+		"another URL":            clerksrc.Identity("http://127.0.0.1:1/v1", sourceKey, clerksrc.Options{}),
+		"forced external_id":     clerksrc.Identity("", sourceKey, clerksrc.Options{SourceIDAsExternalID: true}),
+	} {
+		if other == a {
+			t.Errorf("%s gives the same identity %q", name, a)
+		}
+	}
+}

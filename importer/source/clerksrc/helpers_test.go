@@ -94,7 +94,6 @@ func (in *instance) createN(prefix string, n int) []string {
 	return ids
 }
 
-
 // fixtureBody is a fixture user as its create request: every status, metadata and setting the
 // source instance holds, a digest and TOTP secret where the fixture has them.
 func fixtureBody(c fixtures.ClerkUser) map[string]any {

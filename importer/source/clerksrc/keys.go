@@ -25,3 +25,18 @@ func CheckKeys(sourceKey, targetKey string) error {
 	}
 	return nil
 }
+
+// Identity names the source for a run folder: the API URL and the source key's fingerprint
+// (every instance shares Clerk's URL; the key tells them apart), and whether external_id is
+// forced to the source id, since that changes which journal rows a re-run matches.
+func Identity(apiURL, sourceKey string, opts Options) string {
+	u := strings.TrimRight(strings.TrimSpace(apiURL), "/")
+	if u == "" {
+		u = clerk.DefaultURL
+	}
+	id := "clerk:" + u + " key sha256:" + clerk.Fingerprint(strings.TrimSpace(sourceKey))
+	if opts.SourceIDAsExternalID {
+		id += " external_id=source id"
+	}
+	return id
+}
