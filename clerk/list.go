@@ -56,7 +56,7 @@ func (c *Client) ListUsers(ctx context.Context, startingAfter string, limit int)
 		switch {
 		case errors.Is(err, ErrResponseTooLarge):
 			// Asking again gets the same page: stop rather than retry.
-			e.Message = fmt.Sprintf("the page is larger than %d MiB; the server is not Clerk's Backend API or sends more than users", MaxPageBytes>>20)
+			e.Message = fmt.Sprintf("page larger than %d MiB refused: %d users fit in far less; check the API URL", MaxPageBytes>>20, PageSize)
 			e.class = classFatal
 		case e.Status >= 200 && e.Status < 300:
 			// A read changes nothing, so a 2xx we cannot read is not ambiguous; it would repeat.

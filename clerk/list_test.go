@@ -79,7 +79,7 @@ func TestListUsersRefusesEndlessBody(t *testing.T) {
 	start := time.Now()
 	_, err := c.ListUsers(context.Background(), "", PageSize)
 	e := asError(t, err)
-	if !errors.Is(err, ErrResponseTooLarge) || !e.Fatal() || !strings.Contains(e.Error(), "16 MiB") {
+	if !errors.Is(err, ErrResponseTooLarge) || !e.Fatal() || !strings.Contains(e.Error(), "larger than 16 MiB") {
 		t.Fatalf("err = %v (%s); want a fatal ErrResponseTooLarge naming the cap", err, e.Class())
 	}
 	if d := time.Since(start); d > 20*time.Second {

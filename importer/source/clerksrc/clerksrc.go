@@ -11,8 +11,10 @@ package clerksrc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/userimport/userimport/clerk"
 	"github.com/userimport/userimport/importer/source"
@@ -36,7 +38,8 @@ type CallFunc func(ctx context.Context, op func(context.Context) error) error
 
 // Options configure Open and Count.
 type Options struct {
-	PageSize             int      // users a page; 0 = clerk.PageSize (500), the most Clerk sends
+	PageSize             int      // users a page; 0 or more than clerk.PageSize (500, the most Clerk sends) = 500
+	MaxRecordSize        int      // bytes of one User object; default source.DefaultMaxRecordSize; a larger one -> Record.Err
 	Call                 CallFunc // nil = call directly, unpaced
 	SourceIDAsExternalID bool     // external_id is the source user's id even when it has its own
 }
@@ -65,6 +68,9 @@ var _ source.Reader = (*Reader)(nil)
 func Open(l Lister, opts Options) *Reader {
 	if opts.PageSize <= 0 || opts.PageSize > clerk.PageSize {
 		opts.PageSize = clerk.PageSize
+	}
+	if opts.MaxRecordSize <= 0 {
+		opts.MaxRecordSize = source.DefaultMaxRecordSize
 	}
 	return &Reader{l: l, opts: opts}
 }
@@ -112,7 +118,7 @@ func (r *Reader) fetch(ctx context.Context) error {
 		return err
 	}
 	if err := call(ctx, r.opts.Call, op); err != nil {
-		return fmt.Errorf("clerk source: listing users %s: %w", r.where(), err)
+		return fmt.Errorf("clerk source: listing users %s: %w%s", r.where(), err, keyHint(err))
 	}
 	if len(raw) > r.opts.PageSize {
 		return fmt.Errorf("clerk source: listing users %s: %d users for a page of %d; the server ignores the limit", r.where(), len(raw), r.opts.PageSize)
@@ -135,9 +141,13 @@ func (r *Reader) fetch(ctx context.Context) error {
 		ids[u.ID] = true
 		after, last = u.ID, u.CreatedAt
 		r.num++
+		// Line is the user's place in the listing: the source has no lines, and resume matches
+		// records by external_id, not by place.
 		rec := source.Record{Num: r.num, Line: r.num}
-		rec.Raw, rec.Err = u.record(r.opts.SourceIDAsExternalID)
-		if rec.Err != nil {
+		if len(b) > r.opts.MaxRecordSize {
+			rec.Err = &source.RecordError{Line: r.num, Msg: fmt.Sprintf("user %s: User object larger than %d bytes", u.ID, r.opts.MaxRecordSize)}
+		} else if rec.Raw, rec.Err = u.record(r.opts.SourceIDAsExternalID); rec.Err != nil {
+			rec.Raw = nil
 			rec.Err = &source.RecordError{Line: r.num, Msg: "user " + u.ID + ": " + rec.Err.Error()}
 		}
 		recs = append(recs, rec)
@@ -153,6 +163,15 @@ func (r *Reader) where() string {
 		return "from the first user"
 	}
 	return "after " + r.after
+}
+
+// keyHint says which key a refusal is about: the run holds two.
+func keyHint(err error) string {
+	var e *clerk.Error
+	if errors.As(err, &e) && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden && e.Code == "authentication_invalid") {
+		return " (the source instance's key: CLERK_SOURCE_SECRET_KEY or --source-secret-key-file)"
+	}
+	return ""
 }
 
 func call(ctx context.Context, via CallFunc, op func(context.Context) error) error {
@@ -171,7 +190,7 @@ func Count(ctx context.Context, c Counter, opts Options) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("clerk source: counting users: %w", err)
+		return 0, fmt.Errorf("clerk source: counting users: %w%s", err, keyHint(err))
 	}
 	return n, nil
 }

@@ -25,6 +25,11 @@ import (
 
 const millis = "2006-01-02T15:04:05.000Z07:00"
 
+var (
+	_ clerksrc.Lister  = (*clerk.Client)(nil)
+	_ clerksrc.Counter = (*clerk.Client)(nil)
+)
+
 // expected is what a fixture user's record must hold, from the fixture's own facts.
 func expected(t *testing.T, id string, c fixtures.ClerkUser, sourceIDAsExternal bool) map[string]any {
 	t.Helper()
@@ -569,5 +574,59 @@ func TestIdentity(t *testing.T) {
 		if other == a {
 			t.Errorf("%s gives the same identity %q", name, a)
 		}
+	}
+}
+
+// A user the record cannot carry fails alone, named by id; the stream goes on past it.
+func TestBadUserFailsAlone(t *testing.T) {
+	big := user("user_big", 2, `,"public_metadata":{"pad":"`+strings.Repeat("p", 300)+`"}`)
+	f := &fakeLister{t: t, pages: map[string][]string{"": {
+		user("user_a", 1), big, user("user_m", 3, `,"private_metadata":["not","an","object"]`), user("user_z", 4),
+	}}}
+	r := clerksrc.Open(f, clerksrc.Options{PageSize: 10, MaxRecordSize: 200})
+	var good []string
+	bad := map[string]string{}
+	for {
+		rec, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var re *source.RecordError
+		if errors.As(rec.Err, &re) {
+			if rec.Raw != nil {
+				t.Errorf("record %d has an error and bytes", rec.Num)
+			}
+			bad[strings.Fields(re.Msg)[1]] = re.Msg
+			continue
+		}
+		good = append(good, decode(t, rec)["id"].(string))
+	}
+	if !slices.Equal(good, []string{"user_a", "user_z"}) || len(bad) != 2 ||
+		!strings.Contains(bad["user_big:"], "larger than 200 bytes") || !strings.Contains(bad["user_m:"], "metadata is not a JSON object") {
+		t.Fatalf("good %v, bad %v", good, bad)
+	}
+}
+
+// A refused key is named as the source's: the run holds two keys.
+func TestRefusedKeyIsNamedAsTheSources(t *testing.T) {
+	in := newInstance(t, sandbox.Options{})
+	wrong, err := clerk.New(clerk.Config{URL: in.url, Key: "sk_test_notTheSourceKey"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wrong.CloseIdleConnections()
+	_, err = clerksrc.Open(wrong, clerksrc.Options{}).Next(context.Background())
+	var e *clerk.Error
+	if !errors.As(err, &e) || !e.Fatal() || !strings.Contains(err.Error(), "CLERK_SOURCE_SECRET_KEY") {
+		t.Fatalf("err = %v; want a fatal refusal naming the source key's setting", err)
+	}
+	if strings.Contains(err.Error(), "notTheSourceKey") {
+		t.Fatalf("error shows the key: %v", err)
+	}
+	if _, err := clerksrc.Count(context.Background(), wrong, clerksrc.Options{}); err == nil || !strings.Contains(err.Error(), "CLERK_SOURCE_SECRET_KEY") {
+		t.Fatalf("Count: %v; want the same hint", err)
 	}
 }
