@@ -99,7 +99,7 @@ func New(cfg Config) (*Client, error) {
 	if next == nil {
 		next = defaultTransport()
 	}
-	hc.Transport = recorder{next: next}
+	hc.Transport = recorder{next: capBodies{next: next}} // capBodies: list.go's page cap
 	// A redirect means the URL is wrong; following one would turn a POST into a GET.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
 
