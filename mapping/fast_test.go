@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -74,7 +75,7 @@ func TestCSVShortcutMatchesGeneric(t *testing.T) {
 		for _, kv := range rows {
 			cells := make([]string, len(fastHeader))
 			for i := 0; i < len(kv); i += 2 {
-				cells[indexOf(fastHeader, kv[i])] = kv[i+1]
+				cells[slices.Index(fastHeader, kv[i])] = kv[i+1]
 			}
 			sameApply(t, m, fastHeader, cells)
 			sameApply(t, m, fastHeader, cells[:len(cells)/2]) // short rows: missing cells are absent
