@@ -122,7 +122,10 @@ func (m *Mapping) reads(k string) bool {
 // Apply maps one record. It does not validate the result: call Validate next.
 // Errors are *FieldError naming the API field, *SkipError for a record the mapping leaves
 // out on purpose, or *AmbiguousError for a CSV header where two columns match one key.
-func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
+func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) { return m.apply(rec, true) }
+
+// apply is Apply; without shortcut every field takes the generic path (tests compare the two).
+func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 	c := m.compiledFor()
 	var join Joiner
 	if jr, ok := rec.(*joinedRecord); ok {
@@ -166,7 +169,7 @@ func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
 			continue
 		}
 		var err error
-		if ft := plan.target(i); ft != nil {
+		if ft := plan.target(i); ft != nil && shortcut {
 			vals, found := ft.values(buf[:0], cr.cells, m.rules)
 			if found {
 				err = t.assignText(p, vals, &res)

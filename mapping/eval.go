@@ -123,7 +123,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		if !ok {
 			return nil, invalid("name is not text")
 		}
-		words := strings.Fields(s)
+		words := strings.Fields(familyFirst(s))
 		switch {
 		case len(words) == 0, last && len(words) < 2:
 			return nil, nil
@@ -233,6 +233,19 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 	}
 	return nil, errors.New("empty expression")
 }
+
+// familyFirst turns "Family, Given" (one comma, as directories write names) into "Given
+// Family"; "Given Family, Jr." and other suffixes after the comma are left as written.
+func familyFirst(s string) string {
+	family, given, ok := strings.Cut(s, ",")
+	given, family = strings.TrimSpace(given), strings.TrimSpace(family)
+	if !ok || strings.Contains(given, ",") || given == "" || family == "" || nameSuffixes[strings.ToLower(strings.TrimSuffix(given, "."))] {
+		return s
+	}
+	return given + " " + family
+}
+
+var nameSuffixes = map[string]bool{"jr": true, "sr": true, "ii": true, "iii": true, "iv": true, "phd": true, "md": true, "esq": true}
 
 // now is the clock future compares with; tests pin it.
 var now = time.Now

@@ -33,7 +33,7 @@ func ExampleParse() {
 	}
 	body, _ := json.Marshal(p)
 	fmt.Println(string(body), err)
-	// Output: {"external_id":"42","first_name":"Ann","last_name":"Lee","email_address":["ann@example.com"],"phone_number":["+15555550100","+15555550101"],"username":"ann","public_metadata":{"plan":"pro","tier":"gold"},"private_metadata":{"crm":7},"created_at":"2023-11-14T22:13:20.000Z"} <nil>
+	// Output: {"external_id":"42","first_name":"Ann","last_name":"Lee","email_address":["ann@example.com"],"phone_number":["+15555550100","+15555550101"],"username":"ann","skip_password_requirement":true,"public_metadata":{"plan":"pro","tier":"gold"},"private_metadata":{"crm":7},"created_at":"2023-11-14T22:13:20.000Z","skip_restriction_checks":true} <nil>
 }
 
 // TestApplyConcurrent runs one Mapping from many goroutines, for the race detector.

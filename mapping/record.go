@@ -286,6 +286,15 @@ func walk(v any, parts []string) (any, bool) {
 			}
 		}
 	case []any:
+		if parts[0] == "*" { // every item: a list of the present values
+			var out []any
+			for _, it := range t {
+				if v, ok := walk(it, parts[1:]); ok {
+					out = append(out, v)
+				}
+			}
+			return out, len(out) > 0
+		}
 		i, err := strconv.Atoi(parts[0])
 		if err == nil && i >= 0 && i < len(t) {
 			return walk(t[i], parts[1:])
