@@ -170,6 +170,9 @@ func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 		}
 		var err error
 		if ft := plan.target(i); ft != nil && shortcut {
+			if ft.none {
+				continue
+			}
 			vals, found := ft.values(buf[:0], cr.cells, m.rules)
 			if found {
 				err = t.assignText(p, vals, &res)

@@ -51,6 +51,7 @@ type csvPlan struct {
 type fastTarget struct {
 	alts []fastAlt
 	rest *expr
+	none bool // no alternative has a column and there is no rest: the field stays unset
 }
 
 type fastAlt struct {
@@ -75,7 +76,7 @@ func (p *csvPlan) target(i int) *fastTarget {
 // values returns the cells of the first alternative that has any, and whether one had.
 func (ft *fastTarget) values(buf, cells []string, rules *cellRules) ([]string, bool) {
 	for _, a := range ft.alts {
-		if !a.holds(cells, rules) {
+		if len(a.cols) == 0 || !a.holds(cells, rules) {
 			continue
 		}
 		vals := cellsOf(buf, cells, a.cols, rules)
@@ -151,7 +152,10 @@ func (c *compiled) planFor(header []string) *csvPlan {
 	}
 	for i, e := range c.exprs {
 		if e != nil {
-			p.targets[i] = p.fast(e)
+			if ft := p.fast(e); ft != nil {
+				ft.none = ft.rest == nil && !slices.ContainsFunc(ft.alts, func(a fastAlt) bool { return len(a.cols) > 0 })
+				p.targets[i] = ft
+			}
 		}
 	}
 	c.plan.Store(p)

@@ -102,7 +102,7 @@ func native() *Mapping {
 			Description: "keys already named as the API's fields, snake_case or camelCase, matched however they are written " +
 				"(Email Address = email_address), with common aliases: email, phone, id/user_id, given_name/family_name, name " +
 				"(split into first and last), email_verified/phone_verified false (the address is created reserved). The default.",
-			Export: "any CSV or JSON/JSONL file whose columns name Clerk's fields",
+			Export:  "any CSV or JSON/JSONL file whose columns name Clerk's fields",
 			Carries: "whatever columns name: passwords (password or password_digest + password_hasher), TOTP, metadata, banned"},
 		exprs: map[string]*expr{},
 	}

@@ -17,17 +17,17 @@ type expr struct {
 	konst    any
 	isConst  bool
 	object   map[string]*expr
-	split    *expr // split a text value on sep into a list
+	split    *expr    // split a text value on sep into a list
 	sep      string   // join
 	seps     []string // split: any of these separates items
-	time     *expr // read a time per layout, write RFC 3339
+	time     *expr    // read a time per layout, write RFC 3339
 	layout   string
 	firstOf  *expr // the given name(s) of a full name
 	lastOf   *expr // the family name of a full name
 	e164     *expr // a phone number stripped of spaces, dashes, dots and parentheses, with a leading +
 	join     []*expr
-	option   string // a PresetOptions value
-	required bool   // option: absence is an error rather than an absent value
+	option   string  // a PresetOptions value
+	required bool    // option: absence is an error rather than an absent value
 	coalesce []*expr // the first present of these
 	future   *expr   // a time: true when after now, false when not
 	prefixed string  // an object of every top-level key with this prefix (prefix dropped)
