@@ -201,6 +201,16 @@ func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 	return p, nil
 }
 
+// CheckHeader reports an ambiguous header before any row is mapped: two columns (or a JSON
+// record's keys) that both match a key the mapping reads only as people write it. The
+// error is an *AmbiguousError naming both; the importer treats it as a usage error (exit 2).
+func (m *Mapping) CheckHeader(header []string) error {
+	if p := m.compiledFor().planFor(header); p.err != nil {
+		return p.err
+	}
+	return nil
+}
+
 func (m *Mapping) evalAssign(t *target, e *expr, r Record, p *CreateUserParams, res *reserved) error {
 	v, err := e.eval(r, m.options)
 	if err == nil && v != nil {
