@@ -198,7 +198,7 @@ func TestJoinsInMemory(t *testing.T) {
 	a, _ := Preset("auth0", PresetOptions{})
 	hj := a.Joins()[0]
 	for raw, want := range map[string]string{
-		`{"_id":{"$oid":"abc"},"passwordHash":"x"}`:                 "auth0|abc",
+		`{"_id":{"$oid":"abc"},"passwordHash":"x"}`:                "auth0|abc",
 		`{"_id":{"$oid":"abc"},"alt_id":"def","passwordHash":"x"}`: "auth0|def",
 	} {
 		if k, ok, err := hj.OtherKey(mustJSON(t, raw)); !ok || err != nil || k != want {
