@@ -55,10 +55,17 @@ type JoinSpec struct {
 	key         *expr
 	otherKey    *expr
 	where       []*cond
+	rules       *cellRules // the main input's cell rules: its key is read as Apply reads it
 }
 
 // Key is the join key of a record of the main input; false when it has none.
-func (j *JoinSpec) Key(rec Record) (string, bool, error) { return keyOf(j.key, rec) }
+func (j *JoinSpec) Key(rec Record) (string, bool, error) {
+	if cr, ok := rec.(csvRecord); ok {
+		cr.rules = j.rules
+		rec = cr
+	}
+	return keyOf(j.key, rec)
+}
 
 // OtherKey is the join key of a row of the joined file; false when it has none or the
 // declaration's filter leaves the row out (Better Auth's non-credential accounts).
@@ -294,7 +301,7 @@ func (m *Mapping) parseRules(f *file) error {
 		if slices.ContainsFunc(m.joins, func(o JoinSpec) bool { return o.Name == j.Name }) {
 			return fmt.Errorf("%s: join %q declared twice", at, j.Name)
 		}
-		js := JoinSpec{Name: j.Name, Description: j.Description}
+		js := JoinSpec{Name: j.Name, Description: j.Description, rules: m.rules}
 		var err error
 		if js.key, err = parseExpr(j.Key, at+".key"); err != nil {
 			return err

@@ -197,6 +197,10 @@ func TestJoinsInMemory(t *testing.T) {
 	}
 	a, _ := Preset("auth0", PresetOptions{})
 	hj := a.Joins()[0]
+	// The profile CSV's key is read as Apply reads it: without Auth0's leading '.
+	if k, ok, _ := hj.Key(csvRec("user_id", "'auth0|abc")); !ok || k != "auth0|abc" {
+		t.Errorf("auth0 CSV key = %q", k)
+	}
 	for raw, want := range map[string]string{
 		`{"_id":{"$oid":"abc"},"passwordHash":"x"}`:                "auth0|abc",
 		`{"_id":{"$oid":"abc"},"alt_id":"def","passwordHash":"x"}`: "auth0|def",
