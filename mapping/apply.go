@@ -143,10 +143,16 @@ func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 		cr.plan, cr.rules = plan, m.rules
 	}
 	// The generic path's record, built on first need: most CSV rows never need it.
+	var jplan *jsonPlan
+	if jr, ok := rec.(*jsonRecord); ok {
+		if jplan = c.jsonPlanFor(jr.keys); jplan.err != nil {
+			return nil, jplan.err
+		}
+	}
 	var gen *view
 	generic := func() Record {
 		if gen == nil {
-			gen = &view{base: rec, join: join, flatten: m.flatten}
+			gen = &view{base: rec, join: join, flatten: m.flatten, jplan: jplan}
 			if isCSV {
 				gen.base = cr
 			}
@@ -167,6 +173,9 @@ func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 		e := c.exprs[i]
 		if e == nil {
 			continue
+		}
+		if jplan != nil && shortcut && jplan.skip[i] && len(m.flatten) == 0 {
+			continue // none of the keys it reads is in this record
 		}
 		var err error
 		if ft := plan.target(i); ft != nil && shortcut {

@@ -289,6 +289,15 @@ func colOf(r Record, k string) (int, bool) {
 		i := slices.Index(t.keys, k)
 		return i, i >= 0
 	case *view:
+		if jr, ok := t.base.(*jsonRecord); ok && t.jplan != nil {
+			if _, ok := jr.values[k]; !ok {
+				if k = t.jplan.loose[k]; k == "" {
+					return 0, false
+				}
+			}
+			i := slices.Index(jr.keys, k)
+			return i, i >= 0
+		}
 		return colOf(t.base, k)
 	}
 	return 0, false

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -13,6 +14,14 @@ type compiled struct {
 	exprs []*expr  // by index into targets; nil: the mapping leaves that field alone
 	read  []string // the keys the mapping reads, sorted: resolved against each header once
 	plan  atomic.Pointer[csvPlan]
+	jplan atomic.Pointer[jsonPlan]
+
+	readSet map[string]bool     // read, as a set
+	byNorm  map[string][]string // normKey -> the top-level keys read that normalise to it
+
+	// needs, by target: the top-level keys its value comes from, when it is surely absent
+	// without all of them (nil: it may have a value regardless, a constant say).
+	needs [][]string
 }
 
 func compile(exprs map[string]*expr, read map[string]bool) *compiled {
@@ -20,10 +29,25 @@ func compile(exprs map[string]*expr, read map[string]bool) *compiled {
 	for i, t := range targets {
 		c.exprs[i] = exprs[t.name]
 	}
+	c.readSet, c.byNorm = map[string]bool{}, map[string][]string{}
 	for k := range read {
 		c.read = append(c.read, k)
+		c.readSet[k] = true
 	}
 	slices.Sort(c.read)
+	for _, k := range c.read {
+		if !strings.Contains(k, ".") {
+			n := normKey(k)
+			c.byNorm[n] = append(c.byNorm[n], k)
+		}
+	}
+	c.needs = make([][]string, len(targets))
+	for i, e := range c.exprs {
+		set := map[string]bool{}
+		if e != nil && e.valueNeeds(set) {
+			c.needs[i] = slices.Sorted(maps.Keys(set))
+		}
+	}
 	return c
 }
 
@@ -160,6 +184,101 @@ func (c *compiled) planFor(header []string) *csvPlan {
 	}
 	c.plan.Store(p)
 	return p
+}
+
+// jsonPlan is, for one set of JSON keys, which keys the mapping reads match a record key only
+// as people write it; most inputs have none, and then lookups are exact and cost nothing more.
+type jsonPlan struct {
+	keys  []string
+	loose map[string]string // mapping key -> record key
+	err   *AmbiguousError
+	skip  []bool // by target: none of the keys its value needs is in this shape
+}
+
+func (p *jsonPlan) resolve(k string) string { return p.loose[k] }
+
+// jsonPlanFor returns the plan for a record's keys, cached while records keep one shape; a
+// new shape costs one map look-up per record key.
+func (c *compiled) jsonPlanFor(keys []string) *jsonPlan {
+	if p := c.jplan.Load(); p != nil && slices.Equal(p.keys, keys) {
+		return p
+	}
+	p := &jsonPlan{keys: keys} // a record's keys are never changed
+	var buf [64]byte
+	for _, rk := range keys {
+		if c.readSet[rk] {
+			continue // read exactly: no other key matches it loosely
+		}
+		for _, k := range c.byNorm[string(normInto(buf[:0], rk))] {
+			if slices.Contains(keys, k) {
+				continue // the record has k as written
+			}
+			if prev, dup := p.loose[k]; dup {
+				if p.err == nil {
+					p.err = &AmbiguousError{Key: k, Columns: []string{prev, rk}}
+				}
+				continue
+			}
+			if p.loose == nil {
+				p.loose = map[string]string{}
+			}
+			p.loose[k] = rk
+		}
+	}
+	p.skip = make([]bool, len(targets))
+	for i, need := range c.needs {
+		p.skip[i] = need != nil && !slices.ContainsFunc(need, func(k string) bool {
+			return slices.Contains(keys, k) || p.loose[k] != ""
+		})
+	}
+	c.jplan.Store(p)
+	return p
+}
+
+// valueNeeds adds to set the top-level keys e's value comes from and reports whether e is
+// surely absent when none of them is present (conditions only ever take a value away).
+func (e *expr) valueNeeds(set map[string]bool) bool {
+	switch {
+	case e.from != nil:
+		for _, k := range e.from {
+			if strings.HasPrefix(k, "join.") {
+				return false // a joined row may supply it
+			}
+			head, _, _ := strings.Cut(k, ".")
+			set[head] = true
+		}
+		return true
+	case e.object != nil:
+		for _, s := range e.object {
+			if !s.valueNeeds(set) {
+				return false
+			}
+		}
+		return true
+	case e.coalesce != nil:
+		for _, s := range e.coalesce {
+			if !s.valueNeeds(set) {
+				return false
+			}
+		}
+		return true
+	case e.join != nil:
+		any := false
+		for _, s := range e.join {
+			sub := map[string]bool{}
+			if s.valueNeeds(sub) {
+				any = true
+				maps.Copy(set, sub)
+			}
+		}
+		return any
+	}
+	for _, s := range []*expr{e.split, e.time, e.firstOf, e.lastOf, e.e164, e.future, e.digest} {
+		if s != nil {
+			return s.valueNeeds(set)
+		}
+	}
+	return false // const, option, prefixed
 }
 
 // fast plans e for the shortcut, or returns nil when only the generic path can take it.

@@ -214,12 +214,16 @@ func JSONRecord(raw []byte) (Record, error) {
 func (r *jsonRecord) Keys() []string { return r.keys }
 func (r *jsonRecord) Textual() bool  { return false }
 
-func (r *jsonRecord) Lookup(key string) (any, bool) {
+func (r *jsonRecord) Lookup(key string) (any, bool) { return r.lookup(key, r.resolve) }
+
+// lookup finds key exactly, then (for a key's first segment absent as written) through
+// loose, which names the one key that matches as people write it, or "".
+func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
 	if v, ok := r.values[key]; ok {
 		return present(v)
 	}
 	if !strings.Contains(key, ".") {
-		if k := r.resolve(key); k != "" {
+		if k := loose(key); k != "" {
 			return present(r.values[k])
 		}
 		return nil, false
@@ -229,7 +233,7 @@ func (r *jsonRecord) Lookup(key string) (any, bool) {
 		return v, true
 	}
 	if _, ok := r.values[parts[0]]; !ok {
-		if k := r.resolve(parts[0]); k != "" {
+		if k := loose(parts[0]); k != "" {
 			return walk(r.values[k], parts[1:])
 		}
 	}

@@ -105,6 +105,7 @@ type flattenRule struct {
 // flattened pairs.
 type view struct {
 	base     Record
+	jplan    *jsonPlan // set for a *jsonRecord base: its loose key matches
 	join     Joiner
 	flatten  []flattenRule
 	flat     map[string]any
@@ -126,7 +127,11 @@ func (v *view) Lookup(key string) (any, bool) {
 		}
 		return jr.Lookup(field)
 	}
-	if x, ok := v.base.Lookup(key); ok {
+	if jr, ok := v.base.(*jsonRecord); ok && v.jplan != nil {
+		if x, ok := jr.lookup(key, v.jplan.resolve); ok {
+			return x, true
+		}
+	} else if x, ok := v.base.Lookup(key); ok {
 		return x, true
 	}
 	if len(v.flatten) == 0 {
