@@ -89,3 +89,34 @@ func BenchmarkApplyNativeJSON(b *testing.B) {
 		}
 	}
 }
+
+// ExampleWithJoins is the lookup hook an importer uses for --join: index the second file by
+// each JoinSpec's OtherKey, find a record's row by Key, and attach it with WithJoins.
+func ExampleWithJoins() {
+	m, err := mapping.Preset("betterauth", mapping.PresetOptions{})
+	if err != nil {
+		panic(err)
+	}
+	accounts := []mapping.Record{
+		mapping.CSVRecord([]string{"userId", "providerId", "password"}, []string{"u1", "google", ""}),
+		mapping.CSVRecord([]string{"userId", "providerId", "password"},
+			[]string{"u1", "credential", "0123456789abcdef0123456789abcdef:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}),
+	}
+	join := m.Joins()[0]
+	index := map[string]mapping.Record{}
+	for _, a := range accounts {
+		if k, ok, err := join.OtherKey(a); err == nil && ok {
+			index[k] = a // only the credential row: the declaration filters on providerId
+		}
+	}
+	user := mapping.CSVRecord([]string{"id", "name", "email", "emailVerified"}, []string{"u1", "Ann Lee", "ann@example.com", "t"})
+	if k, ok, _ := join.Key(user); ok && index[k] != nil {
+		user = mapping.WithJoins(user, map[string]mapping.Record{join.Name: index[k]})
+	}
+	p, err := m.Apply(user)
+	if err == nil {
+		err = mapping.Validate(p)
+	}
+	fmt.Println(*p.PasswordHasher, *p.FirstName, *p.LastName, err)
+	// Output: scrypt_werkzeug Ann Lee <nil>
+}

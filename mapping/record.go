@@ -11,7 +11,8 @@ import (
 	"sync/atomic"
 )
 
-// Record is one input record as mapping reads it.
+// Record is one input record as mapping reads it. A Record that also implements Joiner
+// (WithJoins builds one) carries the rows of other files joined to it.
 type Record interface {
 	// Lookup finds a column or key, or a dotted path into nested objects and arrays
 	// ("user_metadata.plan", "identities.0.provider"). Absent, null and blank values

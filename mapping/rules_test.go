@@ -406,3 +406,29 @@ func TestPresetInfoSaysWhatToExport(t *testing.T) {
 		t.Error("betterauth info does not say where the password comes from")
 	}
 }
+
+// TestFirebaseLegacyWidth: the 29-field layout is the 53-field one's prefix, so a legacy row
+// maps the same under either header (a reader that picks one header for the file is safe).
+func TestFirebaseLegacyWidth(t *testing.T) {
+	m, _ := Preset("firebase", PresetOptions{FirebaseSignerKey: "a2V5"})
+	cells := []string{"uid1", "a@x.io", "true", "aGFzaA==", "c2FsdA==", "Lee, Ann", ""}
+	cells = append(cells, make([]string, 16)...)
+	cells = append(cells, "1486324735000", "", "+15555550100", "true", `{"admin":true}`, "")
+	if len(cells) != 29 {
+		t.Fatalf("%d cells", len(cells))
+	}
+	legacy, err := m.Apply(CSVRecord(m.CSVHeaderFor(29), cells))
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := m.Apply(CSVRecord(m.CSVHeaderFor(53), cells))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(legacy, current); diff != "" {
+		t.Errorf("(-29 +53)\n%s", diff)
+	}
+	if legacy.Banned == nil || !*legacy.Banned || *legacy.FirstName != "Ann" || string(legacy.PublicMetadata) != `{"admin":true}` {
+		t.Errorf("got %+v", legacy)
+	}
+}
