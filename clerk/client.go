@@ -153,8 +153,9 @@ func (c *Client) String() string {
 	return "clerk " + c.url + " key sha256:" + Fingerprint(c.key)
 }
 
-// createBody sends the full mapping.CreateUserParams (the SDK's CreateParams lacks locale and the
-// identification statuses), exactly as it marshals: no field added or dropped.
+// createBody sends the full mapping.CreateUserParams (the SDK's CreateParams lacks locale, the
+// identification statuses, banned, locked, bypass_client_trust and skip_restriction_checks),
+// exactly as it marshals: no field added or dropped.
 type createBody mapping.CreateUserParams
 
 func (b *createBody) MarshalJSON() ([]byte, error) {

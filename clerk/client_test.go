@@ -68,6 +68,9 @@ func fullParams() *mapping.CreateUserParams {
 		PrivateMetadata:                  json.RawMessage(`{"legacy_id":42}`),
 		CreateOrganizationsLimit:         ptr(int64(3)),
 		CreatedAt:                        ptr("2020-01-02T03:04:05Z"),
+		Banned:                           ptr(true),
+		Locked:                           ptr(false),
+		BypassClientTrust:                ptr(true),
 	}
 }
 
@@ -107,7 +110,7 @@ func TestCreateSendsExactlyTheParamsJSON(t *testing.T) {
 		`"phone_number":["+15555550100"],"phone_number_identification_status":["verified"],"username":"ada",` +
 		`"password_digest":"$2a$10$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234","password_hasher":"bcrypt",` +
 		`"skip_password_checks":true,"public_metadata":{"plan":"pro"},"private_metadata":{"legacy_id":42},` +
-		`"create_organizations_limit":3,"created_at":"2020-01-02T03:04:05Z"}`
+		`"create_organizations_limit":3,"created_at":"2020-01-02T03:04:05Z","banned":true,"locked":false,"bypass_client_trust":true}`
 	if diff := cmp.Diff(golden, string(s.body)); diff != "" {
 		t.Errorf("wire body differs from golden (-want +got):\n%s", diff)
 	}

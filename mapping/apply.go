@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,62 +14,182 @@ import (
 // one Mapping may serve many goroutines.
 type Mapping struct {
 	info           PresetInfo
-	csvHeader      []string
+	csvHeaders     [][]string // header-less CSV exports: the column names, one list per row width
 	exprs          map[string]*expr
-	read           map[string]bool   // record keys (and path prefixes) the mapping reads
+	read           map[string]bool // record keys (and path prefixes) the mapping reads
+	readNorm       map[string]bool // the same, as normKey writes them
+	prefixes       []string        // key prefixes read wholesale (Cognito's custom:)
+	rules          *cellRules      // CSV cell conventions the preset declares
+	skips          []skipRule
+	joins          []JoinSpec
+	flatten        []flattenRule
 	options        map[string]string // bound PresetOptions
 	optionsSummary map[string]any    // what Spec shows of them (the signer key only as a fingerprint)
+	keepPassword   bool              // PresetOptions.NoSkipPasswordRequirement
+	restriction    bool              // PresetOptions.RestrictionChecks
 	comp           *compiled         // set by every constructor; Apply's per-row shortcuts
 }
+
+// finish works out what the mapping reads, once its parts are parsed.
+func (m *Mapping) finish() {
+	m.read = map[string]bool{}
+	for _, e := range m.exprs {
+		e.keys(m.read)
+	}
+	for _, s := range m.skips {
+		for _, c := range s.when {
+			c.value.keys(m.read)
+			c.sameAs.keys(m.read)
+		}
+	}
+	for _, j := range m.joins {
+		j.key.keys(m.read)
+	}
+	for _, f := range m.flatten {
+		m.read[f.From] = true
+	}
+	m.readNorm = map[string]bool{}
+	m.prefixes = nil
+	for k := range m.read {
+		if p, ok := strings.CutPrefix(k, prefixMark); ok {
+			m.prefixes = append(m.prefixes, p)
+			delete(m.read, k)
+			continue
+		}
+		m.readNorm[normKey(k)] = true
+	}
+	slices.Sort(m.prefixes)
+	m.comp = compile(m.exprs, m.read)
+}
+
+// prefixMark marks a prefixed expression's prefix in a read set.
+const prefixMark = "\x00prefix:"
 
 // Info names and describes the mapping (empty fields for a mapping file that sets none).
 func (m *Mapping) Info() PresetInfo { return m.info }
 
 // CSVHeader is the column names for a CSV export that has no header line (Firebase), or nil
-// when the file carries its own header.
-func (m *Mapping) CSVHeader() []string { return m.csvHeader }
+// when the file carries its own header. With several widths (CSVHeaders), the first.
+func (m *Mapping) CSVHeader() []string {
+	if len(m.csvHeaders) == 0 {
+		return nil
+	}
+	return m.csvHeaders[0]
+}
+
+// CSVHeaders lists the column names of a header-less CSV export, one list per row width the
+// source writes (Firebase: 53 fields since firebase-tools 15.19, 29 before); a reader picks by
+// the first row's field count (CSVHeaderFor). Nil when the file carries its own header.
+func (m *Mapping) CSVHeaders() [][]string { return m.csvHeaders }
+
+// CSVHeaderFor is the header for rows of width fields, or nil when no declared width fits.
+func (m *Mapping) CSVHeaderFor(width int) []string {
+	for _, h := range m.csvHeaders {
+		if len(h) == width {
+			return h
+		}
+	}
+	return nil
+}
 
 // Unread lists the keys the mapping never reads, in input order, so the caller can warn once.
+// Keys match as Apply matches them (exactly, or as people write them); empty names (the
+// empty field after Firebase's trailing comma) are never listed.
 func (m *Mapping) Unread(keys []string) []string {
 	var out []string
 	for _, k := range keys {
-		if !m.read[k] {
+		if !m.reads(k) {
 			out = append(out, k)
 		}
 	}
 	return out
 }
 
+// reads tells whether the mapping reads top-level key k.
+func (m *Mapping) reads(k string) bool {
+	if k == "" || m.read[k] {
+		return true
+	}
+	for _, p := range m.prefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	var buf [64]byte
+	return m.readNorm[string(normInto(buf[:0], k))]
+}
+
 // Apply maps one record. It does not validate the result: call Validate next.
-// Errors are *FieldError naming the API field.
-func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
+// Errors are *FieldError naming the API field, *SkipError for a record the mapping leaves
+// out on purpose, or *AmbiguousError for a CSV header where two columns match one key.
+func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) { return m.apply(rec, true) }
+
+// apply is Apply; without shortcut every field takes the generic path (tests compare the two).
+func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 	c := m.compiledFor()
+	var join Joiner
+	if jr, ok := rec.(*joinedRecord); ok {
+		rec, join = jr.Record, jr
+	} else if j, ok := rec.(Joiner); ok {
+		join = j
+	}
+	var plan *csvPlan
+	cr, isCSV := rec.(csvRecord)
+	if isCSV {
+		plan = c.planFor(cr.header)
+		if plan.err != nil {
+			return nil, plan.err
+		}
+		cr.plan, cr.rules = plan, m.rules
+	}
+	// The generic path's record, built on first need: most CSV rows never need it.
+	var jplan *jsonPlan
+	if jr, ok := rec.(*jsonRecord); ok {
+		if jplan = c.jsonPlanFor(jr.keys); jplan.err != nil {
+			return nil, jplan.err
+		}
+	}
+	var gen *view
+	generic := func() Record {
+		if gen == nil {
+			gen = &view{base: rec, join: join, flatten: m.flatten, jplan: jplan}
+			if isCSV {
+				gen.base = cr
+			}
+		}
+		return gen
+	}
+	for _, s := range m.skips {
+		if leave, err := allHold(s.when, generic(), m.options); err != nil {
+			return nil, &FieldError{Field: "(skip)", Code: CodeInvalidValue, Message: err.Error()}
+		} else if leave {
+			return nil, &SkipError{Reason: s.reason}
+		}
+	}
 	p := &CreateUserParams{}
 	var res reserved
-	var plan *csvPlan
-	var cells []string
-	if cr, ok := rec.(csvRecord); ok {
-		plan, cells = c.planFor(cr.header), cr.cells
-	}
 	var buf [4]string
 	for i, t := range targets {
 		e := c.exprs[i]
 		if e == nil {
 			continue
 		}
+		if jplan != nil && shortcut && jplan.skip[i] && len(m.flatten) == 0 {
+			continue // none of the keys it reads is in this record
+		}
 		var err error
-		if plan != nil && plan.cols[i] != nil {
-			vals := cellsOf(buf[:0], cells, plan.cols[i])
-			if !e.fromList && len(vals) > 1 {
-				vals = vals[:1] // a single key: eval returns its value, not a list
+		if ft := plan.target(i); ft != nil && shortcut {
+			if ft.none {
+				continue
 			}
-			err = t.assignText(p, vals, &res)
+			vals, found := ft.values(buf[:0], cr.cells, m.rules)
+			if found {
+				err = t.assignText(p, vals, &res)
+			} else if ft.rest != nil {
+				err = m.evalAssign(t, ft.rest, generic(), p, &res)
+			}
 		} else {
-			var v any
-			v, err = e.eval(rec, m.options)
-			if err == nil && v != nil {
-				err = t.assign(p, v, rec.Textual(), &res)
-			}
+			err = m.evalAssign(t, e, generic(), p, &res)
 		}
 		if err != nil {
 			fe := &FieldError{Field: t.apiField(), Code: CodeInvalidValue, Message: err.Error()}
@@ -85,7 +206,54 @@ func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) {
 	if err := mergeReserved(&p.PhoneNumbers, &p.PhoneNumberIdentificationStatus, res.phones, "phone_number"); err != nil {
 		return nil, err
 	}
+	m.defaults(p)
 	return p, nil
+}
+
+// CheckHeader reports an ambiguous header before any row is mapped: two columns (or a JSON
+// record's keys) that both match a key the mapping reads only as people write it. The
+// error is an *AmbiguousError naming both; the importer treats it as a usage error (exit 2).
+func (m *Mapping) CheckHeader(header []string) error {
+	if p := m.compiledFor().planFor(header); p.err != nil {
+		return p.err
+	}
+	return nil
+}
+
+func (m *Mapping) evalAssign(t *target, e *expr, r Record, p *CreateUserParams, res *reserved) error {
+	v, err := e.eval(r, m.options)
+	if err == nil && v != nil {
+		err = t.assign(p, v, r.Textual(), res)
+	}
+	return err
+}
+
+func allHold(conds []*cond, r Record, opts map[string]string) (bool, error) {
+	for _, c := range conds {
+		if ok, err := c.holds(r, opts); err != nil || !ok {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// defaults sets what every create sends unless the options say otherwise: a user with no
+// password and no digest gets skip_password_requirement (an instance that uses passwords
+// refuses them otherwise), and skip_restriction_checks (migrated users were admitted once;
+// Clerk's CLI sends it too).
+func (m *Mapping) defaults(p *CreateUserParams) {
+	noPassword := !m.keepPassword && p.Password == nil && p.PasswordDigest == nil && p.SkipPasswordRequirement == nil
+	skipChecks := !m.restriction && p.SkipRestrictionChecks == nil
+	if !noPassword && !skipChecks {
+		return
+	}
+	flags := &[2]bool{true, true} // one allocation for both
+	if noPassword {
+		p.SkipPasswordRequirement = &flags[0]
+	}
+	if skipChecks {
+		p.SkipRestrictionChecks = &flags[1]
+	}
 }
 
 // reserved holds the pseudo-targets' lists until Apply merges them, and the text fields'
@@ -115,7 +283,9 @@ func (r *reserved) set(name string, l []string) {
 }
 
 // mergeReserved appends reserved addresses after the verified ones and fills the parallel
-// status array that tells Clerk which is which.
+// status array that tells Clerk which is which. An address listed both ways stays where it
+// is (the primary stays first) and is reserved: a source that calls an address unverified
+// anywhere is believed (Clerk's Dashboard lists an unverified primary under unverified).
 func mergeReserved(list, status *[]string, reserved []string, field string) error {
 	if len(reserved) == 0 {
 		return nil
@@ -124,20 +294,20 @@ func mergeReserved(list, status *[]string, reserved []string, field string) erro
 		return &FieldError{Field: field + "_identification_status", Code: CodeInvalidValue, Message: "set both directly and from reserved addresses"}
 	}
 	st := make([]string, 0, len(*list)+len(reserved))
-	for range *list {
-		st = append(st, "verified")
+	for _, a := range *list {
+		if containsFold(reserved, a) {
+			st = append(st, "reserved")
+		} else {
+			st = append(st, "verified")
+		}
 	}
-	added := false
 	for _, r := range reserved {
 		if !containsFold(*list, r) {
 			*list = append(*list, r)
 			st = append(st, "reserved")
-			added = true
 		}
 	}
-	if added {
-		*status = st
-	}
+	*status = st
 	return nil
 }
 

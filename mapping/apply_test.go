@@ -3,6 +3,7 @@ package mapping
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,13 @@ import (
 )
 
 func ptr[T any](v T) *T { return &v }
+
+// bare is m without the defaults Apply adds to every create (skip_password_requirement,
+// skip_restriction_checks), for tests about what a mapping reads; TestCreateDefaults
+// covers the defaults.
+func bare(m *Mapping) *Mapping {
+	return m.Bind(PresetOptions{NoSkipPasswordRequirement: true, RestrictionChecks: true})
+}
 
 func mustJSON(t *testing.T, s string) Record {
 	t.Helper()
@@ -70,7 +78,7 @@ func TestNativeApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Native().Apply(tt.rec)
+			got, err := bare(Native()).Apply(tt.rec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,6 +173,7 @@ func TestMappingFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m = bare(m)
 	tests := []struct {
 		name string
 		rec  Record
@@ -248,18 +257,21 @@ func TestReservedAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := m.Apply(csvRec("verified", "a@x.io", "unverified", "b@x.io,A@x.io", "phone", "+15555550100"))
+	m = bare(m)
+	p, err := m.Apply(csvRec("verified", "a@x.io", "unverified", "b@x.io,C@x.io", "phone", "+15555550100"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &CreateUserParams{EmailAddresses: []string{"a@x.io", "b@x.io"}, EmailAddressIdentificationStatus: []string{"verified", "reserved"},
+	want := &CreateUserParams{EmailAddresses: []string{"a@x.io", "b@x.io", "C@x.io"}, EmailAddressIdentificationStatus: []string{"verified", "reserved", "reserved"},
 		PhoneNumbers: []string{"+15555550100"}, PhoneNumberIdentificationStatus: []string{"reserved"}}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}
-	// A reserved address already given verified stays verified; no status array is needed.
-	p, err = m.Apply(csvRec("verified", "a@x.io", "unverified", "A@X.IO"))
-	if err != nil || p.EmailAddressIdentificationStatus != nil || len(p.EmailAddresses) != 1 {
+	// An address listed both verified and unverified is reserved, in its place (a primary
+	// stays first): Clerk's Dashboard lists an unverified primary under the unverified field.
+	p, err = m.Apply(csvRec("verified", "a@x.io,b@x.io", "unverified", "A@X.IO"))
+	if err != nil || !slices.Equal(p.EmailAddresses, []string{"a@x.io", "b@x.io"}) ||
+		!slices.Equal(p.EmailAddressIdentificationStatus, []string{"reserved", "verified"}) {
 		t.Errorf("got %+v, %v", p, err)
 	}
 	m, _ = Parse([]byte(`{"fields":{"email_address_reserved":"a","email_address_identification_status":"b"}}`))

@@ -26,8 +26,8 @@ func invalid(format string, a ...any) error {
 
 // eval returns the expression's value for r, or nil when absent.
 func (e *expr) eval(r Record, opts map[string]string) (any, error) {
-	if e.when != nil {
-		ok, err := e.when.holds(r, opts)
+	for _, c := range e.when {
+		ok, err := c.holds(r, opts)
 		if err != nil || !ok {
 			return nil, err
 		}
@@ -35,10 +35,21 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 	switch {
 	case e.from != nil:
 		var vals multi
+		var seen []int
 		for _, k := range e.from {
 			if v, ok := r.Lookup(k); ok {
 				if !e.fromList {
 					return v, nil
+				}
+				if len(e.from) > 1 {
+					// Two keys of one list may match one column as people write it ("Email
+					// Address" is email_address and emailAddress): read it once.
+					if col, ok := colOf(r, k); ok {
+						if slices.Contains(seen, col) {
+							continue
+						}
+						seen = append(seen, col)
+					}
 				}
 				vals = append(vals, v)
 			}
@@ -75,7 +86,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			if !ok {
 				return nil, invalid("split: value is not text")
 			}
-			for _, part := range strings.Split(s, e.sep) {
+			for _, part := range splitAny(s, e.seps) {
 				if part = strings.TrimSpace(part); part != "" {
 					out = append(out, part)
 				}
@@ -112,7 +123,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		if !ok {
 			return nil, invalid("name is not text")
 		}
-		words := strings.Fields(s)
+		words := strings.Fields(familyFirst(s))
 		switch {
 		case len(words) == 0, last && len(words) < 2:
 			return nil, nil
@@ -167,8 +178,129 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, &codedError{code: CodeMissingOption, msg: fmt.Sprintf("preset option %s is required for this row", e.option)}
 		}
 		return nil, nil
+	case e.coalesce != nil:
+		for _, c := range e.coalesce {
+			v, err := c.eval(r, opts)
+			if err != nil || v != nil {
+				return v, err
+			}
+		}
+		return nil, nil
+	case e.future != nil:
+		v, err := e.future.eval(r, opts)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		s, ok := text(first(v))
+		if !ok {
+			return nil, invalid("future: value is not a time")
+		}
+		t, err := parseTime(strings.TrimSpace(s), "auto")
+		if err != nil {
+			return nil, &codedError{code: CodeInvalidTime, msg: fmt.Sprintf("cannot read %q as a time", clip(s))}
+		}
+		return t.After(now()), nil
+	case e.prefixed != "":
+		o := map[string]any{}
+		for _, k := range r.Keys() {
+			if name, ok := strings.CutPrefix(k, e.prefixed); ok && name != "" {
+				if v, ok := r.Lookup(k); ok {
+					o[name] = v
+				}
+			}
+		}
+		if len(o) == 0 {
+			return nil, nil
+		}
+		return o, nil
+	case e.digest != nil:
+		v, err := e.digest.eval(r, opts)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		s, ok := text(first(v))
+		if !ok {
+			return nil, invalid("digest: value is not text")
+		}
+		hasher, digest := detectDigest(strings.TrimSpace(s), e.kinds)
+		if hasher == "" {
+			return nil, nil // not a digest Clerk can take: the user imports without a password
+		}
+		if e.part == "hasher" {
+			return hasher, nil
+		}
+		return digest, nil
 	}
 	return nil, errors.New("empty expression")
+}
+
+// familyFirst turns "Family, Given" (one comma, as directories write names) into "Given
+// Family"; "Given Family, Jr." and other suffixes after the comma are left as written.
+func familyFirst(s string) string {
+	family, given, ok := strings.Cut(s, ",")
+	given, family = strings.TrimSpace(given), strings.TrimSpace(family)
+	if !ok || strings.Contains(given, ",") || given == "" || family == "" || nameSuffixes[strings.ToLower(strings.TrimSuffix(given, "."))] {
+		return s
+	}
+	return given + " " + family
+}
+
+var nameSuffixes = map[string]bool{"jr": true, "sr": true, "ii": true, "iii": true, "iv": true, "phd": true, "md": true, "esq": true}
+
+// now is the clock future compares with; tests pin it.
+var now = time.Now
+
+// splitAny splits s at every occurrence of any of seps.
+func splitAny(s string, seps []string) []string {
+	if len(seps) == 1 {
+		return strings.Split(s, seps[0])
+	}
+	var out []string
+	for {
+		at, n := -1, 0
+		for _, sep := range seps {
+			if i := strings.Index(s, sep); i >= 0 && (at < 0 || i < at) {
+				at, n = i, len(sep)
+			}
+		}
+		if at < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:at])
+		s = s[at+n:]
+	}
+}
+
+// colOf names the column or key k resolves to, for records that can tell.
+func colOf(r Record, k string) (int, bool) {
+	switch t := r.(type) {
+	case csvRecord:
+		if strings.Contains(k, ".") {
+			return 0, false
+		}
+		i := t.col(k)
+		return i, i >= 0
+	case *jsonRecord:
+		if _, ok := t.values[k]; !ok {
+			if k = t.resolve(k); k == "" {
+				return 0, false
+			}
+		}
+		i := slices.Index(t.keys, k)
+		return i, i >= 0
+	case *view:
+		if jr, ok := t.base.(*jsonRecord); ok && t.jplan != nil {
+			if _, ok := jr.values[k]; !ok {
+				if k = t.jplan.loose[k]; k == "" {
+					return 0, false
+				}
+			}
+			i := slices.Index(jr.keys, k)
+			return i, i >= 0
+		}
+		return colOf(t.base, k)
+	}
+	return 0, false
 }
 
 func (c *cond) holds(r Record, opts map[string]string) (bool, error) {
@@ -178,8 +310,17 @@ func (c *cond) holds(r Record, opts map[string]string) (bool, error) {
 	}
 	v = first(v)
 	ok := v != nil
-	if c.hasEquals {
+	switch {
+	case c.hasEquals:
 		ok = looseEqual(v, c.equals)
+	case c.sameAs != nil:
+		o, err := c.sameAs.eval(r, opts)
+		if err != nil {
+			return false, fmt.Errorf("when: %w", err)
+		}
+		a, aok := text(v)
+		b, bok := text(first(o))
+		ok = aok && bok && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 	}
 	return ok != c.not, nil
 }

@@ -33,7 +33,7 @@ func ExampleParse() {
 	}
 	body, _ := json.Marshal(p)
 	fmt.Println(string(body), err)
-	// Output: {"external_id":"42","first_name":"Ann","last_name":"Lee","email_address":["ann@example.com"],"phone_number":["+15555550100","+15555550101"],"username":"ann","public_metadata":{"plan":"pro","tier":"gold"},"private_metadata":{"crm":7},"created_at":"2023-11-14T22:13:20.000Z"} <nil>
+	// Output: {"external_id":"42","first_name":"Ann","last_name":"Lee","email_address":["ann@example.com"],"phone_number":["+15555550100","+15555550101"],"username":"ann","skip_password_requirement":true,"public_metadata":{"plan":"pro","tier":"gold"},"private_metadata":{"crm":7},"created_at":"2023-11-14T22:13:20.000Z","skip_restriction_checks":true} <nil>
 }
 
 // TestApplyConcurrent runs one Mapping from many goroutines, for the race detector.
@@ -88,4 +88,35 @@ func BenchmarkApplyNativeJSON(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// ExampleWithJoins is the lookup hook an importer uses for --join: index the second file by
+// each JoinSpec's OtherKey, find a record's row by Key, and attach it with WithJoins.
+func ExampleWithJoins() {
+	m, err := mapping.Preset("betterauth", mapping.PresetOptions{})
+	if err != nil {
+		panic(err)
+	}
+	accounts := []mapping.Record{
+		mapping.CSVRecord([]string{"userId", "providerId", "password"}, []string{"u1", "google", ""}),
+		mapping.CSVRecord([]string{"userId", "providerId", "password"},
+			[]string{"u1", "credential", "0123456789abcdef0123456789abcdef:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}),
+	}
+	join := m.Joins()[0]
+	index := map[string]mapping.Record{}
+	for _, a := range accounts {
+		if k, ok, err := join.OtherKey(a); err == nil && ok {
+			index[k] = a // only the credential row: the declaration filters on providerId
+		}
+	}
+	user := mapping.CSVRecord([]string{"id", "name", "email", "emailVerified"}, []string{"u1", "Ann Lee", "ann@example.com", "t"})
+	if k, ok, _ := join.Key(user); ok && index[k] != nil {
+		user = mapping.WithJoins(user, map[string]mapping.Record{join.Name: index[k]})
+	}
+	p, err := m.Apply(user)
+	if err == nil {
+		err = mapping.Validate(p)
+	}
+	fmt.Println(*p.PasswordHasher, *p.FirstName, *p.LastName, err)
+	// Output: scrypt_werkzeug Ann Lee <nil>
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,13 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// genericRecord hides a csvRecord's type, so Apply takes the generic path for it.
-type genericRecord struct{ Record }
-
 func fastMappings(tb testing.TB) []*Mapping {
 	ms := []*Mapping{Native()}
-	for _, name := range []string{"clerk", "supabase", "firebase"} {
-		m, err := Preset(name, PresetOptions{FirebaseSignerKey: "a2V5"})
+	for _, name := range presetOrder[1:] {
+		m, err := Preset(name, PresetOptions{FirebaseSignerKey: "a2V5", CognitoPoolID: "p", CognitoClientID: "c"})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -36,7 +34,7 @@ func fastMappings(tb testing.TB) []*Mapping {
 func sameApply(t *testing.T, m *Mapping, header, cells []string) {
 	t.Helper()
 	fast, ferr := m.Apply(CSVRecord(header, cells))
-	slow, serr := m.Apply(genericRecord{CSVRecord(header, cells)})
+	slow, serr := m.apply(CSVRecord(header, cells), false)
 	if diff := cmp.Diff(fmt.Sprint(serr), fmt.Sprint(ferr)); diff != "" {
 		t.Fatalf("%s: error differs (-generic +fast):\n%s\ncells %q", m.Info().Name, diff, cells)
 	}
@@ -50,7 +48,8 @@ var fastHeader = func() []string {
 	for _, tg := range targets {
 		h = append(h, tg.name)
 	}
-	return append(h, "emailAddresses", "phoneNumbers", "id", "uid", "mail", "alt", "meta", "login", "ok", "a", "a.b", "email", "passwordHash", "salt", "phone")
+	return append(h, "emailAddresses", "phoneNumbers", "id", "uid", "mail", "alt", "meta", "login", "ok", "a", "a.b", "email", "passwordHash", "salt", "phone",
+		"Email Verified", "emailVerified", "phone_verified", "name", "given_name", "deleted_at", "is_anonymous", "encrypted_password", "displayName", "disabled")
 }()
 
 func TestCSVShortcutMatchesGeneric(t *testing.T) {
@@ -69,12 +68,15 @@ func TestCSVShortcutMatchesGeneric(t *testing.T) {
 		{"id", "7", "uid", "8", "mail", "m@x.io", "alt", "n@x.io", "meta", `{"z":true,"a":null}`, "login", "l", "ok", "1"},
 		{"a", `{"b":"nested"}`, "login", "l"},
 		{"email", "e@x.io", "passwordHash", "aGFzaA==", "salt", "c2FsdA=="},
+		{"email", "e@x.io", "Email Verified", "false", "name", "Ann Lee", "phone", "+15555550100", "phone_verified", "FALSE"},
+		{"email", "null", "emailVerified", "t", "name", "Lee, Ann", "given_name", "\tAnn", "disabled", "true", "is_anonymous", "f"},
+		{"email", "'e@x.io", "encrypted_password", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "deleted_at", "null"},
 	}
 	for _, m := range fastMappings(t) {
 		for _, kv := range rows {
 			cells := make([]string, len(fastHeader))
 			for i := 0; i < len(kv); i += 2 {
-				cells[indexOf(fastHeader, kv[i])] = kv[i+1]
+				cells[slices.Index(fastHeader, kv[i])] = kv[i+1]
 			}
 			sameApply(t, m, fastHeader, cells)
 			sameApply(t, m, fastHeader, cells[:len(cells)/2]) // short rows: missing cells are absent

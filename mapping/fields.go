@@ -35,13 +35,13 @@ const (
 
 // targets in the order Apply fills them and errors are reported.
 var targets = []*target{
-	{name: "external_id", alias: []string{"externalId"}, str: func(p *CreateUserParams, v *string) { p.ExternalID = v }},
-	{name: "email_address", kind: kindList, ident: true, alias: []string{"emailAddress", "email_addresses", "emailAddresses"},
+	{name: "external_id", alias: []string{"externalId", "id", "user_id", "userId"}, str: func(p *CreateUserParams, v *string) { p.ExternalID = v }},
+	{name: "email_address", kind: kindList, ident: true, alias: []string{"emailAddress", "email_addresses", "emailAddresses", "email", "emails"},
 		list: func(p *CreateUserParams, v []string) { p.EmailAddresses = v }},
 	{name: reservedEmails, kind: kindList, ident: true, alias: []string{"emailAddressReserved"}},
 	{name: "email_address_identification_status", kind: kindList, alias: []string{"emailAddressIdentificationStatus"},
 		list: func(p *CreateUserParams, v []string) { p.EmailAddressIdentificationStatus = v }},
-	{name: "phone_number", kind: kindList, ident: true, alias: []string{"phoneNumber", "phone_numbers", "phoneNumbers"},
+	{name: "phone_number", kind: kindList, ident: true, alias: []string{"phoneNumber", "phone_numbers", "phoneNumbers", "phone", "phones"},
 		list: func(p *CreateUserParams, v []string) { p.PhoneNumbers = v }},
 	{name: reservedPhones, kind: kindList, ident: true, alias: []string{"phoneNumberReserved"}},
 	{name: "phone_number_identification_status", kind: kindList, alias: []string{"phoneNumberIdentificationStatus"},
@@ -49,8 +49,8 @@ var targets = []*target{
 	{name: "web3_wallet", kind: kindList, ident: true, alias: []string{"web3Wallet", "web3_wallets", "web3Wallets"},
 		list: func(p *CreateUserParams, v []string) { p.Web3Wallets = v }},
 	{name: "username", ident: true, str: func(p *CreateUserParams, v *string) { p.Username = v }},
-	{name: "first_name", alias: []string{"firstName"}, str: func(p *CreateUserParams, v *string) { p.FirstName = v }},
-	{name: "last_name", alias: []string{"lastName"}, str: func(p *CreateUserParams, v *string) { p.LastName = v }},
+	{name: "first_name", alias: []string{"firstName", "given_name", "givenName"}, str: func(p *CreateUserParams, v *string) { p.FirstName = v }},
+	{name: "last_name", alias: []string{"lastName", "family_name", "familyName", "surname"}, str: func(p *CreateUserParams, v *string) { p.LastName = v }},
 	{name: "locale", str: func(p *CreateUserParams, v *string) { p.Locale = v }},
 	{name: "password", secret: true, str: func(p *CreateUserParams, v *string) { p.Password = v }},
 	{name: "password_digest", secret: true, alias: []string{"passwordDigest"}, str: func(p *CreateUserParams, v *string) { p.PasswordDigest = v }},
@@ -68,6 +68,10 @@ var targets = []*target{
 	{name: "create_organization_enabled", kind: kindBool, alias: []string{"createOrganizationEnabled"}, boolf: func(p *CreateUserParams, v bool) { p.CreateOrganizationEnabled = &v }},
 	{name: "create_organizations_limit", kind: kindInt, alias: []string{"createOrganizationsLimit"}, intf: func(p *CreateUserParams, v int64) { p.CreateOrganizationsLimit = &v }},
 	{name: "created_at", alias: []string{"createdAt"}, str: func(p *CreateUserParams, v *string) { p.CreatedAt = v }},
+	{name: "banned", kind: kindBool, boolf: func(p *CreateUserParams, v bool) { p.Banned = &v }},
+	{name: "locked", kind: kindBool, boolf: func(p *CreateUserParams, v bool) { p.Locked = &v }},
+	{name: "bypass_client_trust", kind: kindBool, alias: []string{"bypassClientTrust"}, boolf: func(p *CreateUserParams, v bool) { p.BypassClientTrust = &v }},
+	{name: "skip_restriction_checks", kind: kindBool, alias: []string{"skipRestrictionChecks"}, boolf: func(p *CreateUserParams, v bool) { p.SkipRestrictionChecks = &v }},
 }
 
 var targetByName = func() map[string]*target {

@@ -32,7 +32,17 @@ type CreateUserParams struct {
 	CreateOrganizationEnabled        *bool           `json:"create_organization_enabled,omitempty"`
 	CreateOrganizationsLimit         *int64          `json:"create_organizations_limit,omitempty"`
 	CreatedAt                        *string         `json:"created_at,omitempty"`
+	Banned                           *bool           `json:"banned,omitempty"`
+	Locked                           *bool           `json:"locked,omitempty"`
+	BypassClientTrust                *bool           `json:"bypass_client_trust,omitempty"`
+	// SkipRestrictionChecks skips the instance's allowlist, blocklist and disposable-email
+	// rules, as Clerk's own CLI does for migrated users; it is not in the published spec.
+	SkipRestrictionChecks *bool `json:"skip_restriction_checks,omitempty"`
 }
+
+// UnpublishedCreateFields are the create-user fields Clerk takes that its published OpenAPI
+// spec (../shared/clerk) does not list yet: the one place that allows them.
+var UnpublishedCreateFields = []string{"skip_restriction_checks"}
 
 // PrimaryEmail is the address Clerk makes primary (the first), or "".
 func (p *CreateUserParams) PrimaryEmail() string {

@@ -19,6 +19,8 @@ type PresetInfo struct {
 	Name        string
 	Formats     []string // input formats it reads: "csv", "json" (json covers jsonl)
 	Description string
+	Export      string // which export to make: the exact command or button
+	Carries     string // what carries over: passwords, MFA, metadata, banned
 }
 
 // PresetOptions are values a preset needs that the export does not hold: the Firebase
@@ -30,6 +32,14 @@ type PresetOptions struct {
 	FirebaseMemCost       int    // default 14
 	CognitoPoolID         string // with CognitoClientID: set an awscognito digest on every row
 	CognitoClientID       string
+
+	// NoSkipPasswordRequirement stops Apply setting skip_password_requirement on rows with
+	// neither password nor digest (--no-skip-password-requirement).
+	NoSkipPasswordRequirement bool
+	// RestrictionChecks stops Apply sending skip_restriction_checks: true, so the instance's
+	// allowlist, blocklist and disposable-email rules apply to the imported users
+	// (--restriction-checks).
+	RestrictionChecks bool
 }
 
 var optionNames = []string{
@@ -38,7 +48,7 @@ var optionNames = []string{
 }
 
 // presetOrder is the order Presets lists them in.
-var presetOrder = []string{"native", "clerk", "auth0", "firebase", "supabase", "authjs", "cognito"}
+var presetOrder = []string{"native", "clerk", "auth0", "firebase", "supabase", "authjs", "cognito", "betterauth"}
 
 // Presets lists the built-in presets.
 func Presets() []PresetInfo {
@@ -89,20 +99,30 @@ var nativeBase = sync.OnceValue(native)
 func native() *Mapping {
 	m := &Mapping{
 		info: PresetInfo{Name: "native", Formats: []string{"csv", "json"},
-			Description: "keys already named as the API's fields, snake_case or camelCase (the default)"},
+			Description: "keys already named as the API's fields, snake_case or camelCase, matched however they are written " +
+				"(Email Address = email_address), with common aliases: email, phone, id/user_id, given_name/family_name, name " +
+				"(split into first and last), email_verified/phone_verified false (the address is created reserved). The default.",
+			Export:  "any CSV or JSON/JSONL file whose columns name Clerk's fields",
+			Carries: "whatever columns name: passwords (password or password_digest + password_hasher), TOTP, metadata, banned"},
 		exprs: map[string]*expr{},
-		read:  map[string]bool{},
 	}
 	for _, t := range targets {
-		keys := append([]string{t.name}, t.alias...)
-		m.exprs[t.name] = &expr{from: keys, fromList: true}
-		for _, k := range keys {
-			m.read[k] = true
-		}
+		m.exprs[t.name] = plainList(append([]string{t.name}, t.alias...)...)
 	}
-	m.comp = compile(m.exprs)
+	emails := append([]string{"email_address"}, targetByName["email_address"].alias...)
+	phones := append([]string{"phone_number"}, targetByName["phone_number"].alias...)
+	// An address flagged unverified is reserved; Apply keeps it in place but reserved.
+	m.exprs[reservedEmails] = &expr{coalesce: []*expr{m.exprs[reservedEmails],
+		{from: emails, fromList: true, when: []*cond{{value: plainList("email_verified", "emailVerified"), equals: false, hasEquals: true}}}}}
+	m.exprs[reservedPhones] = &expr{coalesce: []*expr{m.exprs[reservedPhones],
+		{from: phones, fromList: true, when: []*cond{{value: plainList("phone_number_verified", "phoneNumberVerified", "phone_verified", "phoneVerified"), equals: false, hasEquals: true}}}}}
+	m.exprs["first_name"] = &expr{coalesce: []*expr{m.exprs["first_name"], {firstOf: plainList("name", "full_name", "fullName", "display_name", "displayName")}}}
+	m.exprs["last_name"] = &expr{coalesce: []*expr{m.exprs["last_name"], {lastOf: plainList("name", "full_name", "fullName", "display_name", "displayName")}}}
+	m.finish()
 	return m
 }
+
+func plainList(keys ...string) *expr { return &expr{from: keys, fromList: true} }
 
 // Bind returns a copy of m that reads opts wherever it refers to an option. Firebase's
 // usual hash parameters fill the ones left zero.
@@ -146,8 +166,20 @@ func (m *Mapping) Bind(opts PresetOptions) *Mapping {
 		}
 		c.optionsSummary[name] = v
 	}
+	c.keepPassword, c.restriction = opts.NoSkipPasswordRequirement, opts.RestrictionChecks
+	if opts.NoSkipPasswordRequirement || opts.RestrictionChecks {
+		if c.optionsSummary == nil {
+			c.optionsSummary = map[string]any{}
+		}
+		if opts.NoSkipPasswordRequirement {
+			c.optionsSummary["no_skip_password_requirement"] = true
+		}
+		if opts.RestrictionChecks {
+			c.optionsSummary["restriction_checks"] = true
+		}
+	}
 	c.exprs = maps.Clone(m.exprs)
-	c.comp = compile(c.exprs)
+	c.comp = compile(c.exprs, c.read)
 	return &c
 }
 
@@ -165,10 +197,14 @@ func (e *expr) options(set map[string]bool) {
 	for _, s := range e.join {
 		s.options(set)
 	}
-	for _, s := range []*expr{e.split, e.time, e.firstOf, e.lastOf, e.e164} {
+	for _, s := range e.coalesce {
 		s.options(set)
 	}
-	if e.when != nil {
-		e.when.value.options(set)
+	for _, s := range []*expr{e.split, e.time, e.firstOf, e.lastOf, e.e164, e.future, e.digest} {
+		s.options(set)
+	}
+	for _, c := range e.when {
+		c.value.options(set)
+		c.sameAs.options(set)
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
-// Record is one input record as mapping reads it.
+// Record is one input record as mapping reads it. A Record that also implements Joiner
+// (WithJoins builds one) carries the rows of other files joined to it.
 type Record interface {
 	// Lookup finds a column or key, or a dotted path into nested objects and arrays
 	// ("user_metadata.plan", "identities.0.provider"). Absent, null and blank values
@@ -24,10 +26,13 @@ type Record interface {
 
 type csvRecord struct {
 	header, cells []string
+	plan          *csvPlan   // set by Apply: the header's columns resolved once
+	rules         *cellRules // set by Apply: the preset's cell rules (NULL spellings, escapes)
 }
 
 // CSVRecord views one CSV row under its header. Missing trailing cells read as absent,
-// so do empty cells: an empty CSV cell means "not given", never "".
+// so do empty cells: an empty CSV cell means "not given", never "". Column names match
+// exactly first, then as people write them (see normKey).
 func CSVRecord(header, cells []string) Record {
 	return csvRecord{header: header, cells: cells}
 }
@@ -35,17 +40,23 @@ func CSVRecord(header, cells []string) Record {
 func (r csvRecord) Keys() []string { return r.header }
 func (r csvRecord) Textual() bool  { return true }
 
-func (r csvRecord) cell(name string) (string, bool) {
-	// Linear scan: a header is short and this avoids building a map per row.
-	for i, h := range r.header {
-		if h == name {
-			if i >= len(r.cells) || strings.TrimSpace(r.cells[i]) == "" {
-				return "", false
-			}
-			return r.cells[i], true
+// col is the column key names: from the plan when Apply made one, else by scanning.
+func (r csvRecord) col(name string) int {
+	if r.plan != nil {
+		if i, ok := r.plan.index[name]; ok {
+			return i
 		}
 	}
-	return "", false
+	i, _ := resolveCol(r.header, name)
+	return i
+}
+
+func (r csvRecord) cell(name string) (string, bool) {
+	i := r.col(name)
+	if i < 0 || i >= len(r.cells) {
+		return "", false
+	}
+	return r.rules.clean(r.cells[i])
 }
 
 func (r csvRecord) Lookup(key string) (any, bool) {
@@ -67,9 +78,96 @@ func (r csvRecord) Lookup(key string) (any, bool) {
 	return nil, false
 }
 
+// resolveCol finds name in header: the first exact match, else the one column that
+// normalises to the same (normKey). Two such columns and no exact one are ambiguous: -1 and
+// both of them.
+func resolveCol(header []string, name string) (int, []string) {
+	for i, h := range header {
+		if h == name {
+			return i, nil
+		}
+	}
+	var buf [64]byte
+	n := normInto(buf[:0], name)
+	found, other := -1, -1
+	var hb [64]byte
+	for i, h := range header {
+		if string(normInto(hb[:0], h)) == string(n) {
+			if found < 0 {
+				found = i
+			} else if other < 0 {
+				other = i
+			}
+		}
+	}
+	if other >= 0 {
+		return -1, []string{header[found], header[other]}
+	}
+	return found, nil
+}
+
+// normKey is a column or key name as people write it: trimmed, lowercased, spaces, dashes
+// and underscores dropped (so "Email Address", "email-address", "EMAIL_ADDRESS" and
+// "emailAddress" are one name).
+func normKey(s string) string { return string(normInto(nil, s)) }
+
+func normInto(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '-' || c == '_' || c == '\t' || c == '\r' || c == '\n':
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c+'a'-'A')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// AmbiguousError is a header (or record) where two columns both match a key the mapping
+// reads, none of them exactly: which one is meant cannot be guessed.
+type AmbiguousError struct {
+	Key     string   // the key the mapping reads
+	Columns []string // the columns that match it
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("columns %q and %q both match %q; rename one, or map the field explicitly with --mapping", e.Columns[0], e.Columns[1], e.Key)
+}
+
+// cellRules are a preset's declared cell conventions for CSV input: NULL spellings read as
+// absent, and escape prefixes stripped (Auth0's leading ', Clerk's csvsafe TAB).
+type cellRules struct {
+	Null        []string `json:"null,omitempty"`
+	StripPrefix []string `json:"strip_prefix,omitempty"`
+}
+
+// clean applies the rules to one cell: the value, or false when it is absent.
+func (c *cellRules) clean(s string) (string, bool) {
+	if c != nil {
+		for _, p := range c.StripPrefix {
+			if strings.HasPrefix(s, p) {
+				s = s[len(p):]
+				break
+			}
+		}
+		for _, n := range c.Null {
+			if s == n {
+				return "", false
+			}
+		}
+	}
+	if strings.TrimSpace(s) == "" {
+		return "", false
+	}
+	return s, true
+}
+
 type jsonRecord struct {
 	keys   []string
 	values map[string]any
+	norm   atomic.Pointer[map[string]string] // normKey -> key, built on the first miss; "" for two keys
 }
 
 // JSONRecord decodes one JSON object (numbers kept as json.Number). Anything else, or a
@@ -117,14 +215,51 @@ func JSONRecord(raw []byte) (Record, error) {
 func (r *jsonRecord) Keys() []string { return r.keys }
 func (r *jsonRecord) Textual() bool  { return false }
 
-func (r *jsonRecord) Lookup(key string) (any, bool) {
+func (r *jsonRecord) Lookup(key string) (any, bool) { return r.lookup(key, r.resolve) }
+
+// lookup finds key exactly, then (for a key's first segment absent as written) through
+// loose, which names the one key that matches as people write it, or "".
+func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
 	if v, ok := r.values[key]; ok {
 		return present(v)
 	}
 	if !strings.Contains(key, ".") {
+		if k := loose(key); k != "" {
+			return present(r.values[k])
+		}
 		return nil, false
 	}
-	return walk(r.values, strings.Split(key, "."))
+	parts := strings.Split(key, ".")
+	if v, ok := walk(r.values, parts); ok {
+		return v, true
+	}
+	if _, ok := r.values[parts[0]]; !ok {
+		if k := loose(parts[0]); k != "" {
+			return walk(r.values[k], parts[1:])
+		}
+	}
+	return nil, false
+}
+
+// resolve finds the one top-level key that normalises as key does, or "".
+func (r *jsonRecord) resolve(key string) string {
+	np := r.norm.Load()
+	if np == nil {
+		// Built at most once per goroutine that misses first; any of the equal maps will do.
+		m := make(map[string]string, len(r.keys))
+		for _, k := range r.keys {
+			n := normKey(k)
+			if _, dup := m[n]; dup {
+				m[n] = "" // two keys: ambiguous, so neither
+				continue
+			}
+			m[n] = k
+		}
+		r.norm.Store(&m)
+		np = &m
+	}
+	var buf [64]byte
+	return (*np)[string(normInto(buf[:0], key))]
 }
 
 // present reports whether v counts as given: not null, not a blank string.
@@ -156,6 +291,15 @@ func walk(v any, parts []string) (any, bool) {
 			}
 		}
 	case []any:
+		if parts[0] == "*" { // every item: a list of the present values
+			var out []any
+			for _, it := range t {
+				if v, ok := walk(it, parts[1:]); ok {
+					out = append(out, v)
+				}
+			}
+			return out, len(out) > 0
+		}
 		i, err := strconv.Atoi(parts[0])
 		if err == nil && i >= 0 && i < len(t) {
 			return walk(t[i], parts[1:])

@@ -17,17 +17,24 @@ type expr struct {
 	konst    any
 	isConst  bool
 	object   map[string]*expr
-	split    *expr // split a text value on sep into a list
-	sep      string
-	time     *expr // read a time per layout, write RFC 3339
+	split    *expr    // split a text value on sep into a list
+	sep      string   // join
+	seps     []string // split: any of these separates items
+	time     *expr    // read a time per layout, write RFC 3339
 	layout   string
 	firstOf  *expr // the given name(s) of a full name
 	lastOf   *expr // the family name of a full name
 	e164     *expr // a phone number stripped of spaces, dashes, dots and parentheses, with a leading +
 	join     []*expr
-	option   string // a PresetOptions value
-	required bool   // option: absence is an error rather than an absent value
-	when     *cond
+	option   string  // a PresetOptions value
+	required bool    // option: absence is an error rather than an absent value
+	coalesce []*expr // the first present of these
+	future   *expr   // a time: true when after now, false when not
+	prefixed string  // an object of every top-level key with this prefix (prefix dropped)
+	digest   *expr   // a password digest, its kind detected
+	kinds    []string
+	part     string  // digest: "digest" (converted for Clerk) or "hasher"
+	when     []*cond // all must hold
 }
 
 // cond gates an expression: with equals, the value must equal it; without, it must be present.
@@ -35,12 +42,17 @@ type cond struct {
 	value     *expr
 	equals    any
 	hasEquals bool
+	sameAs    *expr // with same_as, the value must equal this one's (text, case-insensitively)
 	not       bool
 }
 
 var timeLayouts = []string{"auto", "rfc3339", "unix", "unix_ms", "postgres"}
 
-var sourceKeys = []string{"from", "const", "object", "split", "time", "first_of", "last_of", "e164", "join", "option"}
+var sourceKeys = []string{"from", "const", "object", "split", "time", "first_of", "last_of", "e164", "join", "option",
+	"coalesce", "future", "prefixed", "digest"}
+
+// digestKinds are the digest forms the digest expression recognises.
+var digestKinds = []string{"bcrypt", "argon2", "fbscrypt", "betterauth_scrypt"}
 
 // parseExpr reads one expression; at names where it sits, for error messages.
 func parseExpr(raw json.RawMessage, at string) (*expr, error) {
@@ -106,10 +118,7 @@ func parseExprMap(m map[string]json.RawMessage, at string) (*expr, error) {
 			}
 		}
 	case "split":
-		e.split, e.sep, err = parseWithParam(v, sub, "sep")
-		if err == nil && e.sep == "" {
-			err = fmt.Errorf("%s: needs a non-empty \"sep\"", sub)
-		}
+		e.split, e.seps, err = parseSplit(v, sub)
 	case "time":
 		e.time, e.layout, err = parseWithParam(v, sub, "layout")
 		if err == nil {
@@ -148,6 +157,26 @@ func parseExprMap(m map[string]json.RawMessage, at string) (*expr, error) {
 		if json.Unmarshal(v, &e.option) != nil || !slices.Contains(optionNames, e.option) {
 			return nil, fmt.Errorf("%s: want one of %s", sub, strings.Join(optionNames, ", "))
 		}
+	case "coalesce":
+		var list []json.RawMessage
+		if json.Unmarshal(v, &list) != nil || len(list) == 0 {
+			return nil, fmt.Errorf("%s: want a non-empty list of expressions", sub)
+		}
+		for i, le := range list {
+			ce, err := parseExpr(le, fmt.Sprintf("%s.%d", sub, i))
+			if err != nil {
+				return nil, err
+			}
+			e.coalesce = append(e.coalesce, ce)
+		}
+	case "future":
+		e.future, err = parseExpr(v, sub)
+	case "prefixed":
+		if json.Unmarshal(v, &e.prefixed) != nil || e.prefixed == "" {
+			return nil, fmt.Errorf("%s: want a non-empty key prefix", sub)
+		}
+	case "digest":
+		e.digest, e.kinds, e.part, err = parseDigest(v, sub)
 	}
 	if err != nil {
 		return nil, err
@@ -158,11 +187,72 @@ func parseExprMap(m map[string]json.RawMessage, at string) (*expr, error) {
 		}
 	}
 	if w, ok := m["when"]; ok {
-		if e.when, err = parseCond(w, at+".when"); err != nil {
-			return nil, err
+		var list []json.RawMessage
+		if json.Unmarshal(w, &list) != nil {
+			list = []json.RawMessage{w}
+		}
+		if len(list) == 0 {
+			return nil, fmt.Errorf("%s.when: want a condition or a non-empty list of them", at)
+		}
+		for i, cw := range list {
+			cat := at + ".when"
+			if len(list) > 1 {
+				cat = fmt.Sprintf("%s.when.%d", at, i)
+			}
+			c, err := parseCond(cw, cat)
+			if err != nil {
+				return nil, err
+			}
+			e.when = append(e.when, c)
 		}
 	}
 	return e, nil
+}
+
+// parseSplit reads {expression, "sep": "," or [",", "|"]}: any of the separators splits.
+func parseSplit(v json.RawMessage, at string) (*expr, []string, error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil || m == nil {
+		return nil, nil, fmt.Errorf("%s: want an object: an expression plus \"sep\"", at)
+	}
+	var seps []string
+	var one string
+	if json.Unmarshal(m["sep"], &one) == nil {
+		seps = []string{one}
+	} else if json.Unmarshal(m["sep"], &seps) != nil {
+		seps = nil
+	}
+	if len(seps) == 0 || slices.Contains(seps, "") {
+		return nil, nil, fmt.Errorf("%s: needs a non-empty \"sep\" (a string, or a list of them)", at)
+	}
+	delete(m, "sep")
+	e, err := parseExprMap(m, at)
+	return e, seps, err
+}
+
+// parseDigest reads {expression, "kinds": [...], "part": "digest"|"hasher"}.
+func parseDigest(v json.RawMessage, at string) (*expr, []string, string, error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil || m == nil {
+		return nil, nil, "", fmt.Errorf("%s: want an object: an expression plus \"kinds\" and \"part\"", at)
+	}
+	var kinds []string
+	var part string
+	if json.Unmarshal(m["kinds"], &kinds) != nil || len(kinds) == 0 {
+		return nil, nil, "", fmt.Errorf("%s.kinds: want a list of %s", at, strings.Join(digestKinds, ", "))
+	}
+	for _, k := range kinds {
+		if !slices.Contains(digestKinds, k) {
+			return nil, nil, "", fmt.Errorf("%s.kinds: unknown kind %q (want %s)", at, k, strings.Join(digestKinds, ", "))
+		}
+	}
+	if json.Unmarshal(m["part"], &part) != nil || part != "digest" && part != "hasher" {
+		return nil, nil, "", fmt.Errorf("%s.part: want \"digest\" or \"hasher\"", at)
+	}
+	delete(m, "kinds")
+	delete(m, "part")
+	e, err := parseExprMap(m, at)
+	return e, kinds, part, err
 }
 
 func parseKeys(v json.RawMessage, at string) ([]string, bool, error) {
@@ -221,6 +311,16 @@ func parseCond(v json.RawMessage, at string) (*cond, error) {
 		}
 		delete(m, "not")
 	}
+	if sv, ok := m["same_as"]; ok {
+		if c.hasEquals {
+			return nil, fmt.Errorf("%s: give equals or same_as, not both", at)
+		}
+		var err error
+		if c.sameAs, err = parseExpr(sv, at+".same_as"); err != nil {
+			return nil, err
+		}
+		delete(m, "same_as")
+	}
 	var err error
 	c.value, err = parseExprMap(m, at)
 	return c, err
@@ -246,7 +346,11 @@ func (e *expr) render() map[string]any {
 		m["object"] = o
 	case e.split != nil:
 		s := e.split.render()
-		s["sep"] = e.sep
+		if len(e.seps) == 1 {
+			s["sep"] = e.seps[0]
+		} else {
+			s["sep"] = e.seps
+		}
 		m["split"] = s
 	case e.time != nil:
 		t := e.time.render()
@@ -269,16 +373,41 @@ func (e *expr) render() map[string]any {
 		if e.required {
 			m["required"] = true
 		}
+	case e.coalesce != nil:
+		l := make([]any, len(e.coalesce))
+		for i, c := range e.coalesce {
+			l[i] = c.render()
+		}
+		m["coalesce"] = l
+	case e.future != nil:
+		m["future"] = e.future.render()
+	case e.prefixed != "":
+		m["prefixed"] = e.prefixed
+	case e.digest != nil:
+		d := e.digest.render()
+		d["kinds"], d["part"] = e.kinds, e.part
+		m["digest"] = d
 	}
-	if e.when != nil {
-		w := e.when.value.render()
-		if e.when.hasEquals {
-			w["equals"] = e.when.equals
+	if len(e.when) > 0 {
+		ws := make([]any, len(e.when))
+		for i, c := range e.when {
+			w := c.value.render()
+			if c.hasEquals {
+				w["equals"] = c.equals
+			}
+			if c.sameAs != nil {
+				w["same_as"] = c.sameAs.render()
+			}
+			if c.not {
+				w["not"] = true
+			}
+			ws[i] = w
 		}
-		if e.when.not {
-			w["not"] = true
+		if len(ws) == 1 {
+			m["when"] = ws[0]
+		} else {
+			m["when"] = ws
 		}
-		m["when"] = w
 	}
 	return m
 }
@@ -300,13 +429,18 @@ func (e *expr) keys(set map[string]bool) {
 	for _, s := range e.join {
 		s.keys(set)
 	}
-	e.split.keys(set)
-	e.time.keys(set)
-	e.firstOf.keys(set)
-	e.lastOf.keys(set)
-	e.e164.keys(set)
-	if e.when != nil {
-		e.when.value.keys(set)
+	if e.prefixed != "" {
+		set[prefixMark+e.prefixed] = true
+	}
+	for _, s := range e.coalesce {
+		s.keys(set)
+	}
+	for _, s := range []*expr{e.split, e.time, e.firstOf, e.lastOf, e.e164, e.future, e.digest} {
+		s.keys(set)
+	}
+	for _, c := range e.when {
+		c.value.keys(set)
+		c.sameAs.keys(set)
 	}
 }
 
@@ -314,9 +448,13 @@ func (e *expr) keys(set map[string]bool) {
 type file struct {
 	Name        string                     `json:"name,omitempty"`
 	Description string                     `json:"description,omitempty"`
+	Export      string                     `json:"export,omitempty"`
+	Carries     string                     `json:"carries,omitempty"`
 	Formats     []string                   `json:"formats,omitempty"`
 	CSVHeader   []string                   `json:"csv_header,omitempty"`
+	CSVHeaders  [][]string                 `json:"csv_headers,omitempty"`
 	Fields      map[string]json.RawMessage `json:"fields"`
+	presetRules
 	// Options is what Spec shows of bound options; Parse ignores it (bind with Bind).
 	Options map[string]any `json:"options,omitempty"`
 }
@@ -337,8 +475,24 @@ func Parse(spec []byte) (*Mapping, error) {
 	if len(f.Fields) == 0 {
 		return nil, errors.New("mapping: \"fields\" is missing or empty")
 	}
-	m := &Mapping{info: PresetInfo{Name: f.Name, Description: f.Description, Formats: f.Formats},
-		csvHeader: f.CSVHeader, exprs: map[string]*expr{}}
+	m := &Mapping{info: PresetInfo{Name: f.Name, Description: f.Description, Formats: f.Formats, Export: f.Export, Carries: f.Carries},
+		exprs: map[string]*expr{}}
+	switch {
+	case f.CSVHeader != nil && f.CSVHeaders != nil:
+		return nil, errors.New("mapping: give csv_header or csv_headers, not both")
+	case f.CSVHeader != nil:
+		m.csvHeaders = [][]string{f.CSVHeader}
+	case f.CSVHeaders != nil:
+		for i, h := range f.CSVHeaders {
+			if len(h) == 0 || slices.ContainsFunc(f.CSVHeaders[:i], func(o []string) bool { return len(o) == len(h) }) {
+				return nil, fmt.Errorf("mapping: csv_headers.%d: empty, or a width given twice", i)
+			}
+		}
+		m.csvHeaders = f.CSVHeaders
+	}
+	if err := m.parseRules(&f); err != nil {
+		return nil, fmt.Errorf("mapping: %w", err)
+	}
 	for name, raw := range f.Fields {
 		if _, ok := targetByName[name]; !ok {
 			return nil, fmt.Errorf("mapping: fields.%s: not a field of POST /v1/users", name)
@@ -349,11 +503,7 @@ func Parse(spec []byte) (*Mapping, error) {
 		}
 		m.exprs[name] = e
 	}
-	m.read = map[string]bool{}
-	for _, e := range m.exprs {
-		e.keys(m.read)
-	}
-	m.comp = compile(m.exprs)
+	m.finish()
 	return m, nil
 }
 
@@ -371,12 +521,23 @@ func (m *Mapping) Spec() []byte {
 	if m.info.Description != "" {
 		out["description"] = m.info.Description
 	}
+	if m.info.Export != "" {
+		out["export"] = m.info.Export
+	}
+	if m.info.Carries != "" {
+		out["carries"] = m.info.Carries
+	}
 	if len(m.info.Formats) > 0 {
 		out["formats"] = m.info.Formats
 	}
-	if len(m.csvHeader) > 0 {
-		out["csv_header"] = m.csvHeader
+	switch len(m.csvHeaders) {
+	case 0:
+	case 1:
+		out["csv_header"] = m.csvHeaders[0]
+	default:
+		out["csv_headers"] = m.csvHeaders
 	}
+	m.renderRules(out)
 	if len(m.optionsSummary) > 0 {
 		out["options"] = m.optionsSummary
 	}
