@@ -40,10 +40,6 @@ type CreateUserParams struct {
 	SkipRestrictionChecks *bool `json:"skip_restriction_checks,omitempty"`
 }
 
-// UnpublishedCreateFields are the create-user fields Clerk takes that its published OpenAPI
-// spec (../shared/clerk) does not list yet: the one place that allows them.
-var UnpublishedCreateFields = []string{"skip_restriction_checks"}
-
 // PrimaryEmail is the address Clerk makes primary (the first), or "".
 func (p *CreateUserParams) PrimaryEmail() string {
 	if p == nil || len(p.EmailAddresses) == 0 {
