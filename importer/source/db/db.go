@@ -1,0 +1,255 @@
+// Package db reads users straight out of a PostgreSQL, MySQL/MariaDB or SQLite database as a
+// source.Reader: one JSON object per row (column names are keys), streamed through a cursor
+// inside one read-only transaction with a consistent snapshot. It never writes to the source.
+//
+// Values: json/jsonb become objects, timestamps RFC 3339 in UTC, booleans booleans, NULL is
+// left out, bytes become strings. MySQL has no boolean type (BOOLEAN is TINYINT(1), which its
+// driver does not tell apart from other TINYINTs) and SQLite stores booleans as 0/1, so on those
+// two an integer 0 or 1 becomes false/true when the column is declared BOOL/BOOLEAN or its name
+// reads as a flag (is…/has…, …Verified, …Enabled, banned, …, see boolName); any other integer
+// stays a number. MariaDB's JSON is a LONGTEXT alias the driver cannot see, so it stays a string.
+package db
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/userimport/userimport/importer/source"
+)
+
+// Options configure Open.
+type Options struct {
+	Query    string            // SQL to read; empty: the preset's default query
+	Preset   string            // supabase, authjs or betterauth: picks the default query
+	Password string            // overrides the URL's password; the caller reads it from a file or env, never a flag
+	Log      func(msg string)  // notes such as which table a preset found; nil: discarded
+}
+
+// Reader streams rows as records. Count, when used, must come before the first Next: both run
+// on the one connection that holds the snapshot.
+type Reader struct {
+	b       backend
+	url     string // redacted
+	ident   string
+	query   string
+	num     int
+	started bool
+	rows    rows
+	cols    []string
+	keys    [][]byte // each column's JSON-quoted name followed by ':'
+	buf     []byte
+	cancel  context.CancelFunc
+	ctx     context.Context
+	closed  sync.Once
+	cerr    error
+}
+
+var _ source.Reader = (*Reader)(nil)
+
+// backend is one dialect's connection inside its read-only snapshot transaction.
+type backend interface {
+	query(ctx context.Context, q string) (rows, error)
+	count(ctx context.Context, q string) (int64, error)
+	// columns lists a table's columns in order; ok false when the table does not exist.
+	columns(ctx context.Context, schema, table string) (cols []string, ok bool, err error)
+	quote(ident string) string
+	dialect() string
+	classify(err error) error // turns a driver error into an *Error with its likely cause
+	close() error             // ends the transaction (rollback) and the connection
+}
+
+// rows is a running query; Values returns JSON-ready values (nil: NULL, left out).
+type rows interface {
+	Columns() []string
+	Next() bool
+	Values() ([]any, error)
+	Err() error
+	Close()
+}
+
+// Open connects to rawURL (postgres://, postgresql://, mysql://, sqlite:PATH), begins the
+// read-only snapshot transaction and resolves the query (opts.Query, else the preset's default).
+func Open(ctx context.Context, rawURL string, opts Options) (*Reader, error) {
+	if opts.Log == nil {
+		opts.Log = func(string) {}
+	}
+	red := Redact(rawURL)
+	var (
+		b   backend
+		err error
+	)
+	switch scheme(rawURL) {
+	case "postgres", "postgresql":
+		b, err = openPostgres(ctx, rawURL, opts.Password)
+	case "mysql":
+		b, err = openMySQL(ctx, rawURL, opts.Password)
+	case "sqlite":
+		b, err = openSQLite(ctx, rawURL)
+	default:
+		return nil, fmt.Errorf("%s: not a database URL (want postgres://, postgresql://, mysql:// or sqlite:PATH)", red)
+	}
+	if err != nil {
+		return nil, withSource(err, red, rawURL, opts.Password)
+	}
+	q := strings.TrimRight(strings.TrimSpace(opts.Query), "; \t\r\n")
+	if q == "" {
+		q, err = defaultQuery(ctx, b, opts.Preset, opts.Log)
+		if err != nil {
+			b.close()
+			return nil, withSource(err, red, rawURL, opts.Password)
+		}
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	return &Reader{b: b, url: red, ident: Identity(rawURL, q), query: q, ctx: rctx, cancel: cancel}, nil
+}
+
+// IsURL tells whether a SOURCE argument names a database rather than a file.
+func IsURL(s string) bool {
+	switch scheme(s) {
+	case "postgres", "postgresql", "mysql", "sqlite":
+		return true
+	}
+	return false
+}
+
+func scheme(s string) string {
+	i := strings.Index(s, ":")
+	if i <= 0 {
+		return ""
+	}
+	return strings.ToLower(s[:i])
+}
+
+// Query is the SQL the reader runs (the preset's default when none was given).
+func (r *Reader) Query() string { return r.query }
+
+// Identity is Identity(url, Query()): the run folder's record of what was read.
+func (r *Reader) Identity() string { return r.ident }
+
+// Format is how mapping should read Raw: one JSON object per record.
+func (r *Reader) Format() source.Format { return source.JSONL }
+
+// Header is nil: records are JSON objects.
+func (r *Reader) Header() []string { return nil }
+
+// Count runs select count(*) over the query in the same snapshot, for progress.
+func (r *Reader) Count(ctx context.Context) (int64, error) {
+	if r.started {
+		return 0, errors.New("db: Count must be called before the first Next")
+	}
+	n, err := r.b.count(ctx, r.query)
+	if err != nil {
+		return 0, withSource(r.b.classify(err), r.url, "", "")
+	}
+	return n, nil
+}
+
+// Next returns the next row as a record with Raw holding one JSON object; io.EOF at the end.
+// Num and Line are both the 1-based row number: a database has no lines, and rows are matched
+// to the journal by external_id, not by position.
+func (r *Reader) Next(ctx context.Context) (source.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return source.Record{}, err
+	}
+	// A cancel of the caller's ctx while a row is awaited ends the whole read.
+	stop := context.AfterFunc(ctx, r.cancel)
+	defer stop()
+	if !r.started {
+		r.started = true
+		rs, err := r.b.query(r.ctx, r.query)
+		if err != nil {
+			return source.Record{}, r.fail(ctx, err)
+		}
+		r.rows = rs
+		if err := r.setColumns(rs.Columns()); err != nil {
+			return source.Record{}, err
+		}
+	}
+	if r.rows == nil {
+		return source.Record{}, io.EOF
+	}
+	if !r.rows.Next() {
+		err := r.rows.Err()
+		r.rows.Close()
+		r.rows = nil
+		if err != nil {
+			return source.Record{}, r.fail(ctx, err)
+		}
+		return source.Record{}, io.EOF
+	}
+	vals, err := r.rows.Values()
+	if err != nil {
+		return source.Record{}, r.fail(ctx, err)
+	}
+	r.num++
+	rec := source.Record{Num: r.num, Line: r.num}
+	r.buf = append(r.buf[:0], '{')
+	first := true
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		if !first {
+			r.buf = append(r.buf, ',')
+		}
+		first = false
+		r.buf = append(r.buf, r.keys[i]...)
+		r.buf, err = appendJSON(r.buf, v)
+		if err != nil {
+			rec.Err = &source.RecordError{Line: r.num, Msg: fmt.Sprintf("row %d, column %q: %v", r.num, r.cols[i], err)}
+			return rec, nil
+		}
+	}
+	r.buf = append(r.buf, '}')
+	rec.Raw = append([]byte(nil), r.buf...)
+	return rec, nil
+}
+
+func (r *Reader) fail(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return withSource(r.b.classify(err), r.url, "", "")
+}
+
+func (r *Reader) setColumns(cols []string) error {
+	seen := make(map[string]bool, len(cols))
+	r.cols = cols
+	r.keys = make([][]byte, len(cols))
+	for i, c := range cols {
+		if seen[c] {
+			return fmt.Errorf("%s: the query returns column %q twice: give one an alias (AS other_name)", r.url, c)
+		}
+		seen[c] = true
+		k, _ := json.Marshal(c)
+		r.keys[i] = append(k, ':')
+	}
+	return nil
+}
+
+// Close ends the read: the transaction is rolled back (it never wrote) and the connection closed.
+func (r *Reader) Close() error {
+	r.closed.Do(func() {
+		if r.rows != nil {
+			r.rows.Close()
+			r.rows = nil
+		}
+		r.cancel()
+		r.cerr = r.b.close()
+	})
+	return r.cerr
+}
+
+// Identity names a database source for the run folder: the URL without its password, then the
+// query's sha256. Resume matches rows by external_id, so a changed query is a different source.
+func Identity(rawURL, query string) string {
+	sum := sha256.Sum256([]byte(query))
+	return stripPassword(rawURL) + " query-sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,202 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+type pgBackend struct {
+	conn *pgx.Conn
+	tx   pgx.Tx
+}
+
+// openPostgres connects with pgx (which also reads PGPASSWORD and .pgpass) and begins
+// REPEATABLE READ, READ ONLY: the snapshot is taken at the transaction's first statement.
+func openPostgres(ctx context.Context, raw, password string) (backend, error) {
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		return nil, newError(BadURL, "check the postgres:// URL; percent-encode special characters in the password", errors.New(scrubParse(err)))
+	}
+	if password != "" {
+		cfg.Password = password
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, classifyPG(err)
+	}
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		conn.Close(context.Background())
+		return nil, classifyPG(err)
+	}
+	// Pin the snapshot now, not at the first query, so a Count and the read see the same rows
+	// and the read starts from the moment Open returned.
+	if _, err := tx.Exec(ctx, "select 1"); err != nil {
+		conn.Close(context.Background())
+		return nil, classifyPG(err)
+	}
+	return &pgBackend{conn: conn, tx: tx}, nil
+}
+
+// scrubParse keeps pgx's parse message (it already masks the password) but never the input.
+func scrubParse(err error) string {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) && pe.Unwrap() != nil {
+		return pe.Unwrap().Error()
+	}
+	return "cannot parse the connection string"
+}
+
+func (b *pgBackend) dialect() string { return "postgres" }
+
+func (b *pgBackend) quote(id string) string { return pgx.Identifier{id}.Sanitize() }
+
+func (b *pgBackend) count(ctx context.Context, q string) (int64, error) {
+	var n int64
+	err := b.tx.QueryRow(ctx, "select count(*) from ("+q+"\n) q").Scan(&n)
+	return n, err
+}
+
+func (b *pgBackend) columns(ctx context.Context, schema, table string) ([]string, bool, error) {
+	sq := `select column_name from information_schema.columns
+		where table_name = $1 and table_schema = any(current_schemas(false)) order by ordinal_position`
+	args := []any{table}
+	if schema != "" {
+		sq = `select column_name from information_schema.columns
+			where table_name = $1 and table_schema = $2 order by ordinal_position`
+		args = append(args, schema)
+	}
+	rs, err := b.tx.Query(ctx, sq, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	cols, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	return cols, len(cols) > 0, err
+}
+
+func (b *pgBackend) query(ctx context.Context, q string) (rows, error) {
+	// Text results for every column: the raw text is what JSON, numeric and unknown types need,
+	// and pgx still decodes the rest into typed values.
+	rs, err := b.tx.Query(ctx, q, pgx.QueryResultFormats{pgx.TextFormatCode})
+	if err != nil {
+		return nil, err
+	}
+	fds := rs.FieldDescriptions()
+	pr := &pgRows{rs: rs, oids: make([]uint32, len(fds)), cols: make([]string, len(fds))}
+	for i, fd := range fds {
+		pr.oids[i], pr.cols[i] = fd.DataTypeOID, fd.Name
+	}
+	return pr, nil
+}
+
+func (b *pgBackend) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = b.tx.Rollback(ctx)
+	return b.conn.Close(ctx)
+}
+
+func (b *pgBackend) classify(err error) error { return classifyPG(err) }
+
+type pgRows struct {
+	rs   pgx.Rows
+	oids []uint32
+	cols []string
+	out  []any
+}
+
+func (r *pgRows) Columns() []string { return r.cols }
+func (r *pgRows) Next() bool        { return r.rs.Next() }
+func (r *pgRows) Err() error        { return r.rs.Err() }
+func (r *pgRows) Close()            { r.rs.Close() }
+
+func (r *pgRows) Values() ([]any, error) {
+	raw := r.rs.RawValues()
+	vals, err := r.rs.Values()
+	if err != nil {
+		return nil, err
+	}
+	if r.out == nil {
+		r.out = make([]any, len(vals))
+	}
+	for i, v := range vals {
+		r.out[i] = pgValue(r.oids[i], v, raw[i])
+	}
+	return r.out, nil
+}
+
+// pgValue converts one decoded value; raw is its text form (nil for NULL).
+func pgValue(oid uint32, v any, raw []byte) any {
+	if raw == nil || v == nil {
+		return nil
+	}
+	switch oid {
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		var buf bytes.Buffer
+		if json.Compact(&buf, raw) == nil {
+			return json.RawMessage(buf.Bytes())
+		}
+		return string(raw)
+	case pgtype.NumericOID:
+		if json.Valid(raw) {
+			return json.Number(raw) // keeps every digit; NaN and Infinity fall through to text
+		}
+		return string(raw)
+	case pgtype.UUIDOID:
+		return string(raw)
+	}
+	switch v := v.(type) {
+	case string, bool, int64, int32, int16, float64, float32:
+		return v
+	case time.Time:
+		return v
+	case []byte:
+		return string(v)
+	case []any:
+		return v
+	case map[string]*string: // hstore
+		return v
+	}
+	return string(raw) // intervals, ranges, enums, infinity timestamps, …: their text
+}
+
+// classifyPG names the likely cause of a pgx error.
+func classifyPG(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		detail := errors.New(pe.Message)
+		switch pe.Code {
+		case "28P01", "28000":
+			return newError(AuthFailed, "check the user and password (URL, PGPASSWORD, .pgpass or the password file); Supabase: connect as postgres with the pooler connection string", detail)
+		case "3D000":
+			return newError(DatabaseMissing, "check the database name after the host in the URL", detail)
+		case "3F000":
+			return newError(SchemaMissing, "check the schema; Supabase: connect as postgres to the project's database (the pooler string), where auth.users lives", detail)
+		case "42P01":
+			return newError(TableMissing, "check the table name in --query, or that the preset matches the database; Supabase: connect as postgres with the pooler string", detail)
+		case "42501":
+			return newError(PermissionDenied, "the user may not read this table; Supabase: connect as postgres (the pooler string), other roles cannot read auth.users", detail)
+		case "25006":
+			return newError(QueryFailed, "userimport reads in a read-only transaction: the query must not write", detail)
+		}
+		return newError(QueryFailed, "", fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code))
+	}
+	if isNetErr(err) {
+		return newError(Unreachable, "check the host and port, that the server runs and accepts TCP connections from here", err)
+	}
+	return err
+}
