@@ -26,10 +26,10 @@ import (
 
 // Options configure Open.
 type Options struct {
-	Query    string            // SQL to read; empty: the preset's default query
-	Preset   string            // supabase, authjs or betterauth: picks the default query
-	Password string            // overrides the URL's password; the caller reads it from a file or env, never a flag
-	Log      func(msg string)  // notes such as which table a preset found; nil: discarded
+	Query    string           // SQL to read; empty: the preset's default query
+	Preset   string           // supabase, authjs or betterauth: picks the default query
+	Password string           // overrides the URL's password; the caller reads it from a file or env, never a flag
+	Log      func(msg string) // notes such as which table a preset found; nil: discarded
 }
 
 // Reader streams rows as records. Count, when used, must come before the first Next: both run
