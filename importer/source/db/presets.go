@@ -116,7 +116,7 @@ func authjsQuery(ctx context.Context, b backend, log func(string)) (string, erro
 			return "", err
 		}
 	}
-	q := "select " + selectAll(b, "u", ucols)
+	q := "select " + selectAll(b, "u", ucols, "emailVerified", "createdAt", "updatedAt")
 	uid, prov := pick(acols, "userId", "user_id"), pick(acols, "provider")
 	if acct != "" && uid != "" && prov != "" {
 		q += fmt.Sprintf(", exists(select 1 from %s a where a.%s = u.%s and a.%s <> 'email') as %s",
@@ -154,7 +154,7 @@ func betterAuthQuery(ctx context.Context, b backend, log func(string)) (string, 
 	}
 	// Every column the user table has is read, plugin ones included: what exists is what comes.
 	keep := slices.DeleteFunc(slices.Clone(ucols), func(c string) bool { return c == ColPassword || c == ColHasOAuth })
-	q := "select " + selectAll(b, "u", keep)
+	q := "select " + selectAll(b, "u", keep, "createdAt", "updatedAt", "banExpires")
 	uid, prov, pw := pick(acols, "userId", "user_id"), pick(acols, "providerId", "provider_id"), pick(acols, "password")
 	from := " from " + b.quote(user) + " u"
 	if acct != "" && uid != "" && prov != "" {
@@ -175,10 +175,18 @@ func betterAuthQuery(ctx context.Context, b backend, log func(string)) (string, 
 	return q + from, nil
 }
 
-func selectAll(b backend, alias string, cols []string) string {
+// selectAll lists alias.col for each column. On SQLite the dates columns are turned from the
+// epoch integers Prisma and Drizzle store (milliseconds; seconds when small) into RFC 3339 text;
+// a text date stays as it is.
+func selectAll(b backend, alias string, cols []string, dates ...string) string {
 	q := make([]string, len(cols))
 	for i, c := range cols {
-		q[i] = alias + "." + b.quote(c)
+		col := alias + "." + b.quote(c)
+		q[i] = col
+		if b.dialect() == "sqlite" && slices.Contains(dates, c) {
+			q[i] = fmt.Sprintf("case when typeof(%[1]s) = 'integer' then strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', "+
+				"case when abs(%[1]s) >= 100000000000 then %[1]s / 1000.0 else %[1]s end, 'unixepoch') else %[1]s end as %[2]s", col, b.quote(c))
+		}
 	}
 	return strings.Join(q, ", ")
 }
