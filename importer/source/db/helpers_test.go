@@ -238,3 +238,11 @@ func fmtAny(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// pgConn is pgDB for callers that fill in the URL through a pointer.
+func pgConn(t *testing.T, u *string) *pgx.Conn {
+	t.Helper()
+	var c *pgx.Conn
+	*u, c = pgDB(t)
+	return c
+}

@@ -49,6 +49,12 @@ func (b *sqlBackend) columns(ctx context.Context, schema, table string) ([]strin
 		rs, err = b.conn.QueryContext(ctx, `select column_name from information_schema.columns
 			where table_schema = database() and binary table_name = ? order by ordinal_position`, table)
 	} else {
+		// SQLite matches table names without case; the presets tell "User" from "user" by the
+		// name the table was created with.
+		var n int
+		if err := b.conn.QueryRowContext(ctx, `select count(*) from sqlite_master where type in ('table', 'view') and name = ?`, table).Scan(&n); err != nil || n == 0 {
+			return nil, false, err
+		}
 		rs, err = b.conn.QueryContext(ctx, `select name from pragma_table_info(?)`, table)
 	}
 	if err != nil {
