@@ -39,6 +39,7 @@ type Reader struct {
 	url     string // redacted
 	ident   string
 	query   string
+	preset  string
 	num     int
 	started bool
 	rows    rows
@@ -96,18 +97,34 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("%s: not a database URL (want postgres://, postgresql://, mysql:// or sqlite:PATH)", red)
 	}
 	if err != nil {
-		return nil, withSource(err, red, rawURL, opts.Password)
+		return nil, supabaseHint(withSource(err, red, rawURL, opts.Password), opts.Preset)
 	}
 	q := strings.TrimRight(strings.TrimSpace(opts.Query), "; \t\r\n")
 	if q == "" {
 		q, err = defaultQuery(ctx, b, opts.Preset, opts.Log)
 		if err != nil {
 			b.close()
-			return nil, withSource(err, red, rawURL, opts.Password)
+			return nil, supabaseHint(withSource(err, red, rawURL, opts.Password), opts.Preset)
 		}
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	return &Reader{b: b, url: red, ident: Identity(rawURL, q), query: q, ctx: rctx, cancel: cancel}, nil
+	return &Reader{b: b, url: red, ident: Identity(rawURL, q), query: q, preset: opts.Preset, ctx: rctx, cancel: cancel}, nil
+}
+
+// supabaseHint adds what almost always fixes a Supabase connection: its auth schema is only
+// readable by postgres, and the direct host is IPv6-only on many networks.
+func supabaseHint(err error, preset string) error {
+	var e *Error
+	if !strings.EqualFold(preset, "supabase") || !errors.As(err, &e) {
+		return err
+	}
+	switch e.Cause {
+	case AuthFailed, TableMissing, SchemaMissing, PermissionDenied, Unreachable:
+		if !strings.Contains(e.Hint, "pooler") {
+			e.Hint = strings.TrimPrefix(e.Hint+"; Supabase: connect as postgres with the project's pooler connection string (Connect → Session pooler)", "; ")
+		}
+	}
+	return err
 }
 
 // IsURL tells whether a SOURCE argument names a database rather than a file.
@@ -146,7 +163,7 @@ func (r *Reader) Count(ctx context.Context) (int64, error) {
 	}
 	n, err := r.b.count(ctx, r.query)
 	if err != nil {
-		return 0, withSource(r.b.classify(err), r.url, "", "")
+		return 0, supabaseHint(withSource(r.b.classify(err), r.url, "", ""), r.preset)
 	}
 	return n, nil
 }
@@ -216,7 +233,7 @@ func (r *Reader) fail(ctx context.Context, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
-	return withSource(r.b.classify(err), r.url, "", "")
+	return supabaseHint(withSource(r.b.classify(err), r.url, "", ""), r.preset)
 }
 
 func (r *Reader) setColumns(cols []string) error {

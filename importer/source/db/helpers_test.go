@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	_ "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 )
 
 // The servers come from scripts/testdb.sh; under CI=true a missing one fails the test.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,7 +23,7 @@ type pgBackend struct {
 // openPostgres connects with pgx (which also reads PGPASSWORD and .pgpass) and begins
 // REPEATABLE READ, READ ONLY: the snapshot is taken at the transaction's first statement.
 func openPostgres(ctx context.Context, raw, password string) (backend, error) {
-	cfg, err := pgx.ParseConfig(raw)
+	cfg, err := pgx.ParseConfig(encodeUserinfo(raw))
 	if err != nil {
 		return nil, newError(BadURL, "check the postgres:// URL; percent-encode special characters in the password", errors.New(scrubParse(err)))
 	}
@@ -47,6 +49,28 @@ func openPostgres(ctx context.Context, raw, password string) (backend, error) {
 		return nil, classifyPG(err)
 	}
 	return &pgBackend{conn: conn, tx: tx}, nil
+}
+
+// encodeUserinfo percent-encodes the user and password, split at the last '@' before the host,
+// so a password holding an unencoded '@' or '/' reaches the driver whole instead of becoming
+// part of the host name.
+func encodeUserinfo(raw string) string {
+	prefix, ui, rest, at := splitURL(raw)
+	if at < 0 {
+		return raw
+	}
+	unesc := func(s string) string {
+		if u, err := url.PathUnescape(s); err == nil {
+			return u
+		}
+		return s // an unencoded '%' is part of the password
+	}
+	user, pw, hasPW := strings.Cut(ui, ":")
+	info := url.User(unesc(user))
+	if hasPW {
+		info = url.UserPassword(unesc(user), unesc(pw))
+	}
+	return prefix + info.String() + "@" + rest
 }
 
 // scrubParse keeps pgx's parse message (it already masks the password) but never the input.
@@ -181,15 +205,15 @@ func classifyPG(err error) error {
 		detail := errors.New(pe.Message)
 		switch pe.Code {
 		case "28P01", "28000":
-			return newError(AuthFailed, "check the user and password (URL, PGPASSWORD, .pgpass or the password file); Supabase: connect as postgres with the pooler connection string", detail)
+			return newError(AuthFailed, "check the user and password (URL, PGPASSWORD, .pgpass or the password file)", detail)
 		case "3D000":
 			return newError(DatabaseMissing, "check the database name after the host in the URL", detail)
 		case "3F000":
-			return newError(SchemaMissing, "check the schema; Supabase: connect as postgres to the project's database (the pooler string), where auth.users lives", detail)
+			return newError(SchemaMissing, "check the schema name, and that this is the right database", detail)
 		case "42P01":
-			return newError(TableMissing, "check the table name in --query, or that the preset matches the database; Supabase: connect as postgres with the pooler string", detail)
+			return newError(TableMissing, "check the table name in --query, or that the preset matches the database", detail)
 		case "42501":
-			return newError(PermissionDenied, "the user may not read this table; Supabase: connect as postgres (the pooler string), other roles cannot read auth.users", detail)
+			return newError(PermissionDenied, "the user may not read this table: grant it SELECT, or connect as its owner", detail)
 		case "25006":
 			return newError(QueryFailed, "userimport reads in a read-only transaction: the query must not write", detail)
 		}

@@ -59,7 +59,7 @@ func supabaseQuery(ctx context.Context, b backend, log func(string)) (string, er
 		return "", b.classify(err)
 	}
 	if !ok {
-		return "", newError(TableMissing, "connect as postgres with the project's pooler connection string (Settings → Database); other roles cannot see auth.users", fmt.Errorf("no table auth.users visible"))
+		return "", newError(TableMissing, "other roles than postgres cannot see auth.users", fmt.Errorf("no table auth.users visible"))
 	}
 	var cols, missing []string
 	for _, c := range SupabaseColumns {
