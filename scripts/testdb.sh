@@ -5,6 +5,7 @@
 #   eval "$(scripts/testdb.sh start)"   # installs (Debian, as root) when missing, starts, prints the env
 #   scripts/testdb.sh env               # prints the exports again
 #   scripts/testdb.sh stop              # stops both and removes the folder
+#   scripts/testdb.sh plan              # says which servers it found and what it would install
 #
 # The tests read USERIMPORT_TEST_POSTGRES_URL and USERIMPORT_TEST_MYSQL_URL.
 set -euo pipefail
@@ -12,6 +13,7 @@ set -euo pipefail
 DIR=${USERIMPORT_TESTDB_DIR:-${TMPDIR:-/tmp}/userimport-testdb-$(id -u)}
 PW=userimport-test-pw # a throw-away password of a server that only listens on loopback
 ENVFILE=$DIR/env
+ROOT=${USERIMPORT_TESTDB_ROOT:-} # tests of the install logic point this at a fake file system
 
 log() { echo "testdb: $*" >&2; }
 
@@ -42,29 +44,54 @@ free_port() {
 pg_bindir() {
 	local d
 	# Debian's packaged server first; a hand-built one on PATH only as a fallback.
-	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-		[ -x "$d/initdb" ] && [ -x "$d/postgres" ] && { echo "$d"; return; }
+	for d in $(ls -d "$ROOT"/usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+		[ -x "$d/initdb" ] && [ -x "$d/postgres" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
 	done
+	[ -n "$ROOT" ] && return 1
 	if command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; then
 		pg_config --bindir
 		return
 	fi
-	command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return; }
+	command -v initdb >/dev/null && command -v pg_ctl >/dev/null && { dirname "$(command -v initdb)"; return; }
 	return 1
 }
 
-have_mariadb() { command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; }
+# mariadb_bin NAME: the path of a MariaDB program (mariadbd in sbin, the rest in bin).
+mariadb_bin() {
+	local d
+	for d in "$ROOT/usr/sbin" "$ROOT/usr/bin"; do
+		[ -x "$d/$1" ] && { echo "$d/$1"; return; }
+	done
+	[ -z "$ROOT" ] && command -v "$1"
+}
+
+have_mariadb() { mariadb_bin mariadbd >/dev/null && mariadb_bin mariadb-install-db >/dev/null && mariadb_bin mariadb >/dev/null; }
+
+# need: the Debian packages still missing.
+need() {
+	local n=()
+	pg_bindir >/dev/null || n+=(postgresql)
+	have_mariadb || n+=(mariadb-server)
+	echo "${n[*]}"
+}
+
+plan() {
+	echo "postgres: $(pg_bindir || echo missing)"
+	echo "mariadb: $(mariadb_bin mariadbd || echo missing)"
+	local n
+	n=$(need)
+	if [ -n "$n" ]; then echo "install: apt-get install -y $n"; else echo "install: nothing"; fi
+}
 
 install() {
-	local need=()
-	pg_bindir >/dev/null || need+=(postgresql)
-	have_mariadb && command -v mariadb-install-db >/dev/null || need+=(mariadb-server)
-	[ ${#need[@]} = 0 ] && return
+	local pkgs
+	read -r -a pkgs <<<"$(need)"
+	[ ${#pkgs[@]} = 0 ] && return
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-		log "missing ${need[*]}: install them (Debian/Ubuntu: sudo apt-get install -y postgresql mariadb-server) and run again"
+		log "missing ${pkgs[*]}: install them (Debian/Ubuntu: sudo apt-get install -y postgresql mariadb-server) and run again"
 		exit 1
 	fi
-	log "installing ${need[*]} from the distribution's packages"
+	log "installing ${pkgs[*]} from the distribution's packages"
 	export DEBIAN_FRONTEND=noninteractive
 	# Packages must not start their own system-wide servers: only ours, in $DIR.
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -73,7 +100,7 @@ install() {
 		trap 'rm -f /usr/sbin/policy-rc.d' RETURN
 	fi
 	apt-get update -qq >&2
-	apt-get install -y -qq "${need[@]}" >&2
+	apt-get install -y -qq "${pkgs[@]}" >&2
 }
 
 owner() { if [ "$(id -u)" = 0 ]; then echo "$1"; else id -un; fi; }
@@ -102,12 +129,12 @@ start_pg() {
 
 start_mariadb() {
 	local mysqld port sock=$DIR/my/mysqld.sock user
-	mysqld=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+	mysqld=$(mariadb_bin mariadbd)
 	user=$(owner mysql)
 	mkdir -p "$DIR/my"
 	[ "$(id -u)" = 0 ] && chown mysql: "$DIR/my"
 	if [ ! -d "$DIR/my/data/mysql" ]; then
-		mariadb-install-db --no-defaults --datadir="$DIR/my/data" --user="$user" \
+		"$(mariadb_bin mariadb-install-db)" --no-defaults --datadir="$DIR/my/data" --user="$user" \
 			--auth-root-authentication-method=socket --auth-root-socket-user="$(id -un)" \
 			--skip-test-db >"$DIR/my/install.log" 2>&1 || { cat "$DIR/my/install.log" >&2; exit 1; }
 	fi
@@ -117,10 +144,10 @@ start_mariadb() {
 		--log-error="$DIR/my/server.log" --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
 		--max-connections=200 >/dev/null 2>&1 &
 	for _ in $(seq 1 120); do
-		mariadb-admin --no-defaults --socket="$sock" -u "$(id -un)" ping >/dev/null 2>&1 && break
+		"$(mariadb_bin mariadb-admin)" --no-defaults --socket="$sock" -u "$(id -un)" ping >/dev/null 2>&1 && break
 		sleep 0.5
 	done
-	mariadb --no-defaults --socket="$sock" -u "$(id -un)" <<SQL || { cat "$DIR/my/server.log" >&2; exit 1; }
+	"$(mariadb_bin mariadb)" --no-defaults --socket="$sock" -u "$(id -un)" <<SQL || { cat "$DIR/my/server.log" >&2; exit 1; }
 CREATE USER IF NOT EXISTS 'userimport'@'127.0.0.1' IDENTIFIED BY '$PW';
 CREATE USER IF NOT EXISTS 'userimport'@'localhost' IDENTIFIED BY '$PW';
 GRANT ALL PRIVILEGES ON *.* TO 'userimport'@'127.0.0.1' WITH GRANT OPTION;
@@ -164,12 +191,13 @@ start)
 	cat "$DIR/env"
 	;;
 stop) stop ;;
+plan) plan ;;
 env)
 	[ -s "$ENVFILE" ] || { log "not running: eval \"\$(scripts/testdb.sh start)\""; exit 1; }
 	cat "$ENVFILE"
 	;;
 *)
-	echo "usage: $0 start|stop|env" >&2
+	echo "usage: $0 start|stop|env|plan" >&2
 	exit 2
 	;;
 esac
