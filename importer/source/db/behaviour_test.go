@@ -369,3 +369,28 @@ func TestMySQLSocket(t *testing.T) {
 	}
 	_ = sql.ErrNoRows
 }
+
+// Closing half-way through a large result ends the read without draining it.
+func TestCloseEarly(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			tg := newTarget(t, d, 20_000)
+			ctx := context.Background()
+			r, err := Open(ctx, tg.url, Options{Query: "select * from t"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 10 {
+				if _, err := r.Next(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			if _, err := r.Next(ctx); err == nil {
+				t.Error("Next after Close gave a row")
+			}
+		})
+	}
+}

@@ -49,6 +49,7 @@ type Reader struct {
 	cancel  context.CancelFunc
 	ctx     context.Context
 	closed  sync.Once
+	done    bool // Close ran
 	cerr    error
 }
 
@@ -175,6 +176,9 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return source.Record{}, err
 	}
+	if r.done {
+		return source.Record{}, errors.New("db: Next after Close")
+	}
 	// A cancel of the caller's ctx while a row is awaited ends the whole read.
 	stop := context.AfterFunc(ctx, r.cancel)
 	defer stop()
@@ -254,12 +258,17 @@ func (r *Reader) setColumns(cols []string) error {
 // Close ends the read: the transaction is rolled back (it never wrote) and the connection closed.
 func (r *Reader) Close() error {
 	r.closed.Do(func() {
-		if r.rows != nil {
+		r.done = true
+		early := r.rows != nil
+		// Cancel first: closing a half-read result would otherwise drain every remaining row.
+		r.cancel()
+		if early {
 			r.rows.Close()
 			r.rows = nil
 		}
-		r.cancel()
-		r.cerr = r.b.close()
+		if err := r.b.close(); !early {
+			r.cerr = err // after a cancelled read the connection is gone; that is no failure
+		}
 	})
 	return r.cerr
 }

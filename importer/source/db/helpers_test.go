@@ -24,7 +24,7 @@ import (
 // The servers come from scripts/testdb.sh; under CI=true a missing one fails the test.
 const startCmd = `eval "$(scripts/testdb.sh start)"   # or: make testdb`
 
-func needEnv(t *testing.T, name string) string {
+func needEnv(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
@@ -43,7 +43,7 @@ func randName(prefix string) string {
 }
 
 // pgDB makes a fresh database for one test and returns its URL and an admin connection to it.
-func pgDB(t *testing.T) (string, *pgx.Conn) {
+func pgDB(t testing.TB) (string, *pgx.Conn) {
 	t.Helper()
 	base := needEnv(t, "USERIMPORT_TEST_POSTGRES_URL")
 	ctx := context.Background()
@@ -69,7 +69,7 @@ func pgDB(t *testing.T) (string, *pgx.Conn) {
 	return u.String(), conn
 }
 
-func pgExec(t *testing.T, c *pgx.Conn, stmts ...string) {
+func pgExec(t testing.TB, c *pgx.Conn, stmts ...string) {
 	t.Helper()
 	for _, s := range stmts {
 		if _, err := c.Exec(context.Background(), s); err != nil {
