@@ -48,6 +48,8 @@ type Reader struct {
 	buf     []byte
 	cancel  context.CancelFunc
 	ctx     context.Context
+	watched context.Context // the caller's ctx whose cancel ends the read
+	unwatch func() bool
 	closed  sync.Once
 	done    bool // Close ran
 	cerr    error
@@ -67,11 +69,13 @@ type backend interface {
 	close() error             // ends the transaction (rollback) and the connection
 }
 
-// rows is a running query; Values returns JSON-ready values (nil: NULL, left out).
+// rows is a running query. AppendObject writes the current row as one JSON object (keys[i]
+// is column i's quoted name and ':'), NULLs left out; on error col is the column that could not
+// be written, or -1 when the row itself could not be read.
 type rows interface {
 	Columns() []string
 	Next() bool
-	Values() ([]any, error)
+	AppendObject(b []byte, keys [][]byte) (out []byte, col int, err error)
 	Err() error
 	Close()
 }
@@ -179,9 +183,14 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 	if r.done {
 		return source.Record{}, errors.New("db: Next after Close")
 	}
-	// A cancel of the caller's ctx while a row is awaited ends the whole read.
-	stop := context.AfterFunc(ctx, r.cancel)
-	defer stop()
+	// A cancel of the caller's ctx while a row is awaited ends the whole read. Registered once
+	// per ctx: the importer passes the same one for every row.
+	if ctx != r.watched && ctx.Done() != nil {
+		if r.unwatch != nil {
+			r.unwatch()
+		}
+		r.watched, r.unwatch = ctx, context.AfterFunc(ctx, r.cancel)
+	}
 	if !r.started {
 		r.started = true
 		rs, err := r.b.query(r.ctx, r.query)
@@ -205,30 +214,18 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 		}
 		return source.Record{}, io.EOF
 	}
-	vals, err := r.rows.Values()
-	if err != nil {
-		return source.Record{}, r.fail(ctx, err)
-	}
 	r.num++
 	rec := source.Record{Num: r.num, Line: r.num}
-	r.buf = append(r.buf[:0], '{')
-	first := true
-	for i, v := range vals {
-		if v == nil {
-			continue
+	var col int
+	var err error
+	r.buf, col, err = r.rows.AppendObject(r.buf[:0], r.keys)
+	if err != nil {
+		if col < 0 {
+			return source.Record{}, r.fail(ctx, err)
 		}
-		if !first {
-			r.buf = append(r.buf, ',')
-		}
-		first = false
-		r.buf = append(r.buf, r.keys[i]...)
-		r.buf, err = appendJSON(r.buf, v)
-		if err != nil {
-			rec.Err = &source.RecordError{Line: r.num, Msg: fmt.Sprintf("row %d, column %q: %v", r.num, r.cols[i], err)}
-			return rec, nil
-		}
+		rec.Err = &source.RecordError{Line: r.num, Msg: fmt.Sprintf("row %d, column %q: %v", r.num, r.cols[col], err)}
+		return rec, nil
 	}
-	r.buf = append(r.buf, '}')
 	rec.Raw = append([]byte(nil), r.buf...)
 	return rec, nil
 }
@@ -259,6 +256,9 @@ func (r *Reader) setColumns(cols []string) error {
 func (r *Reader) Close() error {
 	r.closed.Do(func() {
 		r.done = true
+		if r.unwatch != nil {
+			r.unwatch()
+		}
 		early := r.rows != nil
 		// Cancel first: closing a half-read result would otherwise drain every remaining row.
 		r.cancel()

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +11,27 @@ import (
 	"unicode"
 	"unicode/utf8"
 )
+
+// appendValues writes one row of converted values as a JSON object, NULLs (nil) left out.
+func appendValues(b []byte, keys [][]byte, vals []any) ([]byte, int, error) {
+	b = append(b, '{')
+	first := true
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, keys[i]...)
+		var err error
+		if b, err = appendJSON(b, v); err != nil {
+			return b, i, err
+		}
+	}
+	return append(b, '}'), 0, nil
+}
 
 // appendJSON writes one converted value. Values come from the backends' converters: string,
 // bool, the integer and float kinds, json.RawMessage (already valid JSON), json.Number,
@@ -74,6 +96,28 @@ func appendString(b []byte, s string) []byte {
 	}
 	enc, _ := json.Marshal(s)
 	return append(b, enc...)
+}
+
+// appendCompact appends JSON text without its insignificant whitespace.
+func appendCompact(b, js []byte) []byte {
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, js); err != nil {
+		return appendStringBytes(b, js) // not JSON after all: keep it as text
+	}
+	return buf.Bytes()
+}
+
+// appendStringBytes is appendString for bytes, without a copy in the common case.
+func appendStringBytes(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			enc, _ := json.Marshal(string(s))
+			return append(b, enc...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // boolName tells whether a column name reads as a flag, for MySQL and SQLite 0/1 integers:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ func openPostgres(ctx context.Context, raw, password string) (backend, error) {
 	if password != "" {
 		cfg.Password = password
 	}
+	// The text output the reader rewrites into RFC 3339 assumes these two.
+	cfg.RuntimeParams["timezone"] = "UTC"
+	cfg.RuntimeParams["datestyle"] = "ISO, MDY"
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second
 	}
@@ -117,9 +121,9 @@ func (b *pgBackend) query(ctx context.Context, q string) (rows, error) {
 		return nil, err
 	}
 	fds := rs.FieldDescriptions()
-	pr := &pgRows{rs: rs, oids: make([]uint32, len(fds)), cols: make([]string, len(fds))}
+	pr := &pgRows{rs: rs, oids: make([]uint32, len(fds)), kinds: make([]pgKind, len(fds)), cols: make([]string, len(fds))}
 	for i, fd := range fds {
-		pr.oids[i], pr.cols[i] = fd.DataTypeOID, fd.Name
+		pr.oids[i], pr.kinds[i], pr.cols[i] = fd.DataTypeOID, kindOf(fd.DataTypeOID), fd.Name
 	}
 	return pr, nil
 }
@@ -133,11 +137,47 @@ func (b *pgBackend) close() error {
 
 func (b *pgBackend) classify(err error) error { return classifyPG(err) }
 
+type pgKind uint8
+
+const (
+	pgOther pgKind = iota // decoded by pgx, then pgValue
+	pgText
+	pgBool
+	pgInt
+	pgFloat // float and numeric: a JSON number unless NaN/Infinity
+	pgJSON
+	pgTimestamptz
+	pgTimestamp
+	pgDate
+)
+
+func kindOf(oid uint32) pgKind {
+	switch oid {
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.UUIDOID, pgtype.QCharOID:
+		return pgText
+	case pgtype.BoolOID:
+		return pgBool
+	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID:
+		return pgInt
+	case pgtype.Float4OID, pgtype.Float8OID, pgtype.NumericOID:
+		return pgFloat
+	case pgtype.JSONOID, pgtype.JSONBOID:
+		return pgJSON
+	case pgtype.TimestamptzOID:
+		return pgTimestamptz
+	case pgtype.TimestampOID:
+		return pgTimestamp
+	case pgtype.DateOID:
+		return pgDate
+	}
+	return pgOther
+}
+
 type pgRows struct {
-	rs   pgx.Rows
-	oids []uint32
-	cols []string
-	out  []any
+	rs    pgx.Rows
+	oids  []uint32
+	kinds []pgKind
+	cols  []string
 }
 
 func (r *pgRows) Columns() []string { return r.cols }
@@ -145,19 +185,79 @@ func (r *pgRows) Next() bool        { return r.rs.Next() }
 func (r *pgRows) Err() error        { return r.rs.Err() }
 func (r *pgRows) Close()            { r.rs.Close() }
 
-func (r *pgRows) Values() ([]any, error) {
+// AppendObject writes the row straight from PostgreSQL's text output (the session runs with
+// TimeZone UTC and DateStyle ISO), the common types without decoding them; the rest go through
+// pgx's decoders.
+func (r *pgRows) AppendObject(b []byte, keys [][]byte) ([]byte, int, error) {
 	raw := r.rs.RawValues()
-	vals, err := r.rs.Values()
-	if err != nil {
-		return nil, err
+	var vals []any // pgx's decoded row, only when a column needs it
+	b = append(b, '{')
+	first := true
+	for i, v := range raw {
+		if v == nil {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, keys[i]...)
+		switch r.kinds[i] {
+		case pgText:
+			b = appendStringBytes(b, v)
+			continue
+		case pgBool:
+			b = strconv.AppendBool(b, len(v) > 0 && v[0] == 't')
+			continue
+		case pgInt:
+			b = append(b, v...)
+			continue
+		case pgFloat:
+			if c := v[len(v)-1]; c >= '0' && c <= '9' { // not NaN, Infinity or -Infinity
+				b = append(b, v...)
+			} else {
+				b = appendStringBytes(b, v)
+			}
+			continue
+		case pgJSON:
+			// PostgreSQL holds only valid JSON; jsonb prints on one line, json as it was typed,
+			// so json is compacted: a record must stay one line when written back as JSONL.
+			if r.oids[i] == pgtype.JSONBOID {
+				b = append(b, v...)
+			} else {
+				b = appendCompact(b, v)
+			}
+			continue
+		case pgTimestamptz:
+			// 2024-01-15 10:30:00.123456+00 -> 2024-01-15T10:30:00.123456Z
+			if n := len(v); n >= 22 && v[4] == '-' && v[10] == ' ' && string(v[n-3:]) == "+00" {
+				b = append(append(append(append(append(b, '"'), v[:10]...), 'T'), v[11:n-3]...), 'Z', '"')
+				continue
+			}
+		case pgTimestamp: // no zone: taken as UTC
+			if n := len(v); n >= 19 && v[4] == '-' && v[10] == ' ' && v[n-1] >= '0' && v[n-1] <= '9' && !bytes.HasSuffix(v, []byte(" BC")) {
+				b = append(append(append(append(append(b, '"'), v[:10]...), 'T'), v[11:]...), 'Z', '"')
+				continue
+			}
+		case pgDate:
+			if len(v) == 10 && v[4] == '-' {
+				b = append(append(append(b, '"'), v...), "T00:00:00Z\""...)
+				continue
+			}
+		}
+		// Anything else (arrays, bytea, intervals, infinity, BC dates…): decoded by pgx.
+		if vals == nil {
+			var err error
+			if vals, err = r.rs.Values(); err != nil {
+				return b, -1, err
+			}
+		}
+		var err error
+		if b, err = appendJSON(b, pgValue(r.oids[i], vals[i], v)); err != nil {
+			return b, i, err
+		}
 	}
-	if r.out == nil {
-		r.out = make([]any, len(vals))
-	}
-	for i, v := range vals {
-		r.out[i] = pgValue(r.oids[i], v, raw[i])
-	}
-	return r.out, nil
+	return append(b, '}'), 0, nil
 }
 
 // pgValue converts one decoded value; raw is its text form (nil for NULL).

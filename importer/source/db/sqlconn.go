@@ -123,15 +123,15 @@ func (r *sqlRows) Next() bool        { return r.rs.Next() }
 func (r *sqlRows) Err() error        { return r.rs.Err() }
 func (r *sqlRows) Close()            { r.rs.Close() }
 
-func (r *sqlRows) Values() ([]any, error) {
+func (r *sqlRows) AppendObject(b []byte, keys [][]byte) ([]byte, int, error) {
 	if err := r.rs.Scan(r.dest...); err != nil {
-		return nil, err
+		return b, -1, err
 	}
 	for i, v := range r.vals {
 		r.out[i] = sqlValue(r.types[i], r.flag[i], v)
 		r.vals[i] = nil
 	}
-	return r.out, nil
+	return appendValues(b, keys, r.out)
 }
 
 // sqlValue converts a MySQL or SQLite value by its declared type.
