@@ -2,12 +2,18 @@
 // source.Reader: one JSON object per row (column names are keys), streamed through a cursor
 // inside one read-only transaction with a consistent snapshot. It never writes to the source.
 //
-// Values: json/jsonb become objects, timestamps RFC 3339 in UTC, booleans booleans, NULL is
-// left out, bytes become strings. MySQL has no boolean type (BOOLEAN is TINYINT(1), which its
-// driver does not tell apart from other TINYINTs) and SQLite stores booleans as 0/1, so on those
-// two an integer 0 or 1 becomes false/true when the column is declared BOOL/BOOLEAN or its name
-// reads as a flag (is…/has…, …Verified, …Enabled, banned, …, see boolName); any other integer
-// stays a number. MariaDB's JSON is a LONGTEXT alias the driver cannot see, so it stays a string.
+// Values: json/jsonb become objects; timestamps RFC 3339 in UTC (a timestamp without a zone,
+// MySQL DATETIME included, is taken as UTC; a date is its midnight UTC); integers and decimals
+// JSON numbers with every digit kept (NaN and Infinity as strings); booleans booleans; NULL is
+// left out (and MySQL's zero date 0000-00-00 with it); bytes become a string, invalid UTF-8
+// replaced by U+FFFD; anything else (arrays stay arrays) its text.
+//
+// Booleans on MySQL and SQLite: MySQL's BOOLEAN is TINYINT(1), which its driver does not tell
+// apart from other TINYINTs, and SQLite stores booleans as 0/1; so on those two an integer 0 or
+// 1 becomes false/true when the column is declared BOOL/BOOLEAN (SQLite) or its name reads as
+// a flag (is…/has…, …Verified, …Enabled, …Confirmed, banned, locked, disabled, deleted: see
+// boolName); any other integer stays a number. A BIT(1) is a boolean. MariaDB's JSON is a
+// LONGTEXT to clients, so it stays a string (MySQL's JSON becomes an object).
 package db
 
 import (
