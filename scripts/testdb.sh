@@ -173,12 +173,22 @@ stop() {
 	rm -rf "$DIR"
 }
 
+# running: both servers of $DIR are alive.
+running() {
+	[ -s "$DIR/pg/data/postmaster.pid" ] && kill -0 "$(head -n 1 "$DIR/pg/data/postmaster.pid")" 2>/dev/null &&
+		[ -s "$DIR/my/mysqld.pid" ] && kill -0 "$(cat "$DIR/my/mysqld.pid")" 2>/dev/null
+}
+
 case ${1:-} in
 start)
 	if [ -s "$ENVFILE" ]; then
-		log "already running (scripts/testdb.sh stop first to restart)"
-		cat "$ENVFILE"
-		exit 0
+		if running; then
+			log "already running (scripts/testdb.sh stop first to restart)"
+			cat "$ENVFILE"
+			exit 0
+		fi
+		log "a server of $DIR is gone (a reboot?): starting afresh"
+		stop
 	fi
 	install
 	mkdir -p "$DIR"
