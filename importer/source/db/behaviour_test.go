@@ -394,3 +394,50 @@ func TestCloseEarly(t *testing.T) {
 		})
 	}
 }
+
+// A query that ends the reader's transaction does not open the way to writes.
+func TestReadOnlyAfterCommit(t *testing.T) {
+	for _, d := range []string{"postgres", "mysql"} {
+		t.Run(d, func(t *testing.T) {
+			tg := newTarget(t, d, 1)
+			ctx := context.Background()
+			r, err := Open(ctx, tg.url, Options{Query: "commit"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = r.Next(ctx)
+			rb := r.b
+			var werr error
+			switch b := rb.(type) {
+			case *pgBackend:
+				_, werr = b.conn.Exec(ctx, "insert into t (id) values (0)")
+			case *sqlBackend:
+				_, werr = b.conn.ExecContext(ctx, "insert into t (id) values (0)")
+			}
+			r.Close()
+			if werr == nil {
+				t.Error("after a COMMIT the reader's session could write")
+			}
+		})
+	}
+}
+
+func TestIdentityOfPresetQuery(t *testing.T) {
+	tg := newTarget(t, "sqlite", 1)
+	tg.exec(t, `create table "user" (id text primary key, name text, email text, "emailVerified" integer, "createdAt" date, "updatedAt" date)`)
+	r1, err := Open(context.Background(), tg.url, Options{Preset: "betterauth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id1, q1 := r1.Identity(), r1.Query()
+	r1.Close()
+	tg.exec(t, `alter table "user" add column "role" text`)
+	r2, err := Open(context.Background(), tg.url, Options{Preset: "betterauth"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if q1 == r2.Query() || id1 != r2.Identity() {
+		t.Errorf("a plugin column more: query changed %v, identity kept %v; want both", q1 != r2.Query(), id1 == r2.Identity())
+	}
+}

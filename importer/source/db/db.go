@@ -111,7 +111,11 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Reader, error) {
 		return nil, supabaseHint(withSource(err, red, rawURL, opts.Password), opts.Preset)
 	}
 	q := strings.TrimRight(strings.TrimSpace(opts.Query), "; \t\r\n")
+	// A preset's query follows the schema it finds (a plugin column more, an older table), so
+	// its identity is the preset's name: tomorrow's run matches today's folder.
+	idq := q
 	if q == "" {
+		idq = "preset:" + strings.ToLower(opts.Preset)
 		q, err = defaultQuery(ctx, b, opts.Preset, opts.Log)
 		if err != nil {
 			b.close()
@@ -119,7 +123,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Reader, error) {
 		}
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	return &Reader{b: b, url: red, ident: Identity(rawURL, q), query: q, preset: opts.Preset, ctx: rctx, cancel: cancel}, nil
+	return &Reader{b: b, url: red, ident: Identity(rawURL, idq), query: q, preset: opts.Preset, ctx: rctx, cancel: cancel}, nil
 }
 
 // supabaseHint adds what almost always fixes a Supabase connection: its auth schema is only
@@ -158,7 +162,8 @@ func scheme(s string) string {
 // Query is the SQL the reader runs (the preset's default when none was given).
 func (r *Reader) Query() string { return r.query }
 
-// Identity is Identity(url, Query()): the run folder's record of what was read.
+// Identity is Identity(url, the --query SQL), or with a preset's default query
+// Identity(url, "preset:<name>"): the run folder's record of what was read.
 func (r *Reader) Identity() string { return r.ident }
 
 // Format is how mapping should read Raw: one JSON object per record.

@@ -99,7 +99,8 @@ func openMySQL(ctx context.Context, raw, password string) (backend, error) {
 		return nil, classifyMySQL(err)
 	}
 	for _, stmt := range []string{
-		"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+		// READ ONLY for the session too: should the query end the transaction, writes stay refused.
+		"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 		"START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
 	} {
 		if _, err := c.ExecContext(ctx, stmt); err != nil {

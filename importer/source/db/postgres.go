@@ -34,6 +34,8 @@ func openPostgres(ctx context.Context, raw, password string) (backend, error) {
 	// The text output the reader rewrites into RFC 3339 assumes these two.
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["datestyle"] = "ISO, MDY"
+	// Belt and braces: should the query end the transaction (COMMIT), the session still refuses writes.
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 15 * time.Second
 	}
