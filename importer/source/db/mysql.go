@@ -73,7 +73,12 @@ func mysqlConfig(raw, password string) (*mysql.Config, error) {
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.Timeout = 15 * time.Second
-	cfg.Params = map[string]string{"time_zone": "'+00:00'"} // TIMESTAMP columns come out in UTC
+	cfg.Params = map[string]string{
+		"time_zone": "'+00:00'", // TIMESTAMP columns come out in UTC
+		// The import reads at the pace of Clerk's rate limit and may pause on a 429 longer than
+		// the server's default 60 s wait for a client that has stopped reading its result.
+		"net_write_timeout": "86400",
+	}
 	for k := range params {
 		cfg.Params[k] = params.Get(k)
 	}
