@@ -48,7 +48,7 @@ func TestMySQLConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.User != "app" || cfg.Passwd != "p@ss/w" || cfg.Addr != "db.example.com:3306" || cfg.Net != "tcp" || cfg.DBName != "users" ||
-		cfg.TLSConfig != "true" || cfg.Params["sql_mode"] != "ANSI" || !cfg.ParseTime {
+		cfg.TLSConfig != "true" || cfg.Params["sql_mode"] != "ANSI" || !cfg.ParseTime || cfg.Params["net_write_timeout"] != "86400" {
 		t.Errorf("config %+v", cfg)
 	}
 	for _, raw := range []string{"mysql://app@/users?socket=/run/mysqld/mysqld.sock", "mysql://app@%2Frun%2Fmysqld%2Fmysqld.sock/users"} {
