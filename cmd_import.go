@@ -2,309 +2,117 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/userimport/userimport/clerk"
 	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/importer"
-	"github.com/userimport/userimport/importer/pacer"
-	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
 )
 
-const defaultAPIURL = "https://api.clerk.com/v1"
-
-// environment is what run was given: the process's streams and environment, so tests can call
-// run directly.
-type environment struct {
-	getenv         func(string) string
-	stdin          io.Reader
-	stdout, stderr io.Writer
-}
-
-func (e *environment) printf(w io.Writer, format string, args ...any) {
-	fmt.Fprintf(w, format, args...)
-}
-
-// refuse prints a refusal and returns exit code 2.
-func (e *environment) refuse(format string, args ...any) int {
-	e.printf(e.stderr, "userimport: "+format+"\n", args...)
-	return exitRefused
-}
-
+// importFlags are import's: validate's and what only a run that writes takes.
 type importFlags struct {
-	preset, mappingFile, format, out, keyFile string
-	rate                                      float64
-	concurrency, maxRetries, limit            int
-	maxRecordSize                             int
-	requestTimeout, maxDuration               time.Duration
-	restart, jsonOut, noProgress, verbose     bool
-	noPrecheck, noReport                      bool
-	metricsFile                               string
-	useSandbox                                bool
-	presetOpts                                mapping.PresetOptions
+	inputFlags
+	apiFlags
+	out                          string
+	concurrency, limit           int
+	maxDuration                  time.Duration
+	restart, jsonOut, noProgress bool
+	verbose, noPrecheck          bool
+	noReport, useSandbox         bool
+	metricsFile                  string
 }
 
-func (f *importFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.preset, "preset", "", "source `name`: native (default), clerk, auth0, firebase, supabase, authjs, cognito")
-	fs.StringVar(&f.mappingFile, "mapping", "", "JSON mapping `file` from input columns/keys to Clerk fields")
-	fs.StringVar(&f.format, "format", "", "input format: csv, jsonl or json (default from the file extension)")
+// maxConcurrency bounds --concurrency: every slot is a goroutine and a connection, and Clerk's
+// production limit (100 requests/s) is sustained by a few hundred even at 2 s latency.
+const maxConcurrency = 1024
+
+func (e *environment) importCommand() *command {
+	var f importFlags
+	fs := newFlagSet("import", e.stdout)
+	f.inputFlags.register(fs)
 	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>); re-running with it resumes")
-	fs.StringVar(&f.keyFile, "secret-key-file", "", "read the Clerk secret key from this `file` instead of CLERK_SECRET_KEY")
-	fs.Float64Var(&f.rate, "rate", 0, "API requests per second, every call counted (default 80 for sk_live_, 8 for sk_test_)")
-	fs.IntVar(&f.concurrency, "concurrency", 0, "requests in flight (default: what sustains --rate at the latency observed)")
-	fs.IntVar(&f.maxRetries, "max-retries", 5, "retries per row for transient failures")
-	fs.DurationVar(&f.requestTimeout, "request-timeout", 30*time.Second, "timeout per API request")
-	fs.DurationVar(&f.maxDuration, "max-duration", 0, "stop taking rows after this long, finish in-flight ones, exit 75")
-	fs.IntVar(&f.limit, "limit", 0, "take at most N rows this run, then exit 75")
-	fs.IntVar(&f.maxRecordSize, "max-record-size", 1<<20, "largest input record in bytes")
 	fs.BoolVar(&f.restart, "restart", false, "start a new run: the old run folder is kept, renamed")
+	fs.intVar(&f.limit, "limit", 0, 0, maxInt, "a whole number of rows ≥ 0 (0: all)", "take at most `N` rows this run, then exit 75")
+	fs.durationVar(&f.maxDuration, "max-duration", 0, 0, "a duration with a unit, e.g. 45m or 2h (0: no limit)",
+		"stop taking rows after this long, finish in-flight ones, exit 75")
+	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
+	f.apiFlags.register(fs, true)
+	fs.intVar(&f.concurrency, "concurrency", 0, 0, maxConcurrency, fmt.Sprintf("a whole number of requests from 1 to %d (0: adapt)", maxConcurrency),
+		"requests in flight (default: what sustains --rate at the latency observed)")
+	fs.BoolVar(&f.noPrecheck, "no-precheck", false, "do not look rows up by external_id (100 a request) before creating them")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
-	fs.BoolVar(&f.verbose, "v", false, "verbose: info-level logs on stderr")
-	fs.BoolVar(&f.noPrecheck, "no-precheck", false, "do not look rows up by external_id (100 a request) before creating them")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose: info-level logs on stderr")
 	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")
 	fs.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics to this `file` every 30 s and at the end (node_exporter textfile collector)")
-	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
-	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
-	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
-	fs.IntVar(&f.presetOpts.FirebaseRounds, "firebase-rounds", 0, "Firebase scrypt rounds; or FIREBASE_ROUNDS")
-	fs.IntVar(&f.presetOpts.FirebaseMemCost, "firebase-mem-cost", 0, "Firebase scrypt memory cost; or FIREBASE_MEM_COST")
-	fs.StringVar(&f.presetOpts.CognitoPoolID, "cognito-pool-id", "", "Cognito user pool id, for awscognito lazy password migration")
-	fs.StringVar(&f.presetOpts.CognitoClientID, "cognito-client-id", "", "Cognito app client id, for awscognito lazy password migration")
+	fs.group("Run folder", "out", "restart", "limit", "max-duration", "sandbox")
+	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "no-precheck")
+	fs.group("Output", "json", "no-progress", "verbose", "no-report", "metrics-file")
+	return &command{
+		name: "import", args: "[flags] FILE|-", flags: fs,
+		summary: "import users into Clerk, or resume the run in --out",
+		notes: "The secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n" +
+			"Run the same command again to resume a stopped or interrupted run.",
+		examples: []string{
+			"# rehearse against an in-process sandbox first",
+			"userimport import --sandbox --preset auth0 users.json",
+			"# import an Auth0 export, an hour at a time",
+			"userimport import --preset auth0 --max-duration 1h --out runs/auth0 users.json",
+			"# read a CSV from stdin; the summary as JSON for cron",
+			"gunzip -c users.csv.gz | userimport import --format csv --json - > last.json",
+		},
+		run: func(ctx context.Context, args []string) error { return e.importRun(ctx, &f, args) },
+	}
 }
 
-func (e *environment) importCmd(ctx context.Context, args []string, validateOnly bool) int {
-	name := "import"
-	if validateOnly {
-		name = "validate"
-	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	var f importFlags
-	f.register(fs)
-	fs.Usage = func() {
-		e.printf(e.stderr, "Usage: userimport %s [flags] FILE|-\n\nThe secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n\nFlags:\n", name)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitRefused
-	}
-	if fs.NArg() != 1 {
-		return e.refuse("%s takes one input file (or - for stdin), got %d arguments", name, fs.NArg())
-	}
-	input := fs.Arg(0)
+const maxInt = int(^uint(0) >> 1)
 
-	m, mappingName, err := e.loadMapping(&f)
-	if err != nil {
-		return e.refuse("%v", err)
+func (e *environment) importRun(ctx context.Context, f *importFlags, args []string) error {
+	if len(args) != 1 {
+		return &usageError{cmd: "import", msg: fmt.Sprintf("import takes one input file (or - for stdin), got %d arguments", len(args))}
 	}
-	in, err := openInput(input, e.stdin, f.format, f.maxRecordSize, m, !validateOnly)
+	if err := f.inputFlags.check("import"); err != nil {
+		return err
+	}
+	m, mappingName, err := e.loadMapping(&f.inputFlags)
 	if err != nil {
-		return e.refuse("%v", err)
+		return err
+	}
+	in, err := openInput(args[0], e.stdin, f.format, f.maxRecordSize, m, true)
+	if err != nil {
+		return err
 	}
 	defer in.Close()
-
-	if validateOnly {
-		return e.validate(ctx, &f, in, m)
-	}
-	return e.doImport(ctx, &f, in, m, mappingName)
+	return e.doImport(ctx, f, in, m, mappingName)
 }
 
-// loadMapping resolves --preset / --mapping into a compiled mapping and a name for the header.
-func (e *environment) loadMapping(f *importFlags) (*mapping.Mapping, string, error) {
-	if f.preset != "" && f.mappingFile != "" {
-		return nil, "", errors.New("give --preset or --mapping, not both")
-	}
-	if f.mappingFile != "" {
-		b, err := os.ReadFile(f.mappingFile)
-		if err != nil {
-			return nil, "", fmt.Errorf("read mapping: %w", err)
-		}
-		m, err := mapping.Parse(b)
-		if err != nil {
-			return nil, "", fmt.Errorf("mapping %s: %w", f.mappingFile, err)
-		}
-		fillPresetEnv(&f.presetOpts, e.getenv)
-		return m.Bind(f.presetOpts), f.mappingFile, nil
-	}
-	name := f.preset
-	if name == "" {
-		name = "native"
-	}
-	fillPresetEnv(&f.presetOpts, e.getenv)
-	m, err := mapping.Preset(name, f.presetOpts)
-	if err != nil {
-		return nil, "", err
-	}
-	return m, "preset:" + name, nil
-}
-
-// input is an opened, format-detected input with what the run header needs.
-type input struct {
-	path    string
-	format  source.Format
-	sha256  string
-	size    int64
-	rows    int // records, counted by the import's first read; 0 when not counted
-	counter *importer.CountingReader
-	reader  source.Reader
-	closer  io.Closer
-}
-
-func (in *input) Close() error {
-	in.reader.Close()
-	if in.closer != nil {
-		return in.closer.Close()
-	}
-	return nil
-}
-
-// openInput opens and format-detects the input. With prepass (import), one first read of a
-// file both hashes it (the run folder is keyed on the input's content, not its name) and counts
-// its rows (progress in rows, the development-instance check); validate needs neither.
-func openInput(path string, stdin io.Reader, format string, maxRecord int, m *mapping.Mapping, prepass bool) (*input, error) {
-	in := &input{path: path}
-	var gz bool
-	var err error
-	if format != "" {
-		in.format = source.Format(format)
-		gz = strings.HasSuffix(path, ".gz")
-		switch in.format {
-		case source.CSV, source.JSONL, source.JSON:
-		default:
-			return nil, fmt.Errorf("unknown --format %q: want csv, jsonl or json", format)
-		}
-	} else if path == "-" {
-		return nil, errors.New("reading stdin needs --format csv, jsonl or json")
-	} else if in.format, gz, err = source.Detect(path); err != nil {
-		return nil, fmt.Errorf("%w (give --format)", err)
-	}
-	opts := source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord}
-	if in.format == source.CSV {
-		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
-	}
-	var r io.Reader
-	if path == "-" {
-		r = stdin // unhashed: a re-run skips only the external_ids the folder already holds
-	} else {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fmt.Errorf("open input: %w", err)
-		}
-		if prepass {
-			h := sha256.New()
-			in.rows = source.Count(io.TeeReader(f, h), opts)
-			_, err := io.Copy(h, f) // whatever the count left unread
-			if err == nil {
-				in.size, err = f.Seek(0, io.SeekCurrent)
-			}
-			if err == nil {
-				_, err = f.Seek(0, io.SeekStart)
-			}
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("read input: %w", err)
-			}
-			in.sha256 = hex.EncodeToString(h.Sum(nil))
-		}
-		in.closer, r = f, f
-	}
-	in.counter = &importer.CountingReader{R: r}
-	in.reader, err = source.Open(in.counter, opts)
-	if err != nil {
-		if in.closer != nil {
-			in.closer.Close()
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return in, nil
-}
-
-// apiURL is CLERK_API_URL, or Clerk's.
-func (e *environment) apiURL() string {
-	if u := strings.TrimSpace(e.getenv("CLERK_API_URL")); u != "" {
-		return u
-	}
-	return defaultAPIURL
-}
-
-// target connects to Clerk (or CLERK_API_URL) with key, paced by --rate or the key's default.
-func (e *environment) target(apiURL, key string, f *importFlags) (*clerk.Client, *pacer.Pacer, error) {
-	t, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: f.requestTimeout})
-	if err != nil {
-		return nil, nil, err
-	}
-	rate := f.rate
-	if rate <= 0 {
-		rate = clerk.DefaultRate(key)
-	}
-	return t, pacer.New(pacer.Config{Rate: rate}), nil
-}
-
-// secretKey reads the key from --secret-key-file or CLERK_SECRET_KEY.
-func (e *environment) secretKey(file string) (string, error) {
-	if file == "" {
-		return strings.TrimSpace(e.getenv("CLERK_SECRET_KEY")), nil
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
-	}
-	if !st.Mode().IsRegular() { // /dev/zero or a FIFO would never end
-		return "", fmt.Errorf("secret key file %s is not a regular file", file)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		e.printf(e.stderr, "userimport: warning: %s is readable by others (mode %v); chmod 600 it\n", file, st.Mode().Perm())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 4<<10)) // a key is ~50 bytes
-	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}
-
-func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, mappingName string) int {
+func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, mappingName string) error {
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
-		return e.refuse("%v", err)
+		return err
 	}
 	apiURL := e.apiURL()
 	if f.useSandbox {
 		sb, url, sbKey, err := startSandbox(key)
 		if err != nil {
-			return e.refuse("sandbox: %v", err)
+			return fmt.Errorf("sandbox: %w", err)
 		}
 		defer sb.Close()
 		apiURL, key = url, sbKey
 	}
 	if key == "" {
-		return e.refuse("no secret key: set CLERK_SECRET_KEY or --secret-key-file (or rehearse with --sandbox)")
+		return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file (or rehearse with --sandbox)")
 	}
-	target, pc, err := e.target(apiURL, key, f)
+	target, pc, err := e.target(apiURL, key, &f.apiFlags)
 	if err != nil {
-		return e.refuse("%v", err)
+		return err
 	}
 
 	out := f.out
@@ -313,21 +121,21 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	if f.restart {
 		if err := setAside(out); err != nil {
-			return e.refuse("%v", err)
+			return err
 		}
 	}
 	if err := importer.MakeRunDir(out); err != nil {
-		return e.refuse("%v", err)
+		return err
 	}
 	lock, stale, err := importer.AcquireLock(out)
 	if err != nil {
-		return e.refuse("%v", err)
+		return err
 	}
 	defer lock.Release()
 
 	log, closeLog, err := newLogger(out, e.stderr, f.verbose)
 	if err != nil {
-		return e.refuse("%v", err)
+		return err
 	}
 	defer closeLog()
 	if stale > 0 {
@@ -338,7 +146,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	defer release()
 
 	terminal := !f.noProgress && isTerminal(e.stderr)
-	rep := importer.NewReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
+	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
@@ -373,10 +181,10 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	rep.Close()
 	stopMetrics()
 	if sum == nil {
-		return e.refuse("%v", runErr)
+		return runErr
 	}
-	code := exitCode(sum.RunStatus)
-	sum.ExitCode = code
+	result := outcome(sum.RunStatus, runErr)
+	sum.ExitCode = exitCode(result)
 	if err := importer.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
 	}
@@ -388,22 +196,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	if reportPath != "" && !f.jsonOut {
 		e.printf(e.stdout, "report: %s\n", reportPath)
 	}
-	return code
-}
-
-func exitCode(status string) int {
-	switch status {
-	case importer.RunComplete, importer.RunAlready:
-		return exitOK
-	case importer.RunWithFailures:
-		return exitRowsFailed
-	case importer.RunStopped:
-		return exitStopped
-	case importer.RunInterrupted:
-		return exitInterrupted
-	default:
-		return exitRefused
-	}
+	return result
 }
 
 // report prints the run's outcome: JSON on stdout with --json, else a few human lines.
@@ -446,17 +239,6 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *importer.
 	}
 }
 
-func runName(path string) string {
-	if path == "-" {
-		return "stdin"
-	}
-	base := filepath.Base(path)
-	for _, ext := range []string{".gz", ".csv", ".jsonl", ".ndjson", ".json"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	return base
-}
-
 // setAside renames an existing run folder so --restart starts afresh and keeps the old one.
 func setAside(dir string) error {
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
@@ -467,20 +249,6 @@ func setAside(dir string) error {
 		return fmt.Errorf("--restart: %w", err)
 	}
 	return nil
-}
-
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-func isTerminal(w io.Writer) bool {
-	if l, ok := w.(*lockedWriter); ok {
-		fd, ok := l.fd()
-		return ok && term.IsTerminal(int(fd))
-	}
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // startSandbox runs an in-process sandbox on loopback for --sandbox.
@@ -500,31 +268,6 @@ func startSandbox(key string) (*sandbox.Server, string, string, error) {
 	return sb, url, key, nil
 }
 
-func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {
-	if o.FirebaseSignerKey == "" {
-		o.FirebaseSignerKey = getenv("FIREBASE_SIGNER_KEY")
-	}
-	if o.FirebaseSaltSeparator == "" {
-		o.FirebaseSaltSeparator = getenv("FIREBASE_SALT_SEPARATOR")
-	}
-	if o.FirebaseRounds == 0 {
-		fmt.Sscan(getenv("FIREBASE_ROUNDS"), &o.FirebaseRounds)
-	}
-	if o.FirebaseMemCost == 0 {
-		fmt.Sscan(getenv("FIREBASE_MEM_COST"), &o.FirebaseMemCost)
-	}
-}
-
-// sortedKeys is for stable human output.
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // devInstanceCap is how many users a Clerk development instance holds.
 const devInstanceCap = 100
 
@@ -541,13 +284,4 @@ func devCapCheck(users, rows, doneBefore int) error {
 			devInstanceCap, users, toCome)
 	}
 	return nil
-}
-
-// clipList joins the first n items and says how many more there are: a file with 100,000
-// columns must not print them all.
-func clipList(items []string, n int) string {
-	if len(items) <= n {
-		return strings.Join(items, ", ")
-	}
-	return fmt.Sprintf("%s … and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -12,17 +13,26 @@ import (
 	"github.com/userimport/userimport/report"
 )
 
-// reportCmd writes RUN/report.html from the run folder's journal and summary.
-func (e *environment) reportCmd(args []string) int {
+func (e *environment) reportCommand() *command {
+	return &command{
+		name: "report", args: "OUT_DIR", flags: newFlagSet("report", e.stdout),
+		summary:  "write OUT_DIR/report.html from the run folder: rates, failures, what to do next",
+		examples: []string{"userimport report userimport-runs/users"},
+		run:      e.reportRun,
+	}
+}
+
+// reportRun writes RUN/report.html from the run folder's journal and summary.
+func (e *environment) reportRun(_ context.Context, args []string) error {
 	if len(args) != 1 {
-		return e.refuse("report takes the run folder")
+		return &usageError{cmd: "report", msg: "report takes the run folder"}
 	}
 	path, err := report.WriteReport(args[0])
 	if err != nil {
-		return e.refuse("report: %v", err)
+		return prefixed("report", err)
 	}
 	e.printf(e.stdout, "report: %s\n", path)
-	return exitOK
+	return nil
 }
 
 // finalReport writes report.html (unless --no-report) and the metrics file from the finished
@@ -56,7 +66,7 @@ func (e *environment) finalReport(f *importFlags, out string, sum *importer.Summ
 }
 
 // liveMetrics writes the metrics file every 30 s while the run goes on; the returned func stops it.
-func (e *environment) liveMetrics(path, out string, rep *importer.Reporter, c *importer.Counters, log *zap.Logger) func() {
+func (e *environment) liveMetrics(path, out string, rep *reporter, c *importer.Counters, log *zap.Logger) func() {
 	if path == "" {
 		return func() {}
 	}

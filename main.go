@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -25,14 +26,47 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Exit codes (DESIGN.md §1).
-const (
-	exitOK          = 0
-	exitRowsFailed  = 1
-	exitRefused     = 2
-	exitStopped     = 75
-	exitInterrupted = 130
-)
+// run runs one command line; every command returns an error and exitCode alone turns it into
+// the process's exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Workers log, the progress reporter ticks and main prints, all at once: one lock per stream.
+	env := &environment{getenv: getenv, stdin: stdin, stdout: &lockedWriter{w: stdout}, stderr: &lockedWriter{w: stderr}}
+	err := env.dispatch(ctx, args)
+	env.printError(err)
+	return exitCode(err)
+}
+
+// dispatch finds the command named by args[0] and runs it.
+func (e *environment) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return &usageError{msg: "no command given"}
+	}
+	switch name, rest := args[0], args[1:]; name {
+	case "help", "-h", "--help":
+		return e.helpCmd(rest)
+	case "version", "--version":
+		e.printf(e.stdout, "userimport %s\n", version)
+		return nil
+	default:
+		c := e.command(name)
+		if c == nil {
+			return unknownCommand(name, e.commandNames())
+		}
+		return c.execute(ctx, rest)
+	}
+}
+
+// printError says what went wrong, once. A run's outcome was reported by its command.
+func (e *environment) printError(err error) {
+	if err == nil || isOutcome(err) {
+		return
+	}
+	e.printf(e.stderr, "userimport: %v\n", err)
+	if ue, ok := asUsage(err); ok && ue.cmd != "" {
+		e.printf(e.stderr, "Run \"userimport %s --help\" for usage.\n", ue.cmd)
+	}
+}
 
 // signals delivers the first SIGINT/SIGTERM as a graceful stop (closed channel) and the second
 // as a hard abort (cancelled context).
@@ -61,39 +95,6 @@ func signals(ctx context.Context) (context.Context, <-chan struct{}, func()) {
 	return ctx, stop, func() { signal.Stop(ch); cancel() }
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitRefused
-	}
-	// Workers log, the progress reporter ticks and main prints, all at once: one lock per stream.
-	env := &environment{getenv: getenv, stdin: stdin, stdout: &lockedWriter{w: stdout}, stderr: &lockedWriter{w: stderr}}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "import":
-		return env.importCmd(ctx, rest, false)
-	case "validate":
-		return env.importCmd(ctx, rest, true)
-	case "sandbox":
-		return env.sandboxCmd(ctx, rest)
-	case "presets":
-		return env.presetsCmd(rest)
-	case "undo":
-		return env.undoCmd(ctx, rest)
-	case "report":
-		return env.reportCmd(rest)
-	case "version", "--version":
-		env.printf(stdout, "userimport %s\n", version)
-		return exitOK
-	case "help", "-h", "--help":
-		usage(stdout)
-		return exitOK
-	default:
-		env.printf(stderr, "userimport: unknown command %q\n\n", cmd)
-		usage(stderr)
-		return exitRefused
-	}
-}
-
 // lockedWriter serialises writes to a stream shared by goroutines.
 type lockedWriter struct {
 	mu sync.Mutex
@@ -115,20 +116,40 @@ func (l *lockedWriter) fd() (uintptr, bool) {
 	return f.Fd(), true
 }
 
+// helpCmd prints the overview, or one command's help.
+func (e *environment) helpCmd(args []string) error {
+	switch {
+	case len(args) == 0, len(args) == 1 && (args[0] == "help" || args[0] == "version"):
+		usage(e.stdout)
+		return nil
+	case len(args) == 1:
+		c := e.command(args[0])
+		if c == nil {
+			return unknownCommand(args[0], e.commandNames())
+		}
+		c.help(e.stdout)
+		return nil
+	default:
+		return &usageError{cmd: "help", msg: "help takes at most one command name"}
+	}
+}
+
 func usage(w io.Writer) {
-	io.WriteString(w, `userimport moves users from another auth system into Clerk.
+	fmt.Fprint(w, `userimport moves users from another auth system into Clerk.
 
 Usage:
   userimport import   [flags] FILE|-   import, or resume the run in --out
   userimport validate [flags] FILE|-   everything import does except writing to Clerk
   userimport sandbox  [flags]          serve a Clerk-compatible Backend API on loopback
   userimport presets  [NAME]           list source presets, or print one's mapping
-  userimport undo     OUT_DIR          delete the users a run created (not adopted ones)
+  userimport undo     [flags] OUT_DIR  delete the users a run created (not adopted ones)
   userimport report   OUT_DIR          write OUT_DIR/report.html: rates, failures, what to do next
+  userimport completion bash|zsh|fish  print a shell completion script
   userimport version
+  userimport help     [COMMAND]        this overview, or a command's flags and examples
 
 The secret key comes from CLERK_SECRET_KEY or --secret-key-file, never from a flag value.
-CLERK_API_URL overrides https://api.clerk.com/v1. Run "userimport import -h" for the flags.
+CLERK_API_URL overrides https://api.clerk.com/v1. Run "userimport help import" for the flags.
 
 Exit codes: 0 all rows imported · 1 some rows failed or were invalid · 2 refused or fatal
 · 75 stopped by --limit/--max-duration (re-run to continue) · 130 interrupted (re-run to continue)

@@ -208,6 +208,9 @@ func (c *Client) Create(ctx context.Context, p *mapping.CreateUserParams) (strin
 	return out.ID, nil
 }
 
+// LookupBatch is how many external ids FindByExternalID takes in one call: MaxLookup.
+func (c *Client) LookupBatch() int { return MaxLookup }
+
 // FindByExternalID looks up to MaxLookup external ids in one request and maps each one found
 // to its user id. Each value is sent as "+id" so an id starting with "-" is not an exclusion.
 func (c *Client) FindByExternalID(ctx context.Context, ids []string) (map[string]string, error) {

@@ -172,6 +172,9 @@ func TestStatusClasses(t *testing.T) {
 		param   string
 		retry   time.Duration
 		text    string // exact Error() when set
+		// The behaviours the importer acts on besides the class.
+		throttled bool
+		conflict  string // Conflict()'s param; "" when not a conflict
 	}{
 		{
 			name: "401",
@@ -196,7 +199,8 @@ func TestStatusClasses(t *testing.T) {
 				clerkError(w, 422, "form_identifier_exists", "email_address", "That email address is taken.")
 			},
 			want: class{}, status: 422, code: "form_identifier_exists", param: "email_address",
-			text: "create: 422 form_identifier_exists (email_address): That email address is taken.",
+			text:     "create: 422 form_identifier_exists (email_address): That email address is taken.",
+			conflict: "email_address",
 		},
 		{
 			name: "429 plain text with Retry-After",
@@ -207,7 +211,8 @@ func TestStatusClasses(t *testing.T) {
 				fmt.Fprint(w, "Too Many Requests\n")
 			},
 			want: class{retryable: true}, status: 429, retry: 3 * time.Second,
-			text: "create: 429: Too Many Requests (non-JSON response, text/plain) (retry after 3s)",
+			text:      "create: 429: Too Many Requests (non-JSON response, text/plain) (retry after 3s)",
+			throttled: true,
 		},
 		{
 			name: "429 clerk json",
@@ -216,6 +221,7 @@ func TestStatusClasses(t *testing.T) {
 				clerkError(w, 429, "too_many_requests", "", "Too many requests")
 			},
 			want: class{retryable: true}, status: 429, code: "too_many_requests", retry: 7 * time.Second,
+			throttled: true,
 		},
 		{
 			name:    "500",
@@ -288,6 +294,12 @@ func TestStatusClasses(t *testing.T) {
 			}
 			if tt.text != "" && err.Error() != tt.text {
 				t.Errorf("Error() = %q, want %q", err.Error(), tt.text)
+			}
+			if e.Throttled() != tt.throttled {
+				t.Errorf("Throttled() = %v, want %v", e.Throttled(), tt.throttled)
+			}
+			if param, ok := e.Conflict(); param != tt.conflict || ok != (tt.conflict != "") {
+				t.Errorf("Conflict() = %q, %v; want %q", param, ok, tt.conflict)
 			}
 		})
 	}

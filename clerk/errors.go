@@ -98,6 +98,19 @@ func (e *Error) Class() string { return e.class.String() }
 // RetryAfter is the server's Retry-After, or 0 when it sent none.
 func (e *Error) RetryAfter() time.Duration { return e.Retry }
 
+// Throttled reports a 429: the rate limit spoke, so every caller, not just this one, should
+// wait out RetryAfter and slow down. A 503's Retry-After is about this request only.
+func (e *Error) Throttled() bool { return e.Status == http.StatusTooManyRequests }
+
+// Conflict reports that another user already holds an identifier the request carried (422
+// form_identifier_exists); param names it (external_id, email_address, ...).
+func (e *Error) Conflict() (param string, ok bool) {
+	if e.Code != "form_identifier_exists" {
+		return "", false
+	}
+	return e.Param, true
+}
+
 // NotFound reports a 404: for Delete, the user is already gone.
 func (e *Error) NotFound() bool { return e.Status == http.StatusNotFound }
 

@@ -7,12 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
 )
 
-// BenchmarkDryRun measures the validate path (read, map, check, dedupe) per row.
-func BenchmarkDryRun(b *testing.B) {
+// BenchmarkValidate measures the validate path (read, map, check, dedupe) per row.
+func BenchmarkValidate(b *testing.B) {
 	var sb strings.Builder
 	sb.WriteString("external_id,email_address,first_name,last_name,public_metadata\n")
 	const rows = 20000
@@ -29,7 +30,7 @@ func BenchmarkDryRun(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sum, err := Run(context.Background(), Config{Source: src, Format: source.CSV, Mapping: mapping.Native(), DryRun: true})
+		sum, err := Validate(context.Background(), ValidateConfig{Source: src, Format: source.CSV, Mapping: mapping.Native()})
 		if err != nil || sum.Counts["valid"] != rows {
 			b.Fatalf("%v %v", err, sum.Counts)
 		}
@@ -41,37 +42,47 @@ func BenchmarkDryRun(b *testing.B) {
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/row")
 }
 
-// BenchmarkDupSet measures the duplicate check alone on a million rows of external_id + email
-// a loop, with the table in memory (validate) and as an import keeps it (in a file past
-// dupFileMin), and reports the table's size per row against the bound of 32 bytes.
-func BenchmarkDupSet(b *testing.B) {
-	const rows = 1_000_000
-	ids, emails := make([]string, rows), make([]string, rows)
+// nullTarget answers every create at once, so BenchmarkImport measures the create path
+// itself: pacing, the gate, the write-ahead mark, the journal and the counters.
+type nullTarget struct{}
+
+func (nullTarget) Create(context.Context, *mapping.CreateUserParams) (string, error) {
+	return "user_bench", nil
+}
+func (nullTarget) FindByExternalID(context.Context, []string) (map[string]string, error) {
+	return nil, nil
+}
+func (nullTarget) FindByEmail(context.Context, string) (string, bool, error) { return "", false, nil }
+func (nullTarget) Count(context.Context) (int, error)                        { return 0, nil }
+func (nullTarget) LookupBatch() int                                          { return 100 }
+
+// BenchmarkImport measures an import's CPU and allocations a row against a target that costs
+// nothing: the per-row overhead of the paced, retrying call path and the journal.
+func BenchmarkImport(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("external_id,email_address,first_name\n")
+	const rows = 20000
 	for i := range rows {
-		ids[i], emails[i] = fmt.Sprint("ext-", i), fmt.Sprintf("user%d@example.com", i)
+		fmt.Fprintf(&sb, "ext-%d,user%d@example.com,First%d\n", i, i, i)
 	}
-	for _, mode := range []string{"memory", "import"} {
-		b.Run(mode, func(b *testing.B) {
-			dir := ""
-			if mode == "import" {
-				dir = b.TempDir()
-			}
-			var p mapping.CreateUserParams
-			p.EmailAddresses = make([]string, 1)
-			var perRow float64
-			for b.Loop() {
-				d := newDupSet(dir)
-				for i := range rows {
-					p.ExternalID, p.EmailAddresses[0] = &ids[i], emails[i]
-					if first, _, err := d.check(&p, i+2); first != 0 || err != nil {
-						b.Fatalf("row %d: false duplicate of line %d (%v)", i, first, err)
-					}
-				}
-				perRow = float64(d.bytes()) / rows
-				d.close()
-			}
-			b.ReportMetric(perRow, "table-B/row")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
-		})
+	input := sb.String()
+	b.ReportAllocs()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		src, err := source.Open(strings.NewReader(input), source.Options{Format: source.CSV})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sum, err := Run(context.Background(), Config{OutDir: b.TempDir(), Source: src, Format: source.CSV,
+			Mapping: mapping.Native(), Target: nullTarget{}, Pacer: pacer.New(pacer.Config{}), Concurrency: 8})
+		if err != nil || sum.Counts[StatusCreated] != rows {
+			b.Fatalf("%v %v", err, sum.Counts)
+		}
 	}
+	runtime.ReadMemStats(&after)
+	n := float64(b.N * rows)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/n, "allocs/row")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/n, "B/row")
 }

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/userimport/userimport/importer/dupset"
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
@@ -24,47 +25,34 @@ import (
 // Target is where users are created: Clerk's Backend API, or the sandbox.
 type Target interface {
 	Create(ctx context.Context, p *mapping.CreateUserParams) (userID string, err error)
-	// FindByExternalID maps each given external_id (at most 100) to its user's id.
+	// FindByExternalID maps each given external_id (at most LookupBatch) to its user's id.
 	FindByExternalID(ctx context.Context, ids []string) (map[string]string, error)
 	FindByEmail(ctx context.Context, email string) (userID string, found bool, err error)
 	Count(ctx context.Context) (int, error)
+	// LookupBatch is how many external_ids FindByExternalID takes in one call.
+	LookupBatch() int
 }
 
-// The error behaviours the pipeline acts on; the target classifies each error once, where the
-// response is seen. An error with none of them is permanent: the row fails.
+// The error behaviours the pipeline acts on besides pacer.ClassOf's (retryable, throttled,
+// ambiguous, fatal, Retry-After); the target decides each once, where the response is seen.
 type (
-	retryableError  interface{ Retryable() bool }
-	ambiguousError  interface{ Ambiguous() bool }
-	fatalError      interface{ Fatal() bool }
-	retryAfterError interface{ RetryAfter() time.Duration }
-	detailedError   interface {
+	// conflictError: another user holds an identifier the create carried (param names it).
+	conflictError interface {
+		Conflict() (param string, ok bool)
+	}
+	// notFoundError: a delete's user is gone already.
+	notFoundError interface{ NotFound() bool }
+	// detailedError: what the journal keeps of a refusal.
+	detailedError interface {
 		Details() (status int, code, param, message string)
 	}
 )
 
-func hasBehaviour[T any](err error, test func(T) bool) bool {
-	var t T
-	return errors.As(err, &t) && test(t)
-}
-
-func isRetryable(err error) bool {
-	return hasBehaviour(err, func(e retryableError) bool { return e.Retryable() })
-}
-func isAmbiguous(err error) bool {
-	return hasBehaviour(err, func(e ambiguousError) bool { return e.Ambiguous() })
-}
-func isFatal(err error) bool { return hasBehaviour(err, func(e fatalError) bool { return e.Fatal() }) }
-
-func retryAfter(err error) time.Duration {
-	var e retryAfterError
-	if errors.As(err, &e) {
-		return e.RetryAfter()
-	}
-	return 0
-}
-
 // rowError turns an error into what the journal keeps of it.
 func rowError(err error) *RowError {
+	if err == nil { // never for a real outcome; a journal line must not take the run down
+		return &RowError{Code: "error", Message: "no error recorded"}
+	}
 	var d detailedError
 	if errors.As(err, &d) {
 		status, code, param, msg := d.Details()
@@ -90,16 +78,13 @@ type Config struct {
 	// failed file is written without one either.
 	HeaderlessCSV bool
 	Mapping       *mapping.Mapping
-	Target        Target // nil: no API at all (validate without a key)
-	// DryRun (validate): no create is sent and no run folder is written; with a Target, users
-	// already in the instance are still found by the pre-check.
-	DryRun bool
-	// Precheck looks rows up by external_id in batches of 100 before sending them: users
-	// already in the instance become `exists` for one request per hundred rows.
+	Target        Target
+	// Precheck looks rows up by external_id in batches (Target.LookupBatch) before sending
+	// them: users already in the instance become `exists` for one request a batch.
 	Precheck    bool
 	Pacer       *pacer.Pacer
-	Concurrency int // requests in flight; 0: adapt to the latency observed, to sustain the pace
-	MaxRetries  int
+	Concurrency int             // requests in flight; 0: adapt to the latency observed, to sustain the pace
+	MaxRetries  int             // failed attempts a row may make after its first; below 0 counts as 0
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
@@ -156,19 +141,17 @@ type Summary struct {
 	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
 }
 
-// maxInflight bounds adaptive concurrency (Clerk's production limit is 100 requests/s: 256
-// in flight covers 1.7 s of latency at that pace).
-const maxInflight = 256
-
 // statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
 const statusLeft = "left"
 
 // maxProblems bounds the problems kept for the summary; the journal has them all.
 const maxProblems = 20
 
-// Counters count a run's API traffic as it goes.
+// Counters count a run's API traffic as it goes: the call path's (requests, 429s, retries)
+// and the creates among the requests.
 type Counters struct {
-	Requests, Creates, Status429, Retries atomic.Int64
+	pacer.Counters
+	Creates atomic.Int64
 }
 
 // Progress hears about every settled row; main supplies a bar or periodic log lines.
@@ -188,25 +171,37 @@ type job struct {
 	wasPending bool // an earlier session sent it and did not hear back: settle first
 }
 
+// dupChecker is the duplicate table the ordered stage consults: a dupset.Set.
+type dupChecker interface {
+	Check(p *mapping.CreateUserParams, line int) (firstLine int, field string, err error)
+	Close()
+}
+
+// dupFileMin is where an import's duplicate table moves to a file; a variable for the tests.
+var dupFileMin = dupset.FileMin
+
 // runner carries one session's shared state.
 type runner struct {
 	cfg     Config
 	journal *Journal
 	failed  *failedFile
 	resume  *resumeState
-	dups    *dupSet
+	dups    dupChecker
 
 	mu     sync.Mutex
 	counts map[string]int
 
 	*Counters
 
-	workers int       // goroutines in the pool
-	gate    *inflight // requests in flight
+	workers int           // goroutines in the pool
+	calls   *pacer.Caller // the one path of every request: pace, gate, retries
+	pol     policies
+	lookupN int // external_ids a look-up takes
 
 	problems []Event        // the first maxProblems rows not imported
 	keys     []string       // the input's columns: the CSV header, or a JSON input's first keys
 	fields   map[string]int // validate only: field -> rows carrying it
+	dryRun   bool           // validate: rows are counted "valid", never sent (see Validate)
 
 	fatalOnce  sync.Once
 	fatalErr   error
@@ -223,14 +218,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	start := time.Now()
 	r := newRunner(cfg, start)
 	sum := &Summary{StartedAt: start.UTC(), Counts: map[string]int{}}
-	if !r.cfg.DryRun {
-		if done, err := r.open(ctx, sum); done || err != nil {
-			sum.FinishedAt = time.Now().UTC()
-			return sum, err
-		}
+	if done, err := r.open(ctx, sum); done || err != nil {
+		sum.FinishedAt = time.Now().UTC()
+		return sum, err
 	}
 	status, runErr := r.run(ctx)
-	r.dups.close()
+	r.dups.Close()
 	r.summarize(sum, status, runErr, start)
 
 	ferr := r.failed.Close()
@@ -257,27 +250,23 @@ func newRunner(cfg Config, start time.Time) *runner {
 	if cfg.Counters == nil {
 		cfg.Counters = &Counters{}
 	}
+	if cfg.Pacer == nil {
+		cfg.Pacer = pacer.New(pacer.Config{}) // unlimited: a validate's pre-check has no --rate
+	}
 	cfg.Header.Event = "run"
 	cfg.Header.StartedAt = start.UTC()
-	dupDir := cfg.OutDir
-	if cfg.DryRun {
-		dupDir = "" // a dry run writes no run folder
-	}
-	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: newDupSet(dupDir), counts: map[string]int{},
+	r := &runner{cfg: cfg, Counters: cfg.Counters, dups: dupset.NewFileMin(cfg.OutDir, dupFileMin), counts: map[string]int{},
 		halt: make(chan struct{}), resume: &resumeState{pending: map[int]string{}, doneIDs: newIDSet()}}
+	var gate *pacer.Gate
 	if cfg.Concurrency > 0 {
-		r.workers, r.gate = cfg.Concurrency, newInflight(cfg.Concurrency, maxInflight, false)
+		r.workers, gate = cfg.Concurrency, pacer.NewGate(cfg.Concurrency)
 	} else {
 		// Adaptive: the in-flight gate, not the pool, bounds the requests.
-		rate := 0.0
-		if cfg.Pacer != nil {
-			rate = cfg.Pacer.Rate()
-		}
-		r.workers = maxInflight
-		r.gate = newInflight(sustaining(rate, 300*time.Millisecond, maxInflight), maxInflight, true)
+		r.workers, gate = pacer.MaxInflight, pacer.NewAdaptiveGate(cfg.Pacer.Rate())
 	}
-	if cfg.DryRun {
-		r.fields = map[string]int{}
+	r.calls, r.pol = r.newCaller(gate), newPolicies(cfg.MaxRetries)
+	if cfg.Target != nil {
+		r.lookupN = max(1, cfg.Target.LookupBatch())
 	}
 	return r
 }
@@ -332,7 +321,7 @@ func (r *runner) summarize(sum *Summary, status string, runErr error, start time
 	sum.Counts = r.snapshotCounts()
 	sum.Requests, sum.Creates = r.Requests.Load(), r.Creates.Load()
 	sum.Status429, sum.Retries = r.Status429.Load(), r.Retries.Load()
-	limit, latency := r.gate.current()
+	limit, latency := r.calls.Gate.Current()
 	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
 	sum.Left = sum.Counts[StatusPending] + sum.Counts[statusLeft]
 	delete(sum.Counts, StatusPending)
@@ -476,7 +465,7 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 				continue
 			}
 			if r.cfg.Precheck && r.cfg.Target != nil && jb.extID != "" && !jb.wasPending {
-				if batch = append(batch, jb); len(batch) == lookupBatch {
+				if batch = append(batch, jb); len(batch) == r.lookupN {
 					r.flushBatch(intake, jobs, batch)
 					batch = batch[:0]
 				}
@@ -553,7 +542,8 @@ func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job
 		ids[i] = jb.extID
 	}
 	var found map[string]string
-	err := r.call(intake, func(ctx context.Context) error {
+	var t pacer.Tries
+	err := r.calls.Call(intake, r.pol.precheck, &t, func(ctx context.Context) error { // a stop cancels it: it creates nothing
 		var err error
 		found, err = r.cfg.Target.FindByExternalID(ctx, ids)
 		return err
@@ -579,7 +569,7 @@ func (r *runner) flushBatch(intake context.Context, jobs chan<- job, batch []job
 
 // dispatch hands a checked row to the workers, or in a dry run counts it as valid.
 func (r *runner) dispatch(intake context.Context, jobs chan<- job, jb job) {
-	if r.cfg.DryRun {
+	if r.dryRun {
 		r.count("valid")
 		return
 	}
@@ -664,7 +654,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		r.settle(jb, Event{Status: StatusExists, Settled: "journal"})
 		return jb, false
 	}
-	firstLine, field, err := r.dups.check(jb.params, m.rec.Line)
+	firstLine, field, err := r.dups.Check(jb.params, m.rec.Line)
 	if err != nil { // the run folder's disk failed: fatal, as a journal write's failure is
 		r.setFatal(err)
 		r.count(statusLeft) // not settled: the next session takes it again
@@ -677,7 +667,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		return jb, false
 	}
 	_, jb.wasPending = r.resume.pending[m.rec.Num]
-	if r.cfg.DryRun {
+	if r.dryRun {
 		r.mu.Lock()
 		var buf [15]string
 		for _, f := range presentFields(buf[:0], jb.params) {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,6 +30,8 @@ func (e *fakeErr) Retryable() bool           { return e.retryable }
 func (e *fakeErr) Ambiguous() bool           { return e.unclear }
 func (e *fakeErr) Fatal() bool               { return e.fatal }
 func (e *fakeErr) RetryAfter() time.Duration { return e.retry }
+func (e *fakeErr) Throttled() bool           { return e.status == 429 }
+func (e *fakeErr) Conflict() (string, bool)  { return e.param, e.code == "form_identifier_exists" }
 func (e *fakeErr) Details() (int, string, string, string) {
 	return e.status, e.code, e.param, "fake " + e.code
 }
@@ -41,6 +44,12 @@ type fakeTarget struct {
 	creates map[string]int
 	lookups int
 	script  map[string][]step
+	// For look-ups: the first errors to return, how many look-ups miss each id (a lagging
+	// read), the batch size the target declares (0: 100), and the most ids asked at once.
+	lookupErrs []error
+	lag        map[string]int
+	batch      int
+	largest    int
 }
 
 type step struct {
@@ -77,8 +86,18 @@ func (f *fakeTarget) FindByExternalID(_ context.Context, ids []string) (map[stri
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lookups++
+	f.largest = max(f.largest, len(ids))
+	if len(f.lookupErrs) > 0 {
+		err := f.lookupErrs[0]
+		f.lookupErrs = f.lookupErrs[1:]
+		return nil, err
+	}
 	out := map[string]string{}
 	for _, id := range ids {
+		if f.lag[id] > 0 {
+			f.lag[id]--
+			continue
+		}
 		if u, ok := f.users[id]; ok {
 			out[id] = u
 		}
@@ -90,6 +109,12 @@ func (f *fakeTarget) FindByEmail(context.Context, string) (string, bool, error) 
 	return "", false, nil
 }
 func (f *fakeTarget) Count(context.Context) (int, error) { return len(f.users), nil }
+func (f *fakeTarget) LookupBatch() int {
+	if f.batch > 0 {
+		return f.batch
+	}
+	return 100
+}
 
 func (f *fakeTarget) totalCreates() int {
 	f.mu.Lock()
@@ -249,4 +274,69 @@ func TestNewExportSkipsUsersTheFolderAlreadyHolds(t *testing.T) {
 	if sum.Counts[StatusCreated] != 1 || sum.Counts[StatusExists] != 4 || f.creates["e"] != 1 || f.totalCreates() != 5 {
 		t.Fatalf("counts %v creates %v", sum.Counts, f.creates)
 	}
+}
+
+// TestRunDupTableInFile: an import whose duplicate table went to a file still finds its
+// duplicates, and leaves neither the file nor an open descriptor of it behind.
+func TestRunDupTableInFile(t *testing.T) {
+	defer func(n int) { dupFileMin = n }(dupFileMin)
+	dupFileMin = 1
+	const rows = 3000
+	var in strings.Builder
+	in.WriteString("external_id,email_address\n")
+	for i := range rows {
+		fmt.Fprintf(&in, "u%d,u%d@example.com\n", i, i)
+	}
+	in.WriteString("u7,new@example.com\n") // the external_id of line 9
+	dir := t.TempDir()
+	sum := runOnce(t, dir, in.String(), newFake(), nil)
+	if sum.Counts[StatusCreated] != rows || sum.Counts[StatusDuplicate] != 1 || sum.Problems[0].DupOfLine != 9 {
+		t.Fatalf("counts %v, problems %v: want %d created and one duplicate of line 9", sum.Counts, sum.Problems, rows)
+	}
+	entries, err := os.ReadDir(dir)
+	must(t, err)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".duplicates") {
+			t.Errorf("run folder still holds %s", e.Name())
+		}
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd to look for a descriptor left open:", err)
+	}
+	for _, fd := range fds {
+		if target, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); strings.Contains(target, ".duplicates-") {
+			t.Errorf("descriptor %s still open on %s", fd.Name(), target)
+		}
+	}
+}
+
+// TestDupTableErrorIsFatal: when the table's file fails, the row is left for the next session
+// and the run stops with the error, rather than sending rows it cannot check.
+func TestDupTableErrorIsFatal(t *testing.T) {
+	r := newRunner(Config{OutDir: t.TempDir(), Mapping: mapping.Native()}, time.Now())
+	r.dups.Close()
+	r.dups = brokenDups{os.ErrClosed} // as a table whose file failed answers
+	if _, ok := r.accept(&mapped{rec: source.Record{Num: 1, Line: 2}, params: dupParams("new", "")}); ok {
+		t.Fatal("a row the failed table could not check was accepted")
+	}
+	if !errors.Is(r.fatalErr, os.ErrClosed) || r.snapshotCounts()[statusLeft] != 1 {
+		t.Fatalf("fatal error %v, counts %v: want the table's error and the row left", r.fatalErr, r.snapshotCounts())
+	}
+}
+
+type brokenDups struct{ err error }
+
+func (b brokenDups) Check(*mapping.CreateUserParams, int) (int, string, error) { return 0, "", b.err }
+func (brokenDups) Close()                                                      {}
+
+func dupParams(extID, email string) *mapping.CreateUserParams {
+	p := &mapping.CreateUserParams{}
+	if extID != "" {
+		p.ExternalID = &extID
+	}
+	if email != "" {
+		p.EmailAddresses = []string{email}
+	}
+	return p
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -23,23 +23,25 @@ type Deleter interface {
 	Delete(ctx context.Context, userID string) error
 }
 
-type notFoundError interface{ NotFound() bool }
-
 // UndoConfig is one undo of a run folder.
 type UndoConfig struct {
 	OutDir         string
 	KeyFingerprint string // must match the run's: never delete from another instance
 	APIURL         string
 	Target         Deleter
-	Pacer          *pacer.Pacer
-	Concurrency    int
+	Pacer          *pacer.Pacer // nil: unpaced
+	Concurrency    int          // deletes in flight (at least 1)
 	MaxRetries     int
 	Log            *zap.Logger
+	Counters       *pacer.Counters // optional: counted live, as an import's are
+	// Sleep waits out a backoff (default pacer.Sleep); tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // UndoSummary says what an undo did.
 type UndoSummary struct {
 	Deleted, AlreadyGone, Failed, DoneBefore int
+	Requests, Status429, Retries             int64 // the API traffic, counted as an import counts it
 }
 
 // ErrOtherInstance refuses an undo with a key other than the run's.
@@ -97,17 +99,27 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Pacer == nil {
+		cfg.Pacer = pacer.New(pacer.Config{})
+	}
+	cfg.Concurrency = max(1, cfg.Concurrency)
+	if cfg.Counters == nil {
+		cfg.Counters = &pacer.Counters{}
+	}
+	calls := &pacer.Caller{Pacer: cfg.Pacer, Gate: pacer.NewGate(cfg.Concurrency), Counters: cfg.Counters, Sleep: cfg.Sleep}
+	// A delete is idempotent: an uncertain one is simply sent again (a 404 then means done).
+	pol := pacer.Idempotent(cfg.MaxRetries)
 	sum := &UndoSummary{}
 	var deleted, gone, failed atomic.Int64
 	var fatal atomic.Pointer[error]
 	ids := make(chan string, cfg.Concurrency)
 	var wg sync.WaitGroup
-	for range max(1, cfg.Concurrency) {
+	for range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range ids {
-				status, err := deleteOne(ctx, cfg, id)
+				status, err := deleteOne(ctx, calls, pol, cfg.Target, id)
 				e := Event{UserID: id, Status: status}
 				switch status {
 				case "deleted":
@@ -117,7 +129,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 				default:
 					failed.Add(1)
 					e.Error = rowError(err)
-					if isFatal(err) {
+					if pacer.ClassOf(err) == pacer.Fatal {
 						fatal.CompareAndSwap(nil, &err)
 					}
 				}
@@ -144,6 +156,7 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	close(ids)
 	wg.Wait()
 	sum.Deleted, sum.AlreadyGone, sum.Failed = int(deleted.Load()), int(gone.Load()), int(failed.Load())
+	sum.Requests, sum.Status429, sum.Retries = cfg.Counters.Requests.Load(), cfg.Counters.Status429.Load(), cfg.Counters.Retries.Load()
 	cerr := j.Close()
 	if p := fatal.Load(); p != nil {
 		return sum, fmt.Errorf("%w: %w", ErrFatal, *p)
@@ -154,28 +167,17 @@ func Undo(ctx context.Context, cfg UndoConfig) (*UndoSummary, error) {
 	return sum, errors.Join(rerr, cerr)
 }
 
-func deleteOne(ctx context.Context, cfg UndoConfig, id string) (string, error) {
-	var err error
-	for attempt := 1; ; attempt++ {
-		if err = cfg.Pacer.Wait(ctx); err != nil {
-			return "failed", err
-		}
-		err = cfg.Target.Delete(ctx, id)
-		var nf notFoundError
-		switch {
-		case err == nil:
-			cfg.Pacer.Success()
-			return "deleted", nil
-		case errors.As(err, &nf) && nf.NotFound():
-			return "gone", nil
-		case isFatal(err) || attempt > cfg.MaxRetries || !(isRetryable(err) || isAmbiguous(err)):
-			return "failed", err
-		}
-		// A delete is idempotent: an uncertain one is simply sent again (a 404 then means done).
-		if ra := retryAfter(err); ra > 0 {
-			cfg.Pacer.Backoff(ra)
-		} else if pacer.Sleep(ctx, pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64)) != nil {
-			return "failed", ctx.Err()
-		}
+// deleteOne deletes one user through the run's call path: gone when it was already.
+func deleteOne(ctx context.Context, calls *pacer.Caller, pol pacer.Policy, d Deleter, id string) (string, error) {
+	var t pacer.Tries
+	err := calls.Call(ctx, pol, &t, func(ctx context.Context) error { return d.Delete(ctx, id) })
+	var nf notFoundError
+	switch {
+	case err == nil:
+		return "deleted", nil
+	case errors.As(err, &nf) && nf.NotFound():
+		return "gone", nil
+	default:
+		return "failed", err
 	}
 }

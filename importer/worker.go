@@ -4,223 +4,184 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/userimport/userimport/importer/pacer"
 )
 
-const lookupBatch = 100 // Clerk takes up to 100 external_ids per GET /v1/users
-
-// Backoff bounds for retries that carry no Retry-After.
-var (
-	backoffBase = 500 * time.Millisecond
-	backoffMax  = 30 * time.Second
-)
-
-// call paces one API call and makes it; every call of the run goes through the pacer.
-func (r *runner) call(ctx context.Context, fn func(context.Context) error) error {
-	if err := r.cfg.Pacer.Wait(ctx); err != nil {
-		return err
-	}
-	return r.do(ctx, fn)
+// Every request of a run goes through r.calls (pacer.Call) under one of these policies; what
+// stays here is the order of a row's steps and the rule that settles an uncertain create by
+// look-up, never by sending it blind.
+type policies struct {
+	create   pacer.Policy // refused untouched: sent again; ambiguous: back to importRow to settle
+	lookup   pacer.Policy // a read: every transient failure is tried again
+	precheck pacer.Policy // one try: each row still meets its own conflict-then-look-up path
 }
 
-// do makes a call whose pacer slot is already taken, counts it, and tells the pacer how it went.
-func (r *runner) do(ctx context.Context, fn func(context.Context) error) error {
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
+func newPolicies(maxRetries int) policies {
+	lookup := pacer.Idempotent(maxRetries)
+	lookup.Settles = true // after an ambiguous create, the look-up is made even with no retries left
+	return policies{
+		create:   pacer.NotIdempotent(maxRetries),
+		lookup:   lookup,
+		precheck: pacer.Idempotent(0),
 	}
-	r.Requests.Add(1)
-	began := time.Now()
-	err := fn(ctx)
-	r.gate.release()
-	r.gate.observe(time.Since(began), r.cfg.Pacer.Rate())
-	switch {
-	case err == nil:
-		r.cfg.Pacer.Success()
-	case statusOf(err) == 429:
-		// Only a 429 speaks of the rate limit: pause every worker and lower the rate. A 503's
-		// Retry-After holds just the row that saw it (see wait).
-		r.Status429.Add(1)
-		r.cfg.Pacer.Backoff(max(retryAfter(err), time.Second))
-		r.journal.Write(Event{Event: EventThrottled}) // for the report's time line; not row state
-	}
-	return err
 }
 
-func statusOf(err error) int {
-	var d detailedError
-	if errors.As(err, &d) {
-		s, _, _, _ := d.Details()
-		return s
+// newCaller builds the run's one call path; its hooks journal retries and pauses for the report.
+func (r *runner) newCaller(gate *pacer.Gate) *pacer.Caller {
+	return &pacer.Caller{
+		Pacer: r.cfg.Pacer, Gate: gate, Counters: &r.Counters.Counters, Sleep: r.cfg.Sleep,
+		OnRetry: func(failed int, err error) {
+			r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: failed})
+		},
+		OnPause: func(error) { r.journal.Write(Event{Event: EventThrottled}) }, // the time line, not row state
 	}
-	return 0
 }
 
-// wait sleeps before retry attempt n, unless a Retry-After already paused the pacer.
-func (r *runner) wait(ctx context.Context, attempt int, err error) error {
-	r.Retries.Add(1)
-	r.journal.Write(Event{Event: EventRetry, Error: rowError(err), Attempts: attempt})
-	if statusOf(err) == 429 {
-		return ctx.Err() // the pacer's gate holds every worker for Retry-After
-	}
-	d := pacer.Jitter(attempt, backoffBase, backoffMax, rand.Float64)
-	if ra := retryAfter(err); ra > 0 {
-		d = min(ra, backoffMax)
-	}
-	return r.cfg.Sleep(ctx, d)
-}
-
-// importRow creates one user, retrying what is safe to retry and settling every uncertain
-// outcome by a look-up before anything is sent again. Until its first request leaves, a row
-// can still be given back untouched when the run is asked to stop (intake ends); once sent, it
-// is seen through to an outcome unless the run is aborted (ctx ends).
+// importRow creates one user: settle an earlier session's uncertain send, create, settle an
+// ambiguous create by look-up (and create again only if the user is not there), adopt on a
+// conflict, record. Until its first request leaves, a row can still be given back untouched
+// when the run is asked to stop (intake ends); once sent, it is seen through to an outcome
+// unless the run is aborted (ctx ends).
 func (r *runner) importRow(ctx, intake context.Context, jb job) {
-	uncertain := jb.wasPending // an earlier session sent it and never heard back
-	sentAmbiguous := false
-	attempts := 0
-	var lastErr error
-	// left ends the row without an outcome: a row never sent is simply not taken this session;
-	// one sent keeps its write-ahead mark, and the next run settles it by look-up.
-	left := func() {
-		if attempts == 0 && !jb.wasPending {
-			r.count(statusLeft)
-		} else {
-			r.count(StatusPending)
-		}
-	}
+	t := pacer.Tries{Unsent: intake}
 	if intake.Err() != nil {
-		left()
+		r.leave(jb, &t)
 		return
 	}
+	if jb.wasPending && r.settledByLookup(ctx, jb, &t) { // an earlier session sent it, never heard back
+		return
+	}
+	ambiguous := false // a create of this session may have reached the instance
 	for {
-		if uncertain {
-			waitCtx := ctx
-			if attempts == 0 {
-				waitCtx = intake
-			}
-			if err := r.cfg.Pacer.Wait(waitCtx); err != nil {
-				left()
-				return
-			}
-			id, found, err := r.lookup(ctx, jb)
-			if err != nil {
-				if r.stopOn(err) || ctx.Err() != nil {
-					left()
-					return
-				}
-				attempts++
-				if attempts > r.cfg.MaxRetries {
-					r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: unsettled(err)})
-					return
-				}
-				if r.wait(ctx, attempts, err) != nil {
-					left()
-					return
-				}
-				continue
-			}
-			if found {
-				r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: "lookup"})
-				return
-			}
-			uncertain = false
-		}
-		if attempts > r.cfg.MaxRetries {
-			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(lastErr)})
-			return
-		}
-		waitCtx := ctx
-		if attempts == 0 && !jb.wasPending {
-			waitCtx = intake // not sent yet: a stop may still give it back
-		}
-		if err := r.cfg.Pacer.Wait(waitCtx); err != nil {
-			left()
-			return
-		}
-		if attempts == 0 || sentAmbiguous {
-			// Write ahead: the mark is on disk before the request can reach Clerk.
-			if err := r.journal.Write(Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: StatusPending}); err != nil {
-				r.setFatal(err)
-				left()
-				return
-			}
-		}
-		var id string
-		err := r.do(ctx, func(ctx context.Context) error {
-			var err error
-			r.Creates.Add(1)
-			id, err = r.cfg.Target.Create(ctx, jb.params)
-			return err
-		})
-		attempts++
-		lastErr = err
+		id, err := r.create(ctx, jb, &t)
 		switch {
 		case err == nil:
 			settled := ""
-			if sentAmbiguous {
+			if ambiguous {
 				settled = "retry"
 			}
-			r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: settled})
+			r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: t.Failed + 1, Settled: settled})
 			return
-		case ctx.Err() != nil || r.stopOn(err):
-			left() // the write-ahead mark lets the next run settle it
+		case r.stopped(ctx, &t, err):
+			r.leave(jb, &t) // the write-ahead mark lets the next run settle it
 			return
-		case isAmbiguous(err):
-			r.cfg.Log.Debug("uncertain create, settling by look-up", zap.Int("line", jb.rec.Line), zap.Int("attempt", attempts), zap.Error(err))
-			uncertain, sentAmbiguous = true, true
-			if r.wait(ctx, attempts, err) != nil {
-				left()
-				return
-			}
-		case isRetryable(err):
-			if r.wait(ctx, attempts, err) != nil {
-				left()
-				return
-			}
-		case isIdentifierTaken(err) && jb.extID != "":
-			// An identifier is taken: by this very user if its external_id finds it (adopted,
-			// or our own earlier uncertain create), else by someone else and the row fails.
-			if werr := r.cfg.Pacer.Wait(ctx); werr != nil {
-				left()
-				return
-			}
-			id, found, lerr := r.lookup(ctx, jb)
-			switch {
-			case lerr == nil && found && sentAmbiguous:
-				r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: attempts, Settled: "identifier_exists"})
-			case lerr == nil && found:
-				r.settle(jb, Event{Status: StatusExists, UserID: id, Attempts: attempts})
-			default:
-				r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(err)})
-			}
+		case errors.Is(err, pacer.ErrSpent):
+			r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: rowError(err)})
 			return
+		case pacer.ClassOf(err) == pacer.Ambiguous:
+			r.cfg.Log.Debug("uncertain create, settling by look-up", zap.Int("line", jb.rec.Line), zap.Int("attempt", t.Failed), zap.Error(err))
+			ambiguous = true
+			if r.settledByLookup(ctx, jb, &t) {
+				return
+			} // not there: sent again, a new write-ahead mark first
 		default:
-			r.settle(jb, Event{Status: StatusFailed, Attempts: attempts, Error: rowError(err)})
+			if param, ok := conflict(err); ok && jb.extID != "" {
+				r.adopt(ctx, jb, &t, ambiguous, param, err)
+				return
+			}
+			r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: rowError(err)})
 			return
 		}
 	}
+}
+
+// create sends the row's create, its write-ahead mark on disk before the request can reach
+// the instance. Its retries inside Call need no new mark: nothing but an outcome follows it.
+func (r *runner) create(ctx context.Context, jb job, t *pacer.Tries) (id string, err error) {
+	unsent, mark := !t.Sent, true
+	err = r.calls.Call(ctx, r.pol.create, t, func(ctx context.Context) error {
+		if mark {
+			mark = false
+			if err := r.journal.Write(Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: StatusPending}); err != nil {
+				return &markError{err}
+			}
+		}
+		r.Creates.Add(1)
+		var err error
+		id, err = r.cfg.Target.Create(ctx, jb.params)
+		return err
+	})
+	if err != nil && unsent {
+		if me := (*markError)(nil); errors.As(err, &me) {
+			t.Sent = false // the mark failed, so nothing left: the row is given back
+		}
+	}
+	return id, err
+}
+
+// markError is a write-ahead mark that could not be written: nothing was sent, and the run stops.
+type markError struct{ err error }
+
+func (e *markError) Error() string { return "journal: " + e.err.Error() }
+func (e *markError) Unwrap() error { return e.err }
+func (e *markError) Fatal() bool   { return true }
+
+// settledByLookup looks the row's user up after an uncertain send and, when it is there,
+// records it created; true when the row is done (settled, failed or left).
+func (r *runner) settledByLookup(ctx context.Context, jb job, t *pacer.Tries) bool {
+	id, found, err := r.lookUp(ctx, jb, t)
+	switch {
+	case err != nil && r.stopped(ctx, t, err):
+		r.leave(jb, t)
+	case err != nil:
+		r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: unsettled(err)})
+	case found:
+		r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: t.Failed, Settled: "lookup"})
+	default:
+		return false // not there: it may be sent (again)
+	}
+	return true
+}
+
+// adopt settles a create refused because an identifier is taken: by this very user if its
+// external_id finds it (ours from an ambiguous send, or adopted as already there), else by
+// someone else, and the row fails with the refusal.
+func (r *runner) adopt(ctx context.Context, jb job, t *pacer.Tries, ambiguous bool, param string, refusal error) {
+	id, found, err := r.lookUp(ctx, jb, t)
+	switch {
+	case err != nil && r.stopped(ctx, t, err):
+		r.leave(jb, t)
+	case err == nil && found && ambiguous:
+		r.settle(jb, Event{Status: StatusCreated, UserID: id, Attempts: t.Failed, Settled: "identifier_exists"})
+	case err == nil && found:
+		r.settle(jb, Event{Status: StatusExists, UserID: id, Attempts: t.Failed})
+	default:
+		if err != nil {
+			r.cfg.Log.Debug("look-up after a conflict failed", zap.Int("line", jb.rec.Line), zap.String("param", param), zap.Error(err))
+		}
+		r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: rowError(refusal)})
+	}
+}
+
+// leave ends the row without an outcome: a row never sent is simply not taken this session;
+// one sent keeps its write-ahead mark, and the next run settles it by look-up.
+func (r *runner) leave(jb job, t *pacer.Tries) {
+	if !t.Sent && !jb.wasPending {
+		r.count(statusLeft)
+	} else {
+		r.count(StatusPending)
+	}
+}
+
+// stopped reports whether err ends the row for now: the run is aborted, or was asked to stop
+// before the row was sent, or err ends the whole run (401, 403, quota, a journal failure).
+func (r *runner) stopped(ctx context.Context, t *pacer.Tries, err error) bool {
+	if ctx.Err() != nil || !t.Sent && t.Unsent != nil && t.Unsent.Err() != nil {
+		return true
+	}
+	return r.stopOn(err)
 }
 
 // stopOn reports whether err ends the whole run (401, 403, quota), and records it.
 func (r *runner) stopOn(err error) bool {
-	if isFatal(err) {
+	if pacer.ClassOf(err) == pacer.Fatal {
 		r.setFatal(err)
 		return true
 	}
 	return r.halted()
-}
-
-func isIdentifierTaken(err error) bool {
-	var d detailedError
-	if !errors.As(err, &d) {
-		return false
-	}
-	_, code, _, _ := d.Details()
-	return code == "form_identifier_exists"
 }
 
 func unsettled(err error) *RowError {
@@ -229,26 +190,25 @@ func unsettled(err error) *RowError {
 	return re
 }
 
-// lookup finds the row's user by external_id, else by primary email. The caller has taken
-// the pacer slot.
-func (r *runner) lookup(ctx context.Context, jb job) (id string, found bool, err error) {
-	switch {
+var errNoKey = errors.New("the row has neither external_id nor email to look it up by")
+
+// lookUp finds the row's user by external_id, else by primary email.
+func (r *runner) lookUp(ctx context.Context, jb job, t *pacer.Tries) (id string, found bool, err error) {
+	switch email := jb.params.PrimaryEmail(); {
 	case jb.extID != "":
-		var m map[string]string
-		err = r.do(ctx, func(ctx context.Context) error {
-			var err error
-			m, err = r.cfg.Target.FindByExternalID(ctx, []string{jb.extID})
+		err = r.calls.Call(ctx, r.pol.lookup, t, func(ctx context.Context) error {
+			m, err := r.cfg.Target.FindByExternalID(ctx, []string{jb.extID})
+			id, found = m[jb.extID]
 			return err
 		})
-		id, found = m[jb.extID]
-	case jb.params.PrimaryEmail() != "":
-		err = r.do(ctx, func(ctx context.Context) error {
+	case email != "":
+		err = r.calls.Call(ctx, r.pol.lookup, t, func(ctx context.Context) error {
 			var err error
-			id, found, err = r.cfg.Target.FindByEmail(ctx, jb.params.PrimaryEmail())
+			id, found, err = r.cfg.Target.FindByEmail(ctx, email)
 			return err
 		})
 	default:
-		err = errors.New("the row has neither external_id nor email to look it up by")
+		err = errNoKey
 	}
 	return id, found, err
 }
@@ -256,53 +216,72 @@ func (r *runner) lookup(ctx context.Context, jb job) (id string, found bool, err
 // settlePending asks the target, in batches, about rows an earlier session left pending, so
 // that those created already are recorded without being sent again.
 func (r *runner) settlePending(ctx context.Context) error {
-	if r.cfg.Target == nil || r.cfg.DryRun || len(r.resume.pending) == 0 {
+	if r.cfg.Target == nil || len(r.resume.pending) == 0 {
 		return nil
 	}
 	byID := make(map[string]int, len(r.resume.pending))
-	var ids []string
+	ids := make([]string, 0, len(r.resume.pending))
 	for row, ext := range r.resume.pending {
 		if ext != "" {
 			byID[ext] = row
 			ids = append(ids, ext)
 		}
 	}
+	var werr error
+	err := r.findAll(ctx, ids, func(ext, uid string) bool {
+		row := byID[ext]
+		delete(r.resume.pending, row)
+		r.resume.done.set(row) // the stream skips it; counted below as created this session
+		if werr = r.journal.Write(Event{Row: row, ExternalID: ext, Status: StatusCreated, UserID: uid, Settled: "lookup"}); werr != nil {
+			werr = fmt.Errorf("journal: %w", werr)
+			return false
+		}
+		r.count(StatusCreated)
+		return true
+	})
+	switch {
+	case werr != nil:
+		return werr
+	case err != nil && pacer.ClassOf(err) == pacer.Fatal:
+		return err
+	case err != nil && ctx.Err() == nil:
+		// Leave them pending: each is settled one by one when the stream reaches it.
+		r.cfg.Log.Warn("batched look-up of pending rows failed", zap.Error(err))
+	}
+	return nil
+}
+
+// findAll looks ids up by external_id, as many a request as the target takes, and hands each
+// one found to found with its user id until found returns false. It stops at a look-up's error.
+func (r *runner) findAll(ctx context.Context, ids []string, found func(extID, userID string) bool) error {
 	for len(ids) > 0 {
-		n := min(lookupBatch, len(ids))
+		n := min(r.lookupN, len(ids))
 		batch := ids[:n]
-		var found map[string]string
-		var err error
-		for attempt := 1; ; attempt++ {
-			err = r.call(ctx, func(ctx context.Context) error {
-				var err error
-				found, err = r.cfg.Target.FindByExternalID(ctx, batch)
-				return err
-			})
-			if err == nil || isFatal(err) || attempt > r.cfg.MaxRetries || ctx.Err() != nil {
-				break
-			}
-			if r.wait(ctx, attempt, err) != nil {
-				break
-			}
-		}
+		var m map[string]string
+		var t pacer.Tries
+		err := r.calls.Call(ctx, r.pol.lookup, &t, func(ctx context.Context) error {
+			var err error
+			m, err = r.cfg.Target.FindByExternalID(ctx, batch)
+			return err
+		})
 		if err != nil {
-			if isFatal(err) {
-				return err
-			}
-			// Leave them pending: each is settled one by one when the stream reaches it.
-			r.cfg.Log.Warn("batched look-up of pending rows failed", zap.Error(err))
-			return nil
+			return err
 		}
-		for ext, uid := range found {
-			row := byID[ext]
-			delete(r.resume.pending, row)
-			r.resume.done.set(row) // the stream skips it; counted below as created this session
-			if err := r.journal.Write(Event{Row: row, ExternalID: ext, Status: StatusCreated, UserID: uid, Settled: "lookup"}); err != nil {
-				return fmt.Errorf("journal: %w", err)
+		for ext, uid := range m {
+			if !found(ext, uid) {
+				return nil
 			}
-			r.count(StatusCreated)
 		}
 		ids = ids[n:]
 	}
 	return nil
+}
+
+// conflict reports a refusal because another user holds an identifier, and which one.
+func conflict(err error) (param string, ok bool) {
+	var c conflictError
+	if errors.As(err, &c) {
+		return c.Conflict()
+	}
+	return "", false
 }

@@ -35,6 +35,23 @@ func ParseLimit(s string) (n int, window time.Duration, err error) {
 	return n, window, nil
 }
 
+// listFlag appends each comma-separated, checked value to *dst.
+func listFlag(dst *[]string, check func(string) (string, error)) func(string) error {
+	return func(v string) error {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			item, err := check(item)
+			if err != nil {
+				return err
+			}
+			*dst = append(*dst, item)
+		}
+		return nil
+	}
+}
+
 // RegisterFlags adds the `userimport sandbox` flags to fs, writing into o. The key is not a
 // flag: secrets never go on a command line.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
@@ -48,18 +65,29 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 			return nil
 		})
 	fs.IntVar(&o.UserCap, "user-cap", o.UserCap, "maximum users (Clerk development instances: 100); 0 = unlimited")
-	fs.Func("require", "identifier required on create (email_address, phone_number, username, password...); repeatable or comma-separated",
-		func(v string) error {
-			for _, r := range strings.Split(v, ",") {
-				if r = strings.TrimSpace(r); r != "" {
-					if _, ok := requirable[r]; !ok {
-						return fmt.Errorf("cannot require %q", r)
-					}
-					o.Required = append(o.Required, r)
-				}
+	fs.Func("require", "attribute required at sign-up ("+attributeList+"): a create without it gets 422 form_data_missing; repeatable or comma-separated",
+		listFlag(&o.Required, func(v string) (string, error) {
+			if !knownAttribute(v) {
+				return "", fmt.Errorf("cannot require %q (known: %s)", v, attributeList)
 			}
-			return nil
-		})
+			return v, nil
+		}))
+	fs.Func("disable", "attribute switched off in the instance (same names as --require): a create giving it gets 422 form_param_unknown; repeatable or comma-separated",
+		listFlag(&o.Disabled, func(v string) (string, error) {
+			if !knownAttribute(v) {
+				return "", fmt.Errorf("cannot disable %q (known: %s)", v, attributeList)
+			}
+			return v, nil
+		}))
+	fs.Func("social", "social connection switched on, e.g. oauth_google or google (served in the Frontend API environment); repeatable or comma-separated",
+		listFlag(&o.Social, func(v string) (string, error) {
+			st, ok := normaliseSocial(v)
+			if !ok {
+				return "", fmt.Errorf("social connection %q: want a provider such as oauth_google", v)
+			}
+			return st, nil
+		}))
+	fs.BoolVar(&o.FailEnvironment, "fail-environment", o.FailEnvironment, "the Frontend API's GET /v1/environment answers 500, so instance settings cannot be read")
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "fixed latency added to every request")
 	fs.DurationVar(&o.Jitter, "jitter", o.Jitter, "random extra latency up to this much")
 	fs.Float64Var(&o.Fail500, "fail-500", o.Fail500, "rate of JSON 500 responses (user not created)")

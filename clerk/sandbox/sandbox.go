@@ -1,5 +1,5 @@
-// Package sandbox is a local, Clerk-compatible Backend API server (the /v1/users subset) with
-// seeded fault injection, used by tests, rehearsals (`import --sandbox`) and benchmarks.
+// Package sandbox is a local, Clerk-compatible Backend API server (the /v1/users subset and
+// /v1/domains, with a Frontend API environment for instance settings) with seeded fault injection, used by tests, rehearsals (`import --sandbox`) and benchmarks.
 //
 // It deliberately imports none of the client's packages: it stands in for a remote service, and
 // a check shared by client and server could not catch the client's mistakes.
@@ -10,17 +10,29 @@
 // exactly for sequential requests (concurrent ones interleave as they arrive).
 //
 // Order of handling for /v1: latency, auth (401), rate limit (429, Retry-After), fault, route.
+// The Frontend API under /fapi is a separate, public service: no key, limit, latency or seeded
+// fault; only Options.FailEnvironment / SetEnvironmentFault.
 // Checks on create follow Clerk: unknown or mistyped fields (422, naming the param), then field
 // formats, password rules (length always; the breached list unless skip_password_checks),
-// digest shape per hasher, Options.Required (skip_user_requirement / skip_password_requirement
-// waive them), uniqueness (case-insensitive for email and username), then the user cap (403).
+// digest shape per hasher, the instance settings (below; skip_user_requirement /
+// skip_password_requirement waive required identifiers / the password), uniqueness
+// (case-insensitive for email, username and web3 wallet), then the user cap (403).
 // Usernames must be 4-64 characters, as in Clerk. The sandbox keeps no password, digest, TOTP
-// secret or backup code: only whether each was given.
+// secret or backup code: only whether each was given. banned, locked and bypass_client_trust
+// are kept and reported; skip_restriction_checks (not in the published spec) is accepted.
 //
-// GET /v1/users supports the email_address, phone_number, username, external_id and user_id
-// filters (+/- for the last two), created_at_before/after, banned, limit, offset and the
-// created_at orderings; any other spec'd filter is refused with 422 sandbox_unsupported_param
-// rather than ignored, since ignoring it would answer a narrow look-up with every user.
+// Instance settings (Options.Required, Disabled, Social) are enforced on create: a disabled
+// attribute given is 422 form_param_unknown naming it, a required one missing 422
+// form_data_missing. GET /v1/domains names the Frontend API at <this server>/fapi, whose public
+// GET /v1/environment serves the settings as user_settings (settings.go).
+//
+// GET /v1/users supports the email_address, phone_number, username, web3_wallet, external_id and
+// user_id filters (+/- for the last two), created_at_before/after, banned, the last_active_at and
+// last_sign_in_at bounds (no sandbox user ever signs in, so they match nobody), limit, offset,
+// every spec'd order_by (ties broken by created_at, then id) and the starting_after cursor
+// (created_at orderings only, as the spec says); /v1/users/count takes the same filters. Any
+// other spec'd filter is refused with 422 sandbox_unsupported_param rather than ignored, since
+// ignoring it would answer a narrow look-up with every user.
 package sandbox
 
 import (
@@ -46,7 +58,10 @@ type Options struct {
 	Limit           int           // token bucket: Limit requests per Window over all /v1 calls; 0 = unlimited
 	Window          time.Duration // the bucket refills Limit tokens per Window
 	UserCap         int           // max users; a create beyond it gets 403 user_quota_exceeded; 0 = unlimited
-	Required        []string      // identifiers required on create, e.g. "email_address" -> 422 form_data_missing
+	Required        []string      // attributes required at sign-up, e.g. "email_address": missing on create -> 422 form_data_missing
+	Disabled        []string      // attributes switched off: given on create -> 422 form_param_unknown
+	Social          []string      // social connections on, e.g. "oauth_google" (or "google")
+	FailEnvironment bool          // the Frontend API's GET /v1/environment answers 500 (see SetEnvironmentFault)
 	Latency         time.Duration // added to every /v1 request
 	Jitter          time.Duration // up to this much more, drawn from the seeded source
 	Fail500         float64       // rate of JSON 500 internal_clerk_error (POST and GET /v1/users...)
@@ -74,9 +89,12 @@ type Stats struct {
 
 // Server is a sandbox instance; it is safe for concurrent use.
 type Server struct {
-	opts    Options
-	store   *store
-	limiter *rate.Limiter // nil = unlimited
+	opts     Options
+	settings *settings
+	domainID string
+	envFault atomic.Bool
+	store    *store
+	limiter  *rate.Limiter // nil = unlimited
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -89,6 +107,7 @@ type Server struct {
 	srv     *http.Server
 	stop    chan struct{}
 	saverWG sync.WaitGroup
+	saveMu  sync.Mutex
 	closed  bool
 }
 
@@ -109,17 +128,19 @@ func New(opts Options) (*Server, error) {
 	if opts.Limit > 0 && opts.Window <= 0 {
 		return nil, errors.New("sandbox: a limit needs a positive window")
 	}
-	for _, r := range opts.Required {
-		if _, ok := requirable[r]; !ok {
-			return nil, fmt.Errorf("sandbox: cannot require %q (known: email_address, phone_number, username, web3_wallet, password, first_name, last_name)", r)
-		}
+	set, err := newSettings(opts)
+	if err != nil {
+		return nil, err
 	}
 	s := &Server{
-		opts:  opts,
-		store: newStore(),
-		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
-		now:   time.Now,
+		opts:     opts,
+		settings: set,
+		domainID: newID("dmn_"),
+		store:    newStore(),
+		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+		now:      time.Now,
 	}
+	s.envFault.Store(opts.FailEnvironment)
 	if opts.Limit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(float64(opts.Limit)/opts.Window.Seconds()), opts.Limit)
 	}
@@ -133,9 +154,6 @@ func New(opts Options) (*Server, error) {
 	}
 	return s, nil
 }
-
-var requirable = map[string]struct{}{"email_address": {}, "phone_number": {}, "username": {},
-	"web3_wallet": {}, "password": {}, "first_name": {}, "last_name": {}}
 
 func (s *Server) logf(format string, args ...any) {
 	if s.opts.Logf != nil {
@@ -266,6 +284,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case path == "/_sandbox/users":
 		s.handleDump(w, r)
 		return
+	case strings.HasPrefix(path, fapiPrefix+"/"):
+		s.handleFAPI(w, r, path[len(fapiPrefix):])
+		return
 	case path != "/v1" && !strings.HasPrefix(path, "/v1/"):
 		notFound(w)
 		return
@@ -331,6 +352,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		default:
 			methodNotAllowed(w, "GET, POST")
 		}
+	case rest == "/domains":
+		s.handleDomains(w, r)
 	case rest == "/users/count":
 		if r.Method != http.MethodGet {
 			methodNotAllowed(w, "GET")

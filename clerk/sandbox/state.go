@@ -42,15 +42,26 @@ func (s *Server) load() error {
 	return nil
 }
 
+// Save writes the users to Options.StateFile now (atomically, mode 0600), if anything changed
+// since the last save. Close saves too; Save is for a caller that wants a checkpoint sooner.
+func (s *Server) Save() error {
+	if s.opts.StateFile == "" {
+		return errors.New("sandbox: save: no state file configured (Options.StateFile)")
+	}
+	return s.save()
+}
+
 // save writes the state file if anything changed since the last save.
 func (s *Server) save() error {
+	s.saveMu.Lock() // one save at a time, so an older snapshot never renames over a newer one
+	defer s.saveMu.Unlock()
 	st := s.store
 	st.mu.Lock()
 	if !st.dirty {
 		st.mu.Unlock()
 		return nil
 	}
-	users := st.match(filter{}) // unordered: each record carries its Seq
+	users := st.match(filter{}) // unordered: ids and created_at carry the order
 	st.dirty = false
 	// Encode outside the lock: stored users are never mutated, only added or removed.
 	st.mu.Unlock()
@@ -74,6 +85,9 @@ func (s *Server) save() error {
 	if err == nil {
 		err = tmp.Chmod(0o600)
 	}
+	if err == nil {
+		err = tmp.Sync() // the rename must not land before the data
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -84,6 +98,10 @@ func (s *Server) save() error {
 		_ = os.Remove(tmp.Name())
 		s.markDirty()
 		return fmt.Errorf("sandbox: save state: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil { // make the rename itself durable
+		_ = d.Sync()
+		_ = d.Close()
 	}
 	return nil
 }

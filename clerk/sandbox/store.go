@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // user is the compact stored form; the wire User is rendered from it on demand so
@@ -24,11 +25,20 @@ type user struct {
 	Backup     bool            `json:"backup,omitempty"`
 	DeleteSelf bool            `json:"delete_self,omitempty"`
 	CreateOrg  bool            `json:"create_org,omitempty"`
+	Flags      userFlags       `json:"flags,omitempty"`
 	CreatedAt  int64           `json:"created_at"`
 	UpdatedAt  int64           `json:"updated_at"`
-	Seq        uint64          `json:"seq"`
 	X          *extra          `json:"x,omitempty"` // nil for most imported users
 }
+
+// userFlags are the create-time switches a User reports back.
+type userFlags uint8
+
+const (
+	flagBanned userFlags = 1 << iota
+	flagLocked
+	flagBypassClientTrust
+)
 
 // extra holds the fields few users have, kept out of line to keep user small.
 type extra struct {
@@ -65,8 +75,15 @@ type store struct {
 	byPhone    map[string]*user
 	byUsername map[string]*user // lower-cased
 	byExternal map[string]*user
-	seq        uint64
-	dirty      bool
+	byWallet   map[string]*user // lower-cased
+	// deleted keeps recently deleted users' created_at (a bounded ring), so a cursor naming one
+	// still places the next page.
+	deleted     map[string]int64
+	deletedRing []string
+	deletedNext int
+	ids         userIDs
+	lastCreated int64 // the latest server-assigned created_at, which never runs backwards
+	dirty       bool
 }
 
 func newStore() *store {
@@ -76,7 +93,22 @@ func newStore() *store {
 		byPhone:    map[string]*user{},
 		byUsername: map[string]*user{},
 		byExternal: map[string]*user{},
+		byWallet:   map[string]*user{},
+		deleted:    map[string]int64{},
 	}
+}
+
+// stamp gives a new user its id and, unless the request set one, its created_at. Caller holds the
+// write lock, so ids and server times follow insertion order: a client paging by +created_at
+// then never finds a user inserted after its page sorting before its cursor.
+func (s *store) stamp(u *user, now time.Time, createdGiven bool) {
+	u.ID = s.ids.next(now)
+	ms := max(now.UnixMilli(), s.lastCreated)
+	s.lastCreated = ms
+	if !createdGiven {
+		u.CreatedAt = ms
+	}
+	u.UpdatedAt = ms
 }
 
 // conflict returns the param whose identifier another user already holds, or "".
@@ -102,17 +134,16 @@ func (s *store) conflict(u *user) string {
 			return "external_id"
 		}
 	}
+	for _, w := range u.x().Wallets {
+		if _, ok := s.byWallet[strings.ToLower(w.Value)]; ok {
+			return "web3_wallet"
+		}
+	}
 	return ""
 }
 
 // insert indexes u. Caller holds the write lock and has checked conflicts.
 func (s *store) insert(u *user) {
-	if u.Seq == 0 {
-		s.seq++
-		u.Seq = s.seq
-	} else if u.Seq > s.seq {
-		s.seq = u.Seq
-	}
 	s.byID[u.ID] = u
 	for _, e := range u.Emails {
 		s.byEmail[strings.ToLower(e.Value)] = u
@@ -126,6 +157,12 @@ func (s *store) insert(u *user) {
 	if u.ExternalID != "" {
 		s.byExternal[u.ExternalID] = u
 	}
+	for _, w := range u.x().Wallets {
+		s.byWallet[strings.ToLower(w.Value)] = u
+	}
+	s.ids.observe(u.ID)
+	s.lastCreated = max(s.lastCreated, u.UpdatedAt)
+	delete(s.deleted, u.ID)
 	s.dirty = true
 }
 
@@ -144,7 +181,33 @@ func (s *store) remove(u *user) {
 	if u.ExternalID != "" {
 		delete(s.byExternal, u.ExternalID)
 	}
+	for _, w := range u.x().Wallets {
+		delete(s.byWallet, strings.ToLower(w.Value))
+	}
+	if len(s.deletedRing) < maxDeletedCursors {
+		s.deletedRing = append(s.deletedRing, u.ID)
+	} else {
+		delete(s.deleted, s.deletedRing[s.deletedNext])
+		s.deletedRing[s.deletedNext] = u.ID
+		s.deletedNext = (s.deletedNext + 1) % maxDeletedCursors
+	}
+	s.deleted[u.ID] = u.CreatedAt
 	s.dirty = true
+}
+
+// maxDeletedCursors bounds the deleted users remembered for cursors: a mass delete stays cheap.
+const maxDeletedCursors = 4096
+
+// cursor returns the sort position of the user with this id, deleted ones included.
+// Caller holds the read lock.
+func (s *store) cursor(id string) (*user, bool) {
+	if u := s.byID[id]; u != nil {
+		return u, true
+	}
+	if c, ok := s.deleted[id]; ok {
+		return &user{ID: id, CreatedAt: c}, true
+	}
+	return nil, false
 }
 
 // filter is a parsed GET /v1/users query: values within a field are ORed, fields ANDed.
@@ -153,8 +216,8 @@ type filter struct {
 	exclude map[string][]string // only external_id and user_id may exclude, per the spec
 	before  int64               // created_at < before (unix ms), when non-zero
 	after   int64               // created_at > after (unix ms), when non-zero
-	none    bool                // matches nothing (banned=true)
-	desc    bool
+	banned  *bool               // banned users only (true) or unbanned only (false)
+	none    bool                // matches nothing (e.g. a last_sign_in_at bound: no sandbox user signs in)
 }
 
 func (s *store) lookup(field, v string) *user {
@@ -169,6 +232,8 @@ func (s *store) lookup(field, v string) *user {
 		return s.byExternal[v]
 	case "user_id":
 		return s.byID[v]
+	case "web3_wallet":
+		return s.byWallet[strings.ToLower(v)]
 	}
 	return nil
 }
@@ -204,6 +269,9 @@ func (s *store) match(f filter) []*user {
 			return (f.before != 0 && u.CreatedAt >= f.before) || (f.after != 0 && u.CreatedAt <= f.after)
 		})
 	}
+	if f.banned != nil {
+		out = slices.DeleteFunc(out, func(u *user) bool { return (u.Flags&flagBanned != 0) != *f.banned })
+	}
 	if len(f.exclude) > 0 {
 		out = slices.DeleteFunc(out, func(u *user) bool {
 			for field, vals := range f.exclude {
@@ -219,14 +287,75 @@ func (s *store) match(f filter) []*user {
 	return out
 }
 
-// sortUsers orders by created_at, then creation order. Stored users are never mutated,
-// so this (and rendering) runs outside the lock.
-func sortUsers(us []*user, desc bool) {
-	slices.SortFunc(us, func(a, b *user) int {
-		c := cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.Seq, b.Seq))
-		if desc {
-			return -c
+// order is a parsed order_by: a User field and a direction.
+type order struct {
+	field string
+	desc  bool
+}
+
+var byCreation = order{field: "created_at"}
+
+// orderFields are the spec's order_by fields.
+var orderFields = []string{"created_at", "updated_at", "email_address", "web3wallet", "first_name",
+	"last_name", "phone_number", "username", "last_active_at", "last_sign_in_at"}
+
+// sortKey is u's value for a string field (primary identifiers, names); false when it has none.
+func sortKey(u *user, field string) (string, bool) {
+	var v string
+	switch field {
+	case "email_address":
+		if len(u.Emails) > 0 {
+			v = strings.ToLower(u.Emails[0].Value)
 		}
-		return c
-	})
+	case "phone_number":
+		if len(u.Phones) > 0 {
+			v = u.Phones[0].Value
+		}
+	case "web3wallet":
+		if w := u.x().Wallets; len(w) > 0 {
+			v = strings.ToLower(w[0].Value)
+		}
+	case "username":
+		v = strings.ToLower(u.Username)
+	case "first_name":
+		v = u.FirstName
+	case "last_name":
+		v = u.LastName
+	}
+	return v, v != ""
+}
+
+// compare orders a before b (<0) or after (>0), never equal for two users: ties fall back to
+// created_at, then id. A user without the field sorts last ascending and first descending, as
+// NULLs do in PostgreSQL. last_active_at and last_sign_in_at are null for every sandbox user
+// (none ever signs in), so those orderings are the created_at one.
+func (o order) compare(a, b *user) int {
+	c := 0
+	switch o.field {
+	case "created_at", "last_active_at", "last_sign_in_at":
+	case "updated_at":
+		c = cmp.Compare(a.UpdatedAt, b.UpdatedAt)
+	default:
+		av, aok := sortKey(a, o.field)
+		bv, bok := sortKey(b, o.field)
+		switch {
+		case aok && !bok:
+			c = -1
+		case bok && !aok:
+			c = 1
+		default:
+			c = strings.Compare(av, bv)
+		}
+	}
+	c = cmp.Or(c, cmp.Compare(a.CreatedAt, b.CreatedAt), strings.Compare(a.ID, b.ID))
+	if o.desc {
+		return -c
+	}
+	return c
+}
+
+// sortUsers orders us by o. Stored users are never mutated, so this (and rendering) runs
+// outside the lock.
+func sortUsers(us []*user, o order) {
+	slices.SortFunc(us, o.compare)
 }

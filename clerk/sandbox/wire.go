@@ -155,6 +155,9 @@ func render(u *user) *wireUser {
 		DeleteSelfEnabled:         u.DeleteSelf,
 		CreateOrganizationEnabled: u.CreateOrg,
 		CreateOrganizationsLimit:  x.OrgLimit,
+		Banned:                    u.Flags&flagBanned != 0,
+		Locked:                    u.Flags&flagLocked != 0,
+		BypassClientTrust:         u.Flags&flagBypassClientTrust != 0,
 	}
 	if u.Password {
 		w.PasswordLastUpdatedAt = &u.CreatedAt

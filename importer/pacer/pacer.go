@@ -1,6 +1,8 @@
-// Package pacer spaces every API call of a run: one token bucket for all of them, a shared pause
-// gate that a 429's Retry-After closes for every worker, and AIMD on the rate (halve on 429,
-// creep back up on sustained success).
+// Package pacer is the one path every API call of a run takes. Pacer spaces the calls: one
+// token bucket for all of them, a shared pause gate that a 429's Retry-After closes for every
+// worker, and AIMD on the rate (halve on 429, creep back up on sustained success). Gate bounds
+// the calls in flight. Caller.Call makes a call through both and retries it as a Policy says:
+// which classes of failure are tried again, whose Retry-After pauses everyone, when to give up.
 package pacer
 
 import (
@@ -236,18 +238,4 @@ func Jitter(attempt int, base, max time.Duration, rnd func() float64) time.Durat
 		f = math.Nextafter(1, 0)
 	}
 	return time.Duration(f * float64(ceil))
-}
-
-// Concurrency is how many requests must be in flight to sustain rate at the given latency
-// (Little's law with 50% headroom, plus 2), clamped to 1..256. Rate <= 0 (unlimited) gives 256.
-func Concurrency(rate float64, latency time.Duration) int {
-	const most = 256
-	if rate <= 0 || math.IsInf(rate, 1) || math.IsNaN(rate) {
-		return most
-	}
-	n := math.Ceil(rate*latency.Seconds()*1.5-1e-9) + 2 // the epsilon absorbs float noise (24.000000000000004)
-	if n > most {
-		return most
-	}
-	return max(1, int(n))
 }

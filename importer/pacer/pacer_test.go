@@ -384,25 +384,6 @@ func TestJitter(t *testing.T) {
 	}
 }
 
-func TestConcurrency(t *testing.T) {
-	for _, tc := range []struct {
-		rate    float64
-		latency time.Duration
-		want    int
-	}{
-		{80, 200 * time.Millisecond, 26}, // 80*0.2*1.5 = 24, +2
-		{8, 200 * time.Millisecond, 5},   // ceil(2.4) = 3, +2
-		{0.5, 10 * time.Millisecond, 3},
-		{1e6, time.Second, 256},
-		{0, time.Second, 256},
-		{10, 0, 2},
-	} {
-		if got := Concurrency(tc.rate, tc.latency); got != tc.want {
-			t.Errorf("Concurrency(%v, %v) = %d, want %d", tc.rate, tc.latency, got, tc.want)
-		}
-	}
-}
-
 func TestNoIncreaseUntilASecondAfterThePause(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := New(Config{Rate: 8})

@@ -37,12 +37,16 @@ func benchInput(f Format, rows int) []byte {
 }
 
 func BenchmarkRead(b *testing.B) {
-	for _, f := range []Format{CSV, JSONL, JSON} {
+	for _, f := range []Format{CSV, JSONL, JSON, ""} {
+		name, opts := string(f), Options{Format: f}
+		if f == "" {
+			name, f = "csv-sniffed", CSV // the format, gzip, encoding and delimiter all found by Open
+		}
 		in := benchInput(f, 10_000)
-		b.Run(string(f), func(b *testing.B) {
+		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(in)))
 			for b.Loop() {
-				r, err := Open(bytes.NewReader(in), Options{Format: f})
+				r, err := Open(bytes.NewReader(in), opts)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -33,21 +35,51 @@ type csvReader struct {
 	num       int
 	done      bool
 	cellSlab  slab[string]
+	pending   []physRecord // records read ahead by openCSV to look at their widths
+	splitErr  error        // a read error met while reading ahead, returned after pending
+	unescBuf  []byte
 }
 
-func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
-	r := &csvReader{split: &csvSplitter{br: br, max: opts.MaxRecordSize}, feed: &recordFeed{}}
+// lookahead is how many records openCSV reads before the first Next: enough to tell a file
+// whose every row has one wrong width (one clear error) from a few odd rows (one error each).
+const lookahead = 8
+
+func openCSV(br *bufio.Reader, opts Options, det *Detected) (*csvReader, error) {
+	s := &csvSplitter{br: br, max: opts.MaxRecordSize, comma: byte(opts.Delimiter), lazy: opts.LazyQuotes, backslash: opts.BackslashEscapes}
+	r := &csvReader{split: s, feed: &recordFeed{}}
+	headerless := len(opts.Headers) > 0
+	if !headerless {
+		n, err := s.skipComments()
+		if err != nil {
+			return nil, err
+		}
+		det.Comments = n
+	}
+	first := s.peekLine()
+	if s.comma == 0 {
+		s.comma = sniffDelimiter(first)
+	}
+	d := &det.Dialect
+	d.Delimiter, d.LazyQuotes, d.BackslashEscapes = s.comma, s.lazy, s.backslash
+	d.CRLF = bytes.HasSuffix(first, []byte("\r\n"))
 	headerLine := 1
-	if len(opts.Header) > 0 {
+	if headerless {
+		r.readAhead()
+		header, layout, err := r.pickLayout(opts.Headers)
+		if err != nil {
+			return nil, err
+		}
+		det.Layout = layout
 		var b bytes.Buffer
 		w := csv.NewWriter(&b)
-		if err := w.Write(opts.Header); err != nil {
+		w.Comma = rune(s.comma)
+		if err := w.Write(header); err != nil {
 			return nil, fmt.Errorf("encoding the given header: %w", err)
 		}
 		w.Flush()
 		r.headerRaw = b.Bytes()
 	} else {
-		pr, err := r.split.next()
+		pr, err := s.next()
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty input: no header")
 		}
@@ -64,7 +96,8 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 		}
 		// A BOM after leading blank lines is still no part of a column name (found by FuzzCSV:
 		// the failed file's header would lose it when read back).
-		r.headerRaw, headerLine = append(bytes.TrimPrefix(pr.raw, []byte{0xEF, 0xBB, 0xBF}), '\n'), pr.line
+		raw, _ := r.unescape(bytes.TrimPrefix(pr.raw, []byte{0xEF, 0xBB, 0xBF}))
+		r.headerRaw, headerLine = append(slices.Clip(raw), '\n'), pr.line
 	}
 	if err := r.reset(); err != nil {
 		var pe *csv.ParseError
@@ -77,14 +110,159 @@ func openCSV(br *bufio.Reader, opts Options) (*csvReader, error) {
 	seen := make(map[string]int, len(r.header))
 	for i, h := range r.header {
 		if strings.IndexByte(h, 0) >= 0 || !utf8.ValidString(h) {
-			return nil, fmt.Errorf("header column %d: NUL byte or invalid UTF-8 in its name (is the file UTF-8?)", i+1)
+			return nil, fmt.Errorf("header column %d: NUL byte or invalid UTF-8 in its name (is the file UTF-8? if not, give its encoding: latin1, windows-1252, utf-16le…)", i+1)
 		}
 		if j, dup := seen[h]; dup {
 			return nil, fmt.Errorf("header: duplicate column name %q (columns %d and %d)", h, j+1, i+1)
 		}
 		seen[h] = i
 	}
+	if !headerless {
+		r.readAhead()
+	}
+	if err := r.checkWidths(headerless, headerLine); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// readAhead reads the first records into pending.
+func (r *csvReader) readAhead() {
+	for len(r.pending) < lookahead {
+		pr, err := r.split.next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				r.splitErr = err
+			}
+			return
+		}
+		r.pending = append(r.pending, pr)
+	}
+}
+
+// width is a record's field count, or -1 when it cannot be split into fields at all.
+func (r *csvReader) width(pr physRecord) int {
+	if pr.tooLong || pr.openQuote > 0 {
+		return -1
+	}
+	raw, _ := r.unescape(pr.raw)
+	cr := csv.NewReader(bytes.NewReader(raw))
+	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = rune(r.split.comma), r.split.lazy, -1
+	rec, err := cr.Read()
+	if err != nil {
+		return -1
+	}
+	return len(rec)
+}
+
+// pickLayout chooses among header-less layouts by the width of the first row that has one.
+func (r *csvReader) pickLayout(layouts [][]string) ([]string, int, error) {
+	if len(layouts) == 1 {
+		return layouts[0], 0, nil
+	}
+	for _, pr := range r.pending {
+		w := r.width(pr)
+		if w < 0 {
+			continue
+		}
+		for i, l := range layouts {
+			if len(l) == w {
+				return l, i, nil
+			}
+		}
+		return nil, -1, fmt.Errorf("line %d: the first row has %d fields; a header-less file of this kind has %s fields: is it the right export (or preset)?", pr.line, w, widthList(layouts))
+	}
+	return layouts[0], 0, nil
+}
+
+// checkWidths refuses, as one error, an input whose first rows all have the same width and it
+// is not the header's: a wrong delimiter, layout or header line, not bad rows.
+func (r *csvReader) checkWidths(headerless bool, headerLine int) error {
+	w, line := -1, 0
+	for i, pr := range r.pending {
+		pw := r.width(pr)
+		if pw < 0 || i > 0 && pw != w {
+			return nil
+		}
+		w = pw
+		if i == 0 {
+			line = pr.line
+		}
+	}
+	if w < 0 || w == len(r.header) {
+		return nil
+	}
+	rows := "every row read"
+	if len(r.pending) == 1 {
+		rows = "the only row"
+	}
+	if headerless {
+		return fmt.Errorf("line %d: %s has %d fields, but a header-less row of this kind has %d: is it the right export (or preset), and the right delimiter (%s)?", line, rows, w, len(r.header), delimName(r.split.comma))
+	}
+	var which string
+	if w < len(r.header) {
+		which = fmt.Sprintf("header columns with no field in the rows: %s", nameList(r.header[w:]))
+	} else {
+		which = fmt.Sprintf("the rows have %d fields after the header's last column %q", w-len(r.header), r.header[len(r.header)-1])
+	}
+	return fmt.Errorf("line %d: %s has %d fields, but the header (line %d) has %d (%s): check the header line and the delimiter (%s)", line, rows, w, headerLine, len(r.header), which, delimName(r.split.comma))
+}
+
+func widthList(layouts [][]string) string {
+	var ws []string
+	for _, l := range layouts {
+		ws = append(ws, strconv.Itoa(len(l)))
+	}
+	if len(ws) < 2 {
+		return strings.Join(ws, "")
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " or " + ws[len(ws)-1]
+}
+
+// nameList quotes up to 5 column names.
+func nameList(names []string) string {
+	var q []string
+	for i, n := range names {
+		if i == 5 {
+			q = append(q, fmt.Sprintf("and %d more", len(names)-5))
+			break
+		}
+		q = append(q, strconv.Quote(n))
+	}
+	return strings.Join(q, ", ")
+}
+
+func delimName(c byte) string {
+	switch c {
+	case '\t':
+		return "TAB"
+	case ' ':
+		return "space"
+	}
+	return fmt.Sprintf("%q", c)
+}
+
+// sniffDelimiter picks the one of , ; TAB | that line holds most of outside quotes (',' on a tie).
+func sniffDelimiter(line []byte) byte {
+	const cands = ",;\t|"
+	var n [len(cands)]int
+	quoted := false
+	for _, c := range line {
+		if c == '"' {
+			quoted = !quoted
+		} else if !quoted {
+			if i := strings.IndexByte(cands, c); i >= 0 {
+				n[i]++
+			}
+		}
+	}
+	best := 0
+	for i := range n {
+		if n[i] > n[best] {
+			best = i
+		}
+	}
+	return cands[best]
 }
 
 // reset starts a fresh gocsv Unmarshaller over the header, dropping anything a parse error left
@@ -93,7 +271,8 @@ func (r *csvReader) reset() error {
 	r.feed.set(r.headerRaw)
 	cr := csv.NewReader(r.feed)
 	cr.FieldsPerRecord = 0 // set from the header: a row of another width is csv.ErrFieldCount
-	cr.LazyQuotes = false
+	cr.Comma = rune(r.split.comma)
+	cr.LazyQuotes = r.split.lazy
 	cr.ReuseRecord = true // gocsv copies the cells out of each record before the next
 	um, err := gocsv.NewUnmarshaller(cr, csvRow{})
 	if err != nil {
@@ -114,7 +293,7 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 	if r.done {
 		return Record{}, io.EOF
 	}
-	pr, err := r.split.next()
+	pr, err := r.nextPhys()
 	if err != nil {
 		r.done = true
 		return Record{}, err
@@ -145,7 +324,7 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 	}
 	for i, c := range cells {
 		if !utf8.ValidString(c) {
-			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: invalid UTF-8 (is the file UTF-8?)", i+1)}
+			rec.Err = &RecordError{Line: pr.line, Msg: fmt.Sprintf("column %d: invalid UTF-8 (is the file UTF-8? if not, give its encoding)", i+1)}
 			return rec, nil
 		}
 		if strings.IndexByte(c, 0) >= 0 {
@@ -157,12 +336,87 @@ func (r *csvReader) Next(ctx context.Context) (Record, error) {
 	return rec, nil
 }
 
+// nextPhys is the next record, read ahead or not.
+func (r *csvReader) nextPhys() (physRecord, error) {
+	if len(r.pending) > 0 {
+		pr := r.pending[0]
+		r.pending = r.pending[1:]
+		return pr, nil
+	}
+	if r.splitErr != nil {
+		return physRecord{}, r.splitErr
+	}
+	return r.split.next()
+}
+
+// unescape rewrites, with BackslashEscapes, each unquoted field holding \<delimiter> as a quoted
+// field holding the delimiter, so that gocsv reads it as one cell.
+func (r *csvReader) unescape(raw []byte) ([]byte, bool) {
+	if !r.split.backslash || bytes.IndexByte(raw, '\\') < 0 {
+		return raw, false
+	}
+	r.unescBuf = unescapeFields(r.unescBuf[:0], raw, r.split.comma)
+	return r.unescBuf, true
+}
+
+// unescapeFields appends raw to out with its backslash-escaped unquoted fields quoted instead.
+func unescapeFields(out, raw []byte, comma byte) []byte {
+	for i := 0; ; i++ { // i: the start of a field
+		j := i
+		if j < len(raw) && raw[j] == '"' {
+			for j++; j < len(raw); j++ { // to the closing quote; "" is a literal one
+				if raw[j] == '"' {
+					if j+1 < len(raw) && raw[j+1] == '"' {
+						j++
+						continue
+					}
+					break
+				}
+			}
+			for j < len(raw) && raw[j] != comma {
+				j++
+			}
+			out = append(out, raw[i:j]...)
+		} else {
+			esc := false
+			for ; j < len(raw) && (raw[j] != comma || j > i && raw[j-1] == '\\'); j++ {
+				esc = esc || raw[j] == comma
+			}
+			if !esc {
+				out = append(out, raw[i:j]...)
+			} else {
+				out = append(out, '"')
+				for k := i; k < j; k++ {
+					switch {
+					case raw[k] == '\\' && k+1 < j && raw[k+1] == comma:
+						continue
+					case raw[k] == '"':
+						out = append(out, '"', '"')
+					default:
+						out = append(out, raw[k])
+					}
+				}
+				out = append(out, '"')
+			}
+		}
+		if j >= len(raw) {
+			return out
+		}
+		out = append(out, comma)
+		i = j
+	}
+}
+
 // parse runs one record through gocsv.
 func (r *csvReader) parse(pr physRecord) ([]string, *RecordError) {
-	r.feed.set(pr.raw[:len(pr.raw)+1]) // the splitter left a '\n' after the record for this
+	in := pr.raw[:len(pr.raw)+1] // the splitter left a '\n' after the record for this
+	if u, changed := r.unescape(pr.raw); changed {
+		in = append(u, '\n')
+	}
+	r.feed.set(in)
 	start := r.cr.InputOffset()
 	_, cols, err := r.um.ReadUnmatched()
-	whole := r.cr.InputOffset()-start == int64(len(pr.raw))+1
+	whole := r.cr.InputOffset()-start == int64(len(in))
 	if err == nil && whole {
 		cells := r.cellSlab.take(len(r.header))
 		for i, h := range r.header {
@@ -181,23 +435,12 @@ func (r *csvReader) parse(pr physRecord) ([]string, *RecordError) {
 	case err == nil:
 		return nil, &RecordError{Line: pr.line, Msg: "record could not be parsed"}
 	case errors.Is(err, csv.ErrFieldCount):
-		return nil, &RecordError{Line: pr.line, Msg: fmt.Sprintf("wrong number of fields (%d, header has %d)", countFields(pr.raw), len(r.header))}
+		return nil, &RecordError{Line: pr.line, Msg: fmt.Sprintf("wrong number of fields (%d, header has %d)", max(r.width(pr), 0), len(r.header))}
 	case errors.As(err, &pe):
 		return nil, &RecordError{Line: pr.line + pe.Line - pe.StartLine, Msg: parseMsg(pe)}
 	default:
 		return nil, &RecordError{Line: pr.line, Msg: "record could not be parsed"}
 	}
-}
-
-// countFields counts a malformed-width record's fields (only for the error message).
-func countFields(raw []byte) int {
-	cr := csv.NewReader(bytes.NewReader(raw))
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
-	if err != nil {
-		return 0
-	}
-	return len(rec)
 }
 
 // parseMsg words a csv.ParseError without any cell contents.
@@ -237,11 +480,14 @@ type physRecord struct {
 
 // csvSplitter finds record boundaries with RFC 4180 quoting, in bounded memory.
 type csvSplitter struct {
-	br   *bufio.Reader
-	max  int
-	line int // newlines consumed so far
-	buf  []byte
-	raws slab[byte]
+	br        *bufio.Reader
+	max       int
+	comma     byte
+	lazy      bool // a quote inside a quoted field that is not followed by the delimiter is data
+	backslash bool // \<comma> in an unquoted field is data
+	line      int  // newlines consumed so far
+	buf       []byte
+	raws      slab[byte]
 }
 
 // CSV lexer states.
@@ -250,23 +496,28 @@ const (
 	stUnquoted
 	stQuoted
 	stQuoteInQuoted // a quote inside a quoted field: either its end or the first of ""
+	stQuoteCR       // lazy: a quote then '\r' inside a quoted field: its end if '\n' follows
 )
+
+// inQuotes tells whether a record cannot end in this state.
+func inQuotes(state int) bool { return state == stQuoted || state == stQuoteCR }
 
 // quoteStep advances the quote state by one byte: a quote opens a field only at its start, and
 // inside one "" is a literal quote. An unquoted newline ends the field (and, for the splitter,
-// the record).
-func quoteStep(state int, c byte) int {
+// the record). lazy: a quote in a quoted field followed by anything but the delimiter, another
+// quote or a newline is data, as encoding/csv's LazyQuotes reads it.
+func quoteStep(state int, c, comma byte, lazy bool) int {
 	switch state {
 	case stFieldStart:
 		switch c {
 		case '"':
 			return stQuoted
-		case ',', '\n':
+		case comma, '\n':
 			return stFieldStart
 		}
 		return stUnquoted
 	case stUnquoted:
-		if c == ',' || c == '\n' {
+		if c == comma || c == '\n' {
 			return stFieldStart
 		}
 	case stQuoted:
@@ -277,12 +528,68 @@ func quoteStep(state int, c byte) int {
 		switch c {
 		case '"':
 			return stQuoted
-		case ',', '\n':
+		case comma, '\n':
 			return stFieldStart
 		}
+		switch {
+		case lazy && c == '\r':
+			return stQuoteCR // encoding/csv reads "\r\n as the end of the field and the line
+		case lazy:
+			return stQuoted
+		}
 		return stUnquoted // malformed; encoding/csv reports it
+	case stQuoteCR:
+		switch c {
+		case '\n':
+			return stFieldStart
+		case '"':
+			return stQuoteInQuoted
+		}
+		return stQuoted
 	}
 	return state
+}
+
+// skipComments consumes the blank lines and '#' comment lines before a header line (Clerk's
+// migration-tool samples start with "# Password for users…"). A comment is '#' then a space,
+// '#', '!' or the line's end: "#id,name" and "#,name" are header lines.
+func (s *csvSplitter) skipComments() (int, error) {
+	n := 0
+	for {
+		b, err := s.br.Peek(2)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return n, fmt.Errorf("reading input: %w", err)
+		}
+		blank := len(b) > 0 && b[0] == '\n' || len(b) > 1 && b[0] == '\r' && b[1] == '\n'
+		comment := len(b) > 0 && b[0] == '#' && (len(b) < 2 || strings.IndexByte(" #!\r\n", b[1]) >= 0)
+		if !blank && !comment {
+			return n, nil
+		}
+		if _, _, err := readLine(s.br, s.max, nil); err != nil && !errors.Is(err, io.EOF) {
+			return n, err
+		}
+		s.line++
+		if comment {
+			n++
+		}
+	}
+}
+
+// peekLine returns the first non-blank line ahead (or as much of it as the buffer holds),
+// without consuming it.
+func (s *csvSplitter) peekLine() []byte {
+	b, _ := s.br.Peek(s.br.Size())
+	for len(b) > 0 {
+		l := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			l = b[:i+1]
+		}
+		if len(trimEOL(l)) > 0 {
+			return l
+		}
+		b = b[len(l):]
+	}
+	return nil
 }
 
 func (s *csvSplitter) next() (physRecord, error) {
@@ -291,7 +598,8 @@ func (s *csvSplitter) next() (physRecord, error) {
 		state    = stFieldStart
 		size     int
 		started  bool
-		quoteOff int // offset in the record of the last opening quote
+		quoteOff int  // offset in the record of the last opening quote
+		prev     byte // the byte before chunk[0]
 	)
 	s.buf = s.buf[:0]
 	for {
@@ -320,7 +628,7 @@ func (s *csvSplitter) next() (physRecord, error) {
 			case stQuoted:
 				stop = '"'
 			case stUnquoted:
-				stop = ','
+				stop = s.comma
 			}
 			if stop != 0 {
 				if j := bytes.IndexByte(chunk[i:], stop); j < 0 {
@@ -330,7 +638,10 @@ func (s *csvSplitter) next() (physRecord, error) {
 				}
 			}
 			c := chunk[i]
-			next := quoteStep(state, c)
+			if s.backslash && state == stUnquoted && c == s.comma && (i > 0 && chunk[i-1] == '\\' || i == 0 && prev == '\\') {
+				continue // an escaped delimiter: the field goes on
+			}
+			next := quoteStep(state, c, s.comma, s.lazy)
 			if state == stFieldStart && next == stQuoted {
 				rec.openQuote, quoteOff = s.line+1, size+i
 			}
@@ -340,6 +651,9 @@ func (s *csvSplitter) next() (physRecord, error) {
 			}
 		}
 		size += len(chunk)
+		if len(chunk) > 0 {
+			prev = chunk[len(chunk)-1]
+		}
 		if !rec.tooLong {
 			if size > s.max+2 {
 				rec.tooLong, s.buf = true, s.buf[:0]
@@ -348,11 +662,11 @@ func (s *csvSplitter) next() (physRecord, error) {
 			}
 		}
 		atEOF := errors.Is(err, io.EOF)
-		ended := err == nil && state != stQuoted
+		ended := err == nil && !inQuotes(state)
 		if !ended && !atEOF {
 			continue
 		}
-		if state != stQuoted {
+		if !inQuotes(state) {
 			rec.openQuote = 0
 		} else if !rec.tooLong {
 			s.resync(&rec, quoteOff)
@@ -430,7 +744,7 @@ func (s *slab[T]) take(n int) []T {
 func (r *csvReader) countRest() int {
 	n := 0
 	for !r.done {
-		if _, err := r.split.next(); err != nil {
+		if _, err := r.nextPhys(); err != nil {
 			r.done = true
 			break
 		}

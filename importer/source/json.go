@@ -24,7 +24,8 @@ type jsonReader struct {
 	in     *window
 	dec    *json.Decoder
 	max    int
-	inObj  bool // the array is a field of a top-level object
+	inObj  bool   // the array is a field of a top-level object
+	field  string // that field's name
 	num    int
 	state  int
 	failed error     // file-level error to return after the last record
@@ -33,7 +34,8 @@ type jsonReader struct {
 }
 
 const (
-	jsInArray = iota
+	jsInArray  = iota
+	jsEmptyObj // the top-level object is read: its only arrays were empty
 	jsDone
 	jsFailed
 )
@@ -53,43 +55,67 @@ func openJSON(br *bufio.Reader, opts Options) (*jsonReader, error) {
 		return r, nil
 	case json.Delim('{'):
 		r.inObj = true
-		if err := r.findArray(opts.Field); err != nil {
+		empty, err := r.findArray(opts.Field)
+		if err != nil {
 			return nil, err
+		}
+		if empty {
+			r.state = jsEmptyObj
 		}
 		return r, nil
 	}
 	return nil, errors.New("input is not a JSON array or an object holding one")
 }
 
-// findArray moves into the named array field, or the first array-valued one.
-func (r *jsonReader) findArray(field string) error {
+// findArray moves into the named array field; unnamed, into the field "users" (in any case) or
+// the first array of objects (Clerk's CLI envelope has other fields first). empty: the object
+// held only empty arrays and has been read to its end.
+func (r *jsonReader) findArray(field string) (empty bool, err error) {
 	for {
 		tok, err := r.token()
 		if err != nil {
-			return r.fileErr(err)
+			return false, r.fileErr(err)
 		}
 		if tok == json.Delim('}') {
-			if field != "" {
-				return fmt.Errorf("the JSON object has no field %q", field)
+			switch {
+			case field != "":
+				return false, fmt.Errorf("the JSON object has no field %q", field)
+			case empty:
+				return true, nil
 			}
-			return errors.New("the JSON object holds no array of records")
+			return false, errors.New("the JSON object holds no array of records")
 		}
 		key, _ := tok.(string)
-		wanted := field == "" || key == field
-		tok, err = r.token()
-		if err != nil {
-			return r.fileErr(err)
+		if tok, err = r.token(); err != nil {
+			return false, r.fileErr(err)
 		}
-		if tok == json.Delim('[') && wanted {
-			return nil
+		if tok == json.Delim('[') {
+			switch {
+			case field != "" && key == field, field == "" && strings.EqualFold(key, "users"):
+				r.field = key
+				return false, nil
+			case field != "":
+			case !r.dec.More():
+				empty = true // no records, unless a later field holds some
+			case r.peekByte() == '{':
+				r.field = key
+				return false, nil
+			}
 		}
 		if field != "" && key == field {
-			return fmt.Errorf("JSON field %q is not an array", field)
+			return false, fmt.Errorf("JSON field %q is not an array", field)
 		}
 		if err := r.skip(tok); err != nil {
-			return err
+			return false, err
 		}
 	}
+}
+
+// peekByte is the next byte the decoder will read (after More skipped the whitespace).
+func (r *jsonReader) peekByte() byte {
+	var c [1]byte
+	_, _ = r.dec.Buffered().Read(c[:])
+	return c[0]
 }
 
 // skip passes over the rest of a value whose first token is tok, one token at a time.
@@ -128,6 +154,12 @@ func (r *jsonReader) Next(ctx context.Context) (Record, error) {
 		return Record{}, err
 	}
 	switch r.state {
+	case jsEmptyObj:
+		r.state = jsDone
+		if err := r.trailing(); err != nil {
+			return Record{}, err
+		}
+		return Record{}, io.EOF
 	case jsDone:
 		return Record{}, io.EOF
 	case jsFailed:
@@ -234,10 +266,15 @@ func (r *jsonReader) finish() error {
 			}
 		}
 	}
+	return r.trailing()
+}
+
+// trailing checks that nothing follows the JSON document.
+func (r *jsonReader) trailing() error {
 	if _, err := r.token(); !errors.Is(err, io.EOF) {
 		var se *json.SyntaxError
 		if err == nil || errors.As(err, &se) {
-			return fmt.Errorf("line %d: trailing data after the JSON document", r.in.lineAt(r.dec.InputOffset()))
+			return fmt.Errorf("line %d: trailing data after the JSON document (one JSON object per line is NDJSON: read it as jsonl)", r.in.lineAt(r.dec.InputOffset()))
 		}
 		return r.fileErr(err)
 	}

@@ -104,8 +104,11 @@ func TestJSONDeepNesting(t *testing.T) {
 	deeper := strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)
 	_, recs = mustReadAll(t, []byte("[{\"a\":1},\n{\"a\":"+deeper+"},\n{\"a\":3}]"), Options{Format: JSON})
 	checkRaw(t, recs, []rawWant{{Line: 1, Raw: `{"a":1}`}, {Line: 2, Raw: `{"a":` + deeper + `}`, Err: "line 2: invalid JSON: nested too deeply"}, {Line: 3, Raw: `{"a":3}`}})
-	// The first array-valued field is the records, even a deep one: its element is refused.
-	_, recs = mustReadAll(t, []byte(`{"a":`+deeper+`,"users":[]}`), Options{Format: JSON})
+	// An array that does not hold objects is not the records, even a deep one: it is walked past.
+	_, recs = mustReadAll(t, []byte(`{"a":`+deeper+`,"users":[{"id":3}]}`), Options{Format: JSON})
+	checkRaw(t, recs, []rawWant{{Line: 1, Raw: `{"id":3}`}})
+	// Named by Field, it is the records: its element is refused.
+	_, recs = mustReadAll(t, []byte(`{"a":`+deeper+`,"users":[]}`), Options{Format: JSON, Field: "a"})
 	checkRaw(t, recs, []rawWant{{Line: 1, Raw: "-", Err: "nested too deeply"}})
 	// Skipped fields are walked token by token, which has no depth limit.
 	_, recs = mustReadAll(t, []byte(`{"a":{"b":`+deeper+`},"users":[{"id":2}]}`), Options{Format: JSON})

@@ -1,6 +1,10 @@
 // Package source streams records out of CSV, JSONL and JSON user exports (optionally gzipped)
 // and writes failed records back in the input's own format.
 //
+// What a file is comes from its content, not its name (Sniff): gzip by its magic bytes, UTF-16
+// by its byte order mark, JSON or NDJSON or CSV by the first bytes, a CSV's delimiter by its
+// header line. A format, encoding or delimiter the caller gives wins over what is found.
+//
 // Bad records are data: they come back as a Record with Err set and the stream goes on. Only
 // file-level problems are returned as errors from Open and Next.
 package source
@@ -31,6 +35,8 @@ const (
 const DefaultMaxRecordSize = 1 << 20
 
 // Detect tells the format from a file name: .csv, .jsonl, .ndjson or .json, each optionally + .gz.
+// It is a hint (Options.Hint): Open reads the format from the content (Auth0 names its NDJSON
+// export <tenant>.json.gz).
 func Detect(path string) (f Format, gzipped bool, err error) {
 	name := strings.ToLower(filepath.Base(path))
 	if base, ok := strings.CutSuffix(name, ".gz"); ok {
@@ -60,11 +66,46 @@ func ParseFormat(s string) (Format, error) {
 
 // Options configure Open.
 type Options struct {
-	Format        Format
-	Gzip          bool
-	MaxRecordSize int      // bytes; default 1 MiB; a longer record -> Record.Err, stream goes on (JSON: stream ends)
-	Header        []string // CSV only: use this header and treat the first line as data
-	Field         string   // JSON only: the array field of a top-level object; default the first array-valued field
+	Format        Format     // "" = read it from the content (Sniff); an explicit format wins over the content
+	Hint          Format     // the format the file name suggests (Detect): only breaks a tie the content leaves
+	Gzip          bool       // the input must be gzip; without it gzip is still recognised by its magic bytes
+	MaxRecordSize int        // bytes; default 1 MiB; a longer record -> Record.Err, stream goes on (JSON: stream ends)
+	Header        []string   // CSV only: use this header and treat the first line as data
+	Headers       [][]string // CSV only: header-less layouts of different widths; the first row's width picks one
+	Field         string     // JSON only: the array field of a top-level object; default "users" or the first array of objects
+
+	// Encoding names the input's character set: "" or utf-8 (a UTF-16 byte order mark is still
+	// followed), utf-16le, utf-16be, utf-16 (by its BOM), latin1 (iso-8859-1), windows-1252,
+	// iso-8859-15. Records come out as UTF-8 (Raw and Cells both).
+	Encoding string
+	// CSV dialect. Delimiter 0 = the one of , ; TAB | that the header line (the first line of a
+	// header-less file) holds most of outside quotes.
+	Delimiter        rune
+	LazyQuotes       bool // a bare " inside a field is data (Firebase <= 15.18 writes those)
+	BackslashEscapes bool // \<delimiter> in an unquoted field is a literal delimiter (Cognito's import CSV)
+}
+
+// Dialect is how a text input is written beyond its format. The writer of failed rows copies it,
+// so they can be fixed and fed in again with the same options.
+type Dialect struct {
+	Encoding         string // canonical name (see Options.Encoding); "" = utf-8
+	BOM              bool   // the input started with a byte order mark
+	Delimiter        byte   // CSV; 0 = ','
+	CRLF             bool   // CSV: the first line ended in CRLF
+	LazyQuotes       bool   // CSV
+	BackslashEscapes bool   // CSV
+}
+
+// Detected is what Open found out about its input, for the caller to log (a sniff that disagrees
+// with the file name) and to write failed rows in the same shape (DetectedOf).
+type Detected struct {
+	Format   Format
+	Sniffed  bool // Format was read from the content, not given
+	Gzip     bool // the input was gzip (by its magic bytes)
+	Dialect  Dialect
+	Field    string // JSON: the top-level object's field holding the records; "" for a bare array
+	Layout   int    // CSV: the index in Options.Headers of the header used; -1 = the input's own header line
+	Comments int    // CSV: '#' comment lines skipped before the header line
 }
 
 // Record is one input record.
@@ -72,7 +113,7 @@ type Record struct {
 	Num   int      // 1-based record number (data records only)
 	Line  int      // 1-based input line where the record starts
 	Cells []string // CSV: cells aligned to Header()
-	Raw   []byte   // the record's exact input bytes (CSV: without the line terminator); nil when too long
+	Raw   []byte   // the record's exact input bytes, decoded to UTF-8 (CSV: without the line terminator); nil when too long
 	Err   error    // non-nil: this record could not be read (*RecordError)
 }
 
@@ -96,57 +137,125 @@ func Open(r io.Reader, opts Options) (Reader, error) {
 	if opts.MaxRecordSize <= 0 {
 		opts.MaxRecordSize = DefaultMaxRecordSize
 	}
-	if len(opts.Header) > 0 && opts.Format != CSV {
+	if len(opts.Header) > 0 {
+		if len(opts.Headers) > 0 {
+			return nil, errors.New("give one header or a list of header layouts, not both")
+		}
+		opts.Headers = [][]string{opts.Header}
+	}
+	if len(opts.Headers) > 0 && opts.Format != CSV && opts.Format != "" {
 		return nil, errors.New("a header can only be given for CSV input")
 	}
+	if err := checkDelimiter(opts.Delimiter); err != nil {
+		return nil, err
+	}
+	encName, enc, err := lookupEncoding(opts.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	det := Detected{Format: opts.Format, Layout: -1}
 	var closer io.Closer
-	if opts.Gzip {
-		zr, err := gzip.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("reading input: %w", err)
+	}
+	if opts.Gzip || bytes.Equal(magic, gzipMagic) {
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, errors.New("empty input: not gzip data")
 			}
 			return nil, fmt.Errorf("input is not gzip data: %w", err)
 		}
-		r, closer = zr, zr
+		closer, det.Gzip = zr, true
+		br = bufio.NewReaderSize(zr, 64<<10)
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	if err := skipBOM(br); err != nil {
-		return nil, err
-	}
-	if opts.Format == JSONL || opts.Format == CSV && len(opts.Header) > 0 {
-		// A zero-byte export is a broken one: refuse it as CSV with a header line and JSON do.
-		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
-			return nil, errors.New("empty input: no records")
-		}
-	}
-	var (
-		rd  Reader
-		err error
-	)
-	switch opts.Format {
-	case CSV:
-		rd, err = openCSV(br, opts)
-	case JSONL:
-		rd = newJSONL(br, opts)
-	case JSON:
-		rd, err = openJSON(br, opts)
-	default:
-		err = fmt.Errorf("unknown format %q", opts.Format)
-	}
-	if err != nil {
+	fail := func(err error) (Reader, error) {
 		if closer != nil {
 			closer.Close()
 		}
 		return nil, err
 	}
-	return &closing{Reader: rd, c: closer}, nil
+	if br, det.Dialect.Encoding, det.Dialect.BOM, err = decode(br, encName, enc); err != nil {
+		return fail(err)
+	}
+	if opts.Format == "" {
+		head, err := br.Peek(br.Size())
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fail(fmt.Errorf("reading input: %w", err))
+		}
+		f, field, sure := sniffContent(head, err != nil, opts.Field, opts.Hint)
+		if !sure && br.Size() < opts.MaxRecordSize+jsonSlack {
+			// A first line longer than the buffer: an NDJSON record can be as long as the record
+			// size limit, so look that far (this buffer then serves the whole read).
+			br = bufio.NewReaderSize(br, opts.MaxRecordSize+jsonSlack)
+			head, err = br.Peek(br.Size())
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fail(fmt.Errorf("reading input: %w", err))
+			}
+			f, field, _ = sniffContent(head, err != nil, opts.Field, opts.Hint)
+		}
+		switch {
+		case f != "":
+			det.Format, det.Sniffed = f, true
+		case opts.Hint != "":
+			det.Format = opts.Hint
+		default:
+			return fail(errors.New("empty input: no records"))
+		}
+		if opts.Field == "" {
+			opts.Field = field
+		}
+		if det.Format != CSV {
+			opts.Headers = nil // the mapping's header-less layouts matter only if the input is CSV
+		}
+	}
+	opts.Format = det.Format
+	if opts.Format == JSONL || opts.Format == CSV && len(opts.Headers) > 0 {
+		// A zero-byte export is a broken one: refuse it as CSV with a header line and JSON do.
+		if _, err := br.Peek(1); errors.Is(err, io.EOF) {
+			return fail(errors.New("empty input: no records"))
+		}
+	}
+	var rd Reader
+	switch opts.Format {
+	case CSV:
+		var c *csvReader
+		if c, err = openCSV(br, opts, &det); err == nil {
+			rd = c
+		}
+	case JSONL:
+		rd = newJSONL(br, opts)
+	case JSON:
+		var j *jsonReader
+		if j, err = openJSON(br, opts); err == nil {
+			rd, det.Field = j, j.field
+		}
+	default:
+		err = fmt.Errorf("unknown format %q", opts.Format)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return &closing{Reader: rd, c: closer, det: det}, nil
+}
+
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// DetectedOf says what Open found out about r's input; false when r did not come from Open.
+func DetectedOf(r Reader) (Detected, bool) {
+	if c, ok := r.(*closing); ok {
+		return c.det, true
+	}
+	return Detected{}, false
 }
 
 // closing closes the gzip stream, if any, with the reader.
 type closing struct {
 	Reader
-	c io.Closer
+	c   io.Closer
+	det Detected
 }
 
 func (c *closing) Close() error {
@@ -157,21 +266,6 @@ func (c *closing) Close() error {
 		}
 	}
 	return err
-}
-
-// skipBOM drops a UTF-8 byte order mark and refuses UTF-16 input, which would read as garbage.
-func skipBOM(br *bufio.Reader) error {
-	head, err := br.Peek(3)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading input: %w", err)
-	}
-	switch {
-	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
-		_, _ = br.Discard(3)
-	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return errors.New("input is UTF-16: convert it to UTF-8")
-	}
-	return nil
 }
 
 // readLine reads one physical line (through '\n') into at most max bytes. A longer line is

@@ -49,6 +49,37 @@ func SpecPath() (string, bool) {
 	}
 }
 
+// UnpublishedCreateField is the one POST /v1/users body field Clerk accepts that the published
+// spec (which predates it) lacks: Clerk's own CLI sends it, as userimport does. Load and LoadDoc
+// add exactly this field to the spec, and nothing else.
+const UnpublishedCreateField = "skip_restriction_checks"
+
+// LoadDoc reads the spec with UnpublishedCreateField added to the CreateUser body, for tests
+// that hold their own types to the spec (e.g. mapping's CreateUserParams).
+func LoadDoc(specPath string) (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromFile(specPath)
+	if err != nil {
+		return nil, fmt.Errorf("spectest: load %s: %w", specPath, err)
+	}
+	item := doc.Paths.Value("/users")
+	if item == nil || item.Post == nil || item.Post.RequestBody == nil || item.Post.RequestBody.Value == nil {
+		return nil, fmt.Errorf("spectest: %s has no POST /users body", specPath)
+	}
+	mt := item.Post.RequestBody.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil, fmt.Errorf("spectest: %s: POST /users takes no JSON object", specPath)
+	}
+	props := mt.Schema.Value.Properties
+	if _, ok := props[UnpublishedCreateField]; ok {
+		return doc, nil // a newer spec that publishes it: nothing to add
+	}
+	field := openapi3.NewBoolSchema()
+	field.Nullable = true
+	field.Description = "Skips the instance's allowlist, blocklist and disposable-email rules (not in the published spec)."
+	props[UnpublishedCreateField] = openapi3.NewSchemaRef("", field)
+	return doc, nil
+}
+
 // routerCache keeps one router per spec path: loading the 18k-line spec takes most of a
 // second under -race, and a router is read-only once built.
 var routerCache sync.Map // path -> routers.Router
@@ -59,10 +90,9 @@ func Load(specPath string) (*Validator, error) {
 	if r, ok := routerCache.Load(specPath); ok {
 		return &Validator{router: r.(routers.Router)}, nil
 	}
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromFile(specPath)
+	doc, err := LoadDoc(specPath)
 	if err != nil {
-		return nil, fmt.Errorf("spectest: load %s: %w", specPath, err)
+		return nil, err
 	}
 	doc.Servers = openapi3.Servers{{URL: "/v1"}} // no scheme or host: any test server matches
 	router, err := gorillamux.NewRouter(doc)

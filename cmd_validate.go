@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/userimport/userimport/importer"
+)
+
+// validateFlags are import's minus those only a run that writes takes.
+type validateFlags struct {
+	inputFlags
+	apiFlags
+	jsonOut, verbose bool
+}
+
+// importOnly are import's flags validate refuses: it writes no run folder and sends no create.
+var importOnly = []string{"out", "restart", "limit", "max-duration", "sandbox", "concurrency", "max-retries",
+	"no-precheck", "no-progress", "no-report", "metrics-file"}
+
+func (e *environment) validateCommand() *command {
+	var f validateFlags
+	fs := newFlagSet("validate", e.stdout)
+	f.inputFlags.register(fs)
+	f.apiFlags.register(fs, false)
+	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose (validate logs nothing more today)")
+	fs.group("Clerk (optional: with a key, users already in the instance are found)", "secret-key-file", "rate", "request-timeout")
+	fs.group("Output", "json", "verbose")
+	fs.foreign = map[string]string{}
+	for _, n := range importOnly {
+		fs.foreign[n] = "validate writes no run folder and sends no create (it is an import flag)"
+	}
+	return &command{
+		name: "validate", args: "[flags] FILE|-", flags: fs,
+		summary: "read, map and check every row as import would, writing nothing to Clerk",
+		notes:   "With a key (CLERK_SECRET_KEY or --secret-key-file), validate also looks the rows up by external_id, read-only.",
+		examples: []string{
+			"# check an Auth0 export before importing it",
+			"userimport validate --preset auth0 users.json",
+			"# check with your own mapping; the summary as JSON",
+			"userimport validate --mapping mapping.json users.csv --json",
+		},
+		run: func(ctx context.Context, args []string) error { return e.validateRun(ctx, &f, args) },
+	}
+}
+
+func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []string) error {
+	if len(args) != 1 {
+		return &usageError{cmd: "validate", msg: fmt.Sprintf("validate takes one input file (or - for stdin), got %d arguments", len(args))}
+	}
+	if err := f.inputFlags.check("validate"); err != nil {
+		return err
+	}
+	m, _, err := e.loadMapping(&f.inputFlags)
+	if err != nil {
+		return err
+	}
+	in, err := openInput(args[0], e.stdin, f.format, f.maxRecordSize, m, false)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+
+	ctx, stop, release := signals(ctx)
+	defer release()
+	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Stop: stop}
+	// With a key, validate also asks the instance which users it already holds (read-only).
+	key, err := e.secretKey(f.keyFile)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		t, pc, err := e.target(e.apiURL(), key, &f.apiFlags)
+		if err != nil {
+			return err
+		}
+		cfg.Target, cfg.Pacer = t, pc
+	}
+	sum, err := importer.Validate(ctx, cfg)
+	if sum == nil {
+		return err
+	}
+	c := sum.Counts
+	bad := c[importer.StatusInvalid] + c[importer.StatusDuplicate]
+	var result error
+	switch {
+	case err != nil:
+		result = err
+	case sum.RunStatus == importer.RunInterrupted:
+		result = outcome(importer.RunInterrupted, nil)
+	case bad > 0:
+		result = outcome(importer.RunWithFailures, nil)
+	}
+	sum.ExitCode = exitCode(result) // so --json says the code the process exits with
+	w := e.stdout
+	if f.jsonOut {
+		w = e.stderr
+		e.report(true, "", in, sum)
+	}
+	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[importer.StatusInvalid], c[importer.StatusDuplicate])
+	if cfg.Target != nil {
+		e.printf(w, ", %d already in the instance", c[importer.StatusExists])
+	}
+	e.printf(w, "\n")
+	if len(sum.Fields) > 0 {
+		var parts []string
+		for _, k := range sortedKeys(sum.Fields) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, sum.Fields[k]))
+		}
+		e.printf(w, "fields in valid rows: %s\n", strings.Join(parts, ", "))
+	}
+	if len(sum.UnreadFields) > 0 {
+		e.printf(w, "warning: columns the mapping never reads: %s\n", clipList(sum.UnreadFields, 20))
+	}
+	for _, p := range sum.Problems {
+		e.printf(w, "line %d: %s", p.Line, p.Status)
+		if p.Error != nil {
+			e.printf(w, ": %s", p.Error.Code)
+			if p.Error.Param != "" {
+				e.printf(w, " (%s)", p.Error.Param)
+			}
+			e.printf(w, ": %s", p.Error.Message)
+		}
+		e.printf(w, "\n")
+	}
+	if bad > len(sum.Problems) {
+		e.printf(w, "… and %d more\n", bad-len(sum.Problems))
+	}
+	return result
+}

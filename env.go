@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/userimport/userimport/clerk"
+	"github.com/userimport/userimport/importer/pacer"
+)
+
+const defaultAPIURL = "https://api.clerk.com/v1"
+
+// environment is what run was given: the process's streams and environment, so tests can call
+// run directly.
+type environment struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func (e *environment) printf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, format, args...)
+}
+
+// commands are every subcommand but help and version, which dispatch answers itself.
+func (e *environment) commands() []*command {
+	return []*command{e.importCommand(), e.validateCommand(), e.sandboxCommand(), e.presetsCommand(),
+		e.undoCommand(), e.reportCommand(), e.completionCommand()}
+}
+
+func (e *environment) command(name string) *command {
+	for _, c := range e.commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (e *environment) commandNames() []string {
+	names := []string{"help", "version"}
+	for _, c := range e.commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// apiFlags are how a command reaches Clerk.
+type apiFlags struct {
+	keyFile        string
+	rate           float64 // 0: the key's default
+	rateAuto       bool    // --rate auto: for now the key's default (issue 15 adapts it)
+	maxRetries     int
+	requestTimeout time.Duration
+}
+
+func (f *apiFlags) register(fs *flagSet, retries bool) {
+	fs.StringVar(&f.keyFile, "secret-key-file", "", "read the Clerk secret key from this `file` instead of CLERK_SECRET_KEY")
+	fs.rateVar(&f.rate, &f.rateAuto, "API requests per second, every call counted, or auto (default 80 for sk_live_, 8 for sk_test_)")
+	f.maxRetries = 5
+	if retries {
+		fs.intVar(&f.maxRetries, "max-retries", 5, 0, 100, "a whole number of retries from 0 to 100", "retries per row for transient failures")
+	}
+	fs.durationVar(&f.requestTimeout, "request-timeout", 30*time.Second, time.Millisecond,
+		"a duration with a unit, e.g. 10s or 1m", "timeout per API request")
+}
+
+// apiURL is CLERK_API_URL, or Clerk's.
+func (e *environment) apiURL() string {
+	if u := strings.TrimSpace(e.getenv("CLERK_API_URL")); u != "" {
+		return u
+	}
+	return defaultAPIURL
+}
+
+// target connects to Clerk (or CLERK_API_URL) with key, paced by --rate or the key's default.
+func (e *environment) target(apiURL, key string, f *apiFlags) (*clerk.Client, *pacer.Pacer, error) {
+	t, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: f.requestTimeout})
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, pacer.New(pacer.Config{Rate: f.pace(key)}), nil
+}
+
+// pace is --rate, or the key's default.
+func (f *apiFlags) pace(key string) float64 {
+	if f.rate > 0 {
+		return f.rate
+	}
+	return clerk.DefaultRate(key)
+}
+
+// errPublishableKey: a pk_ key is the frontend's; the Backend API answers it with a bare 401.
+var errPublishableKey = errors.New("the key is a publishable key (pk_…): it must be a secret key (sk_…), from API keys in Clerk's dashboard")
+
+// secretKey reads the key from --secret-key-file or CLERK_SECRET_KEY; "" when there is none.
+func (e *environment) secretKey(file string) (string, error) {
+	key, err := e.readKey(file)
+	if err == nil && strings.HasPrefix(key, "pk_") {
+		return "", errPublishableKey
+	}
+	return key, err
+}
+
+func (e *environment) readKey(file string) (string, error) {
+	if file == "" {
+		return strings.TrimSpace(e.getenv("CLERK_SECRET_KEY")), nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", fmt.Errorf("secret key file: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("secret key file: %w", err)
+	}
+	if !st.Mode().IsRegular() { // /dev/zero or a FIFO would never end
+		return "", fmt.Errorf("secret key file %s is not a regular file", file)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		e.printf(e.stderr, "userimport: warning: %s is readable by others (mode %v); chmod 600 it\n", file, st.Mode().Perm())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10)) // a key is ~50 bytes
+	if err != nil {
+		return "", fmt.Errorf("secret key file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		fd, ok := l.fd()
+		return ok && term.IsTerminal(int(fd))
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// sortedKeys is for stable human output.
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// clipList joins the first n items and says how many more there are: a file with 100,000
+// columns must not print them all.
+func clipList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s … and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}

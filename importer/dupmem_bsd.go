@@ -1,7 +1,0 @@
-//go:build darwin || freebsd
-
-package importer
-
-// dropPages does nothing here (package syscall has no madvise): the old table goes at once
-// when the new one is full.
-func dropPages([]byte, int, int) {}

@@ -1,0 +1,145 @@
+package dupset
+
+import (
+	"errors"
+	"fmt"
+	"github.com/userimport/userimport/mapping"
+	"os"
+	"sync"
+	"testing"
+)
+
+func params(extID, email string) *mapping.CreateUserParams {
+	p := &mapping.CreateUserParams{}
+	if extID != "" {
+		p.ExternalID = &extID
+	}
+	if email != "" {
+		p.EmailAddresses = []string{email}
+	}
+	return p
+}
+
+func TestDupSetCheck(t *testing.T) {
+	d := New("")
+	steps := []struct {
+		p         *mapping.CreateUserParams
+		line      int
+		wantFirst int
+		wantField string
+	}{
+		{params("a", "a@x.io"), 2, 0, ""},
+		{params("b", "A@X.io "), 3, 2, "email_address"}, // emails compare case-insensitively
+		{params("b", "b@x.io"), 4, 0, ""},               // line 3 was a duplicate: it recorded nothing
+		{params("a", "c@x.io"), 5, 2, "external_id"},
+		{params("", "c@x.io"), 6, 0, ""},
+		{params("c@x.io", ""), 7, 0, ""}, // the same value under another field is no duplicate
+		{params("", "c@x.io"), 8, 6, "email_address"},
+	}
+	for _, s := range steps {
+		first, field, _ := d.Check(s.p, s.line)
+		if first != s.wantFirst || field != s.wantField {
+			t.Errorf("line %d: got (%d, %q), want (%d, %q)", s.line, first, field, s.wantFirst, s.wantField)
+		}
+	}
+}
+
+// TestDupSetGrows fills the table through many resizes: every identifier keeps its first line,
+// new ones are not mistaken for old, and the table stays within 32 bytes a row.
+func TestDupSetGrows(t *testing.T) {
+	fillDupSet(t, New(""), 50_000)
+}
+
+// TestDupSetInFile moves an import's table to a file early and grows it there ~17 times: the
+// same answers as in memory, and nothing left in the run folder, then or after close.
+func TestDupSetInFile(t *testing.T) {
+	dir := t.TempDir()
+	d := NewFileMin(dir, 64<<10)
+	fillDupSet(t, d, 50_000)
+	ft, ok := d.t.(*fileTable)
+	if !ok {
+		t.Fatalf("a table of %d bytes is a %T, want a file table", d.Bytes(), d.t)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		t.Fatalf("run folder holds %v: the table's file must be unlinked", entries)
+	}
+	f := ft.f
+	d.Close()
+	if _, err := f.Stat(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("table file after close: %v, want it closed", err)
+	}
+}
+
+// TestDupSetFileError: an I/O error of the table's file fails that check and every later one.
+func TestDupSetFileError(t *testing.T) {
+	d := NewFileMin(t.TempDir(), 1)
+	fillDupSet(t, d, 20_000)
+	d.t.(*fileTable).f.Close()
+	for _, p := range []*mapping.CreateUserParams{params("new", ""), params("ext-1", "")} {
+		if first, _, err := d.Check(p, 5000); !errors.Is(err, os.ErrClosed) || first != 0 {
+			t.Fatalf("check after the file failed: (%d, %v), want (0, %v)", first, err, os.ErrClosed)
+		}
+	}
+	d.Close()
+}
+
+// fillDupSet checks rows of external_id + email: none is a duplicate, then each identifier
+// names its own line, and the table stays within 32 bytes a row.
+func fillDupSet(t *testing.T, d *Set, rows int) {
+	t.Helper()
+	for i := range rows {
+		if first, _, err := d.Check(params(fmt.Sprint("ext-", i), fmt.Sprintf("u%d@x.io", i)), i+2); first != 0 || err != nil {
+			t.Fatalf("row %d: new identifiers reported as a duplicate of line %d (%v)", i, first, err)
+		}
+	}
+	for i := range rows {
+		first, field, err := d.Check(params("", fmt.Sprintf("U%d@x.io", i)), rows+10)
+		if first != i+2 || field != "email_address" || err != nil {
+			t.Fatalf("email of row %d: got (%d, %q, %v), want (%d, email_address)", i, first, field, err, i+2)
+		}
+		if first, _, err := d.Check(params(fmt.Sprint("ext-", i), ""), rows+10); first != i+2 || err != nil {
+			t.Fatalf("external_id of row %d: got line %d (%v), want %d", i, first, err, i+2)
+		}
+	}
+	if b := d.Bytes(); b > 32*rows {
+		t.Fatalf("table holds %d bytes for %d rows: %.1f a row, want <= 32", b, rows, float64(b)/float64(rows))
+	}
+}
+
+// TestDupSetConcurrent checks rows from several goroutines, with the table in memory and in a
+// file: each identifier is recorded once, and every later sighting names a line that held it.
+func TestDupSetConcurrent(t *testing.T) {
+	for _, dir := range []string{"", t.TempDir()} {
+		d := NewFileMin(dir, 1)
+		const workers, rows = 4, 5000
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		firsts := 0
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range rows {
+					line := w*rows + i + 2
+					first, _, err := d.Check(params(fmt.Sprint("ext-", i), ""), line) // every worker sends the same ids
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if first == 0 {
+						mu.Lock()
+						firsts++
+						mu.Unlock()
+					} else if (first-2)%rows != i {
+						t.Errorf("ext-%d: first line %d held another id", i, first)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		d.Close()
+		if firsts != rows {
+			t.Fatalf("dir %q: %d identifiers recorded as new, want %d", dir, firsts, rows)
+		}
+	}
+}

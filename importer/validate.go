@@ -1,0 +1,104 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/importer/pacer"
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
+)
+
+// ValidateConfig is one validate: the read, map and check stages of a run, and nothing sent.
+type ValidateConfig struct {
+	Source  source.Reader
+	Format  source.Format
+	Mapping *mapping.Mapping
+	// Target, when given, is asked by external_id (100 a request, read-only) which users the
+	// instance already holds; Pacer paces those look-ups and must then be set too.
+	Target Target
+	Pacer  *pacer.Pacer
+	Stop   <-chan struct{} // closed on the first signal: stop reading
+	Log    *zap.Logger
+}
+
+// Validate reads, maps and checks every row as Run would, writing no run folder and creating no
+// user. The summary counts rows "valid" (they would be sent), invalid, duplicate, and with a
+// Target exists; Fields says how many valid rows carry each field.
+func Validate(ctx context.Context, cfg ValidateConfig) (*Summary, error) {
+	start := time.Now()
+	var lookups *lookupWatch
+	if cfg.Target != nil {
+		// An import goes on when a pre-check look-up fails (each row meets its own 422 later);
+		// validate would count those rows valid and say none is in the instance, which is not so.
+		lookups = &lookupWatch{Target: cfg.Target}
+		cfg.Target = lookups
+	}
+	r := newRunner(Config{Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Target: cfg.Target,
+		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log}, start)
+	r.dryRun, r.fields = true, map[string]int{}
+	intake, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	r.stopIntake = stopIntake
+	if lookups != nil {
+		lookups.stop = stopIntake // one failure makes the answer wrong: read no further
+	}
+	go func() {
+		select {
+		case <-cfg.Stop:
+			stopIntake()
+		case <-intake.Done():
+		}
+	}()
+	_, readErr := r.feed(intake, nil) // a dry run's dispatch counts rows, never sends them
+	r.dups.Close()
+
+	status, err := RunComplete, error(nil)
+	c := r.snapshotCounts()
+	switch {
+	case r.fatalErr != nil: // a look-up refused the key, say
+		status, err = RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
+	case readErr != nil && intake.Err() == nil:
+		status, err = RunFatal, readErr
+	case lookups != nil && lookups.failed() != nil:
+		status, err = RunFatal, fmt.Errorf("%w: could not ask the instance which users it already holds: %w", ErrFatal, lookups.failed())
+	case intake.Err() != nil:
+		status = RunInterrupted
+	case c[StatusInvalid]+c[StatusDuplicate] > 0:
+		status = RunWithFailures
+	}
+	sum := &Summary{StartedAt: start.UTC()}
+	r.summarize(sum, status, err, start)
+	return sum, err
+}
+
+// lookupWatch keeps the first error a look-up by external_id met.
+type lookupWatch struct {
+	Target
+	stop func()
+	mu   sync.Mutex
+	err  error
+}
+
+func (w *lookupWatch) FindByExternalID(ctx context.Context, ids []string) (map[string]string, error) {
+	found, err := w.Target.FindByExternalID(ctx, ids)
+	if err != nil && ctx.Err() == nil {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = err
+		}
+		w.mu.Unlock()
+		w.stop()
+	}
+	return found, err
+}
+
+func (w *lookupWatch) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}

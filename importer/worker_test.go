@@ -1,0 +1,144 @@
+package importer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/userimport/userimport/importer/pacer"
+)
+
+// rowEvents are the journal's row outcomes by external_id (the last one each).
+func rowEvents(t *testing.T, dir string) map[string]Event {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, JournalFile))
+	must(t, err)
+	defer f.Close()
+	out := map[string]Event{}
+	must(t, readJournal(f, func(Header) {}, func(e Event) {
+		if e.Event == "" && e.Status != StatusPending {
+			out[e.ExternalID] = e
+		}
+	}))
+	return out
+}
+
+// --max-retries -1 once panicked in rowError; any value below 0 now means one attempt.
+func TestMaxRetriesBelowZeroMakesOneAttempt(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{err: &fakeErr{status: 503, retryable: true}}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = -1 })
+	if sum.RunStatus != RunWithFailures || sum.Counts[StatusFailed] != 1 || sum.Counts[StatusCreated] != 3 {
+		t.Fatalf("status %s counts %v", sum.RunStatus, sum.Counts)
+	}
+	e := rowEvents(t, dir)["a"]
+	if f.creates["a"] != 1 || e.Status != StatusFailed || e.Attempts != 1 || e.Error == nil || e.Error.HTTP != 503 {
+		t.Errorf("a sent %d times, journal %+v (error %+v): want one attempt failed with the 503", f.creates["a"], e, e.Error)
+	}
+}
+
+// With no retries left, an ambiguous create is still settled by look-up: found, it is created;
+// not found, the row fails rather than being sent again past its budget.
+func TestAmbiguousOnTheLastAttemptIsStillSettled(t *testing.T) {
+	f := newFake()
+	unclear := &fakeErr{status: 502, unclear: true}
+	f.script["a"] = []step{{commit: true, err: unclear}}
+	f.script["b"] = []step{{err: unclear}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = 0 })
+	ev := rowEvents(t, dir)
+	if a := ev["a"]; a.Status != StatusCreated || a.Settled != "lookup" || a.UserID != "user_a" || f.creates["a"] != 1 {
+		t.Errorf("a: %+v after %d creates, want created, settled by look-up, sent once", a, f.creates["a"])
+	}
+	if b := ev["b"]; b.Status != StatusFailed || b.Error == nil || b.Error.HTTP != 502 || f.creates["b"] != 1 {
+		t.Errorf("b: %+v after %d creates, want failed with the 502, sent once", b, f.creates["b"])
+	}
+	if sum.Counts[StatusCreated] != 3 || sum.Counts[StatusFailed] != 1 {
+		t.Errorf("counts %v", sum.Counts)
+	}
+}
+
+// An ambiguous create whose look-up misses (the instance had not caught up), sent again and
+// refused as taken, is this session's own user: created, settled by the identifier, not adopted.
+func TestConflictAfterAmbiguousIsOurOwnUser(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{commit: true, err: &fakeErr{status: 504, unclear: true}}}
+	f.lag = map[string]int{"a": 1}
+	dir := t.TempDir()
+	runOnce(t, dir, testCSV, f, nil)
+	a := rowEvents(t, dir)["a"]
+	if a.Status != StatusCreated || a.Settled != "identifier_exists" || a.UserID != "user_a" || f.creates["a"] != 2 {
+		t.Errorf("a: %+v after %d creates, want created (identifier_exists) after 2", a, f.creates["a"])
+	}
+}
+
+// Pending rows are looked up as many at a time as the target takes, not a number importer knows.
+func TestSettlingBatchesByTheTargetsLookupBatch(t *testing.T) {
+	dir := t.TempDir()
+	var in strings.Builder
+	in.WriteString("external_id,email_address\n")
+	j, err := OpenJournal(filepath.Join(dir, JournalFile))
+	must(t, err)
+	const rows = 7
+	for i := range rows {
+		fmt.Fprintf(&in, "u%d,u%d@example.com\n", i, i)
+	}
+	must(t, j.WriteHeader(Header{Event: "run", InputSHA256: fmt.Sprintf("%x", in.Len()), APIURL: "fake", KeyFingerprint: "k"}))
+	for i := range rows {
+		must(t, j.Write(Event{Row: i + 1, Line: i + 2, ExternalID: fmt.Sprint("u", i), Status: StatusPending}))
+	}
+	must(t, j.Close())
+	f := newFake()
+	f.batch = 3
+	for i := range rows {
+		f.users[fmt.Sprint("u", i)] = fmt.Sprint("user_u", i) // every one reached the instance
+	}
+	sum := runOnce(t, dir, in.String(), f, nil)
+	if sum.Counts[StatusCreated] != rows || f.totalCreates() != 0 {
+		t.Fatalf("counts %v after %d creates: want all settled by look-up, none sent", sum.Counts, f.totalCreates())
+	}
+	if f.lookups != 3 || f.largest != 3 || sum.Requests != 3 {
+		t.Errorf("%d look-ups of at most %d ids, %d requests counted; want 3 of at most 3 (7 ids, 3 a look-up)", f.lookups, f.largest, sum.Requests)
+	}
+}
+
+// The pre-check goes through the same path: paced, gated, counted, and a 429 on it pauses
+// the run and is counted like any other.
+func TestPrecheckIsPacedAndCounted(t *testing.T) {
+	f := newFake()
+	f.users["b"] = "user_b"
+	f.lookupErrs = []error{&fakeErr{status: 429, retryable: true}}
+	sum := runOnce(t, t.TempDir(), testCSV, f, func(c *Config) { c.Precheck = true })
+	// The pre-check's 429 is not retried (each row meets its own path): b is adopted on its
+	// create's conflict instead.
+	if sum.Counts[StatusCreated] != 3 || sum.Counts[StatusExists] != 1 || sum.Status429 != 1 {
+		t.Fatalf("counts %v, 429s %d", sum.Counts, sum.Status429)
+	}
+	// 1 pre-check + 4 creates + 1 look-up after b's conflict.
+	if sum.Requests != 6 || sum.Creates != 4 {
+		t.Errorf("requests %d creates %d, want 6 and 4", sum.Requests, sum.Creates)
+	}
+}
+
+// Adaptive concurrency under an unlimited pacer starts at the most in flight; it once started
+// at int(+Inf), a negative limit no request ever got past.
+func TestAdaptiveConcurrencyWithoutARateLimit(t *testing.T) {
+	done := make(chan *Summary, 1)
+	go func() {
+		done <- runOnce(t, t.TempDir(), testCSV, newFake(), func(c *Config) {
+			c.Pacer, c.Concurrency = pacer.New(pacer.Config{}), 0
+		})
+	}()
+	select {
+	case sum := <-done:
+		if sum.RunStatus != RunComplete || sum.Counts[StatusCreated] != 4 || sum.Concurrency != pacer.MaxInflight {
+			t.Errorf("status %s counts %v in-flight limit %d, want all 4 created at up to %d", sum.RunStatus, sum.Counts, sum.Concurrency, pacer.MaxInflight)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("an adaptive run with no rate limit sent nothing in 30s")
+	}
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
+)
+
+// inputFlags say how to read and map the input: shared by import and validate.
+type inputFlags struct {
+	preset, mappingFile, format string
+	maxRecordSize               int
+	presetOpts                  mapping.PresetOptions
+}
+
+func (f *inputFlags) register(fs *flagSet) {
+	fs.StringVar(&f.preset, "preset", "", "source `name`: native (default), clerk, auth0, firebase, supabase, authjs, cognito")
+	fs.StringVar(&f.mappingFile, "mapping", "", "JSON mapping `file` from input columns/keys to Clerk fields")
+	fs.StringVar(&f.format, "format", "", "input `format`: csv, jsonl or json (default from the file extension)")
+	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
+	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
+	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
+	fs.intVar(&f.presetOpts.FirebaseRounds, "firebase-rounds", 0, 0, math.MaxInt32, "a whole number of rounds ≥ 0", "Firebase scrypt rounds; or FIREBASE_ROUNDS")
+	fs.intVar(&f.presetOpts.FirebaseMemCost, "firebase-mem-cost", 0, 0, math.MaxInt32, "a whole number ≥ 0", "Firebase scrypt memory cost; or FIREBASE_MEM_COST")
+	fs.StringVar(&f.presetOpts.CognitoPoolID, "cognito-pool-id", "", "Cognito user pool id, for awscognito lazy password migration")
+	fs.StringVar(&f.presetOpts.CognitoClientID, "cognito-client-id", "", "Cognito app client id, for awscognito lazy password migration")
+	fs.group("Input", "preset", "mapping", "format", "max-record-size")
+	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
+}
+
+// check refuses flag combinations no single value shows wrong.
+func (f *inputFlags) check(cmd string) error {
+	if f.preset != "" && f.mappingFile != "" {
+		return &usageError{cmd: cmd, flag: "--preset", msg: "and --mapping cannot both be given: give one"}
+	}
+	switch source.Format(f.format) {
+	case "", source.CSV, source.JSONL, source.JSON:
+		return nil
+	}
+	return &usageError{cmd: cmd, flag: "--format", msg: fmt.Sprintf("takes csv, jsonl or json (got %q)", f.format)}
+}
+
+// loadMapping resolves --preset / --mapping into a compiled mapping and a name for the header.
+func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, error) {
+	fillPresetEnv(&f.presetOpts, e.getenv)
+	if f.mappingFile != "" {
+		b, err := os.ReadFile(f.mappingFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("read mapping: %w", err)
+		}
+		m, err := mapping.Parse(b)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", f.mappingFile, err) // err says "mapping: …"
+		}
+		return m.Bind(f.presetOpts), f.mappingFile, nil
+	}
+	name := f.preset
+	if name == "" {
+		name = "native"
+	}
+	m, err := mapping.Preset(name, f.presetOpts)
+	if err != nil {
+		return nil, "", err
+	}
+	return m, "preset:" + name, nil
+}
+
+func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {
+	if o.FirebaseSignerKey == "" {
+		o.FirebaseSignerKey = getenv("FIREBASE_SIGNER_KEY")
+	}
+	if o.FirebaseSaltSeparator == "" {
+		o.FirebaseSaltSeparator = getenv("FIREBASE_SALT_SEPARATOR")
+	}
+	if o.FirebaseRounds == 0 {
+		fmt.Sscan(getenv("FIREBASE_ROUNDS"), &o.FirebaseRounds)
+	}
+	if o.FirebaseMemCost == 0 {
+		fmt.Sscan(getenv("FIREBASE_MEM_COST"), &o.FirebaseMemCost)
+	}
+}
+
+// input is an opened, format-detected input with what the run header needs.
+type input struct {
+	path    string
+	format  source.Format
+	sha256  string
+	size    int64
+	rows    int // records, counted by the import's first read; 0 when not counted
+	counter *countingReader
+	reader  source.Reader
+	closer  io.Closer
+}
+
+func (in *input) Close() error {
+	in.reader.Close()
+	if in.closer != nil {
+		return in.closer.Close()
+	}
+	return nil
+}
+
+// openInput opens and format-detects the input. With prepass (import), one first read of a
+// file both hashes it (the run folder is keyed on the input's content, not its name) and counts
+// its rows (progress in rows, the development-instance check); validate needs neither.
+func openInput(path string, stdin io.Reader, format string, maxRecord int, m *mapping.Mapping, prepass bool) (*input, error) {
+	in := &input{path: path}
+	var gz bool
+	var err error
+	if format != "" {
+		in.format = source.Format(format)
+		gz = strings.HasSuffix(path, ".gz")
+		switch in.format {
+		case source.CSV, source.JSONL, source.JSON:
+		default:
+			return nil, fmt.Errorf("unknown --format %q: want csv, jsonl or json", format)
+		}
+	} else if path == "-" {
+		return nil, errors.New("reading stdin needs --format csv, jsonl or json")
+	} else if in.format, gz, err = source.Detect(path); err != nil {
+		return nil, fmt.Errorf("%w (give --format)", err)
+	}
+	opts := source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord}
+	if in.format == source.CSV {
+		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
+	}
+	var r io.Reader
+	if path == "-" {
+		r = stdin // unhashed: a re-run skips only the external_ids the folder already holds
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open input: %w", err)
+		}
+		if prepass {
+			h := sha256.New()
+			in.rows = source.Count(io.TeeReader(f, h), opts)
+			_, err := io.Copy(h, f) // whatever the count left unread
+			if err == nil {
+				in.size, err = f.Seek(0, io.SeekCurrent)
+			}
+			if err == nil {
+				_, err = f.Seek(0, io.SeekStart)
+			}
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("read input: %w", err)
+			}
+			in.sha256 = hex.EncodeToString(h.Sum(nil))
+		}
+		in.closer, r = f, f
+	}
+	in.counter = &countingReader{R: r}
+	in.reader, err = source.Open(in.counter, opts)
+	if err != nil {
+		if in.closer != nil {
+			in.closer.Close()
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return in, nil
+}
+
+func runName(path string) string {
+	if path == "-" {
+		return "stdin"
+	}
+	base := filepath.Base(path)
+	for _, ext := range []string{".gz", ".csv", ".jsonl", ".ndjson", ".json"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/importer"
+)
+
+// countingReader counts the bytes read through it, for progress by position in the input.
+type countingReader struct {
+	R io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// Pos is the number of bytes read so far.
+func (c *countingReader) Pos() int64 { return c.n.Load() }
+
+// reporter is the terminal's importer.Progress. It shows progress: a bar on a terminal, else a line every 10 s or 10% of the input.
+// Progress is counted in rows when the input's row count is known, else in bytes read.
+type reporter struct {
+	total   int64 // rows in the input; or, when byBytes, its size (0: unknown, stdin)
+	byBytes bool
+	pos     func() int64 // bytes read so far
+	bar     *progressbar.ProgressBar
+	w       io.Writer // unattended: one plain line per report, for cron mail and log collectors
+	log     *zap.Logger
+	start   time.Time
+
+	mu      sync.Mutex
+	counts  map[rowStatus]int
+	rows    int // settled this session
+	skipped int // finished by earlier sessions
+
+	lastLog   time.Time
+	lastDecil int64
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// newReporter starts a reporter. rows is the input's row count, or 0 when unknown: then
+// progress is bytes read of size (pos). On a terminal the bar is drawn on w; otherwise lines.
+func newReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger) *reporter {
+	r := &reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[rowStatus]int{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if rows <= 0 {
+		r.total, r.byBytes = size, true
+	}
+	r.lastLog = r.start
+	if terminal {
+		max := r.total
+		if max <= 0 {
+			max = -1 // unknown size: a spinner
+		}
+		r.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(w), // not Default(): it writes to os.Stderr whatever w is
+			progressbar.OptionShowBytes(r.byBytes),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	go r.loop()
+	return r
+}
+
+// Skipped counts rows an earlier session finished: they are progress already made.
+func (r *reporter) Skipped(n int) {
+	r.mu.Lock()
+	r.skipped += n
+	r.mu.Unlock()
+}
+
+func (r *reporter) loop() {
+	defer close(r.done)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			r.tick(now)
+		}
+	}
+}
+
+// Counts is a copy of the rows counted so far, per status.
+func (r *reporter) Counts() map[rowStatus]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := make(map[rowStatus]int, len(r.counts))
+	for k, v := range r.counts {
+		if settled(k) {
+			c[k] = v
+		}
+	}
+	return c
+}
+
+// rowStatus is the importer's row status (issue 12 moves it to runfolder.Status: change it here).
+type rowStatus = string
+
+// settled: a row's final status, as opposed to pending, or left (given back unsent on a stop).
+func settled(status rowStatus) bool {
+	switch status {
+	case importer.StatusCreated, importer.StatusExists, importer.StatusFailed, importer.StatusInvalid, importer.StatusDuplicate:
+		return true
+	}
+	return false
+}
+
+// Row counts a row the importer settled (or gave back: not progress).
+func (r *reporter) Row(status rowStatus) {
+	r.mu.Lock()
+	r.counts[status]++
+	if settled(status) {
+		r.rows++
+	}
+	r.mu.Unlock()
+}
+
+func (r *reporter) tick(now time.Time) {
+	r.mu.Lock()
+	done := int64(r.rows + r.skipped)
+	if r.byBytes {
+		done = r.pos()
+	}
+	line := r.describe(now, done, r.bar == nil) // the bar shows its own ETA
+	r.mu.Unlock()
+	if r.bar != nil {
+		r.bar.Describe(line)
+		if r.total > 0 {
+			done = min(done, r.total-1) // reaching the end would finish, and clear, the bar
+		}
+		_ = r.bar.Set64(done)
+		return
+	}
+	decil := int64(0)
+	if r.total > 0 {
+		decil = done * 10 / r.total
+	}
+	if now.Sub(r.lastLog) >= 10*time.Second || decil > r.lastDecil {
+		r.lastLog, r.lastDecil = now, decil
+		pct := ""
+		if r.total > 0 {
+			pct = fmt.Sprintf("%d%% ", done*100/r.total)
+		}
+		msg := "progress: " + pct + line
+		fmt.Fprintf(r.w, "%s %s\n", now.UTC().Format(time.RFC3339), msg)
+		r.log.Debug(msg)
+	}
+}
+
+// describe needs r.mu.
+func (r *reporter) describe(now time.Time, done int64, withETA bool) string {
+	el := now.Sub(r.start)
+	rate := 0.0
+	if el > 0 {
+		rate = float64(r.rows) / el.Seconds()
+	}
+	eta := ""
+	if progress := done - int64(r.skipped); withETA && r.total > 0 && progress > 0 && done < r.total {
+		if r.byBytes {
+			progress = done
+		}
+		left := time.Duration(float64(el) * float64(r.total-done) / float64(progress))
+		eta = fmt.Sprintf(" · eta %s", left.Round(time.Second))
+	}
+	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
+		r.counts[importer.StatusCreated], r.counts[importer.StatusExists], r.counts[importer.StatusFailed],
+		r.counts[importer.StatusInvalid]+r.counts[importer.StatusDuplicate], rate, eta)
+}
+
+// Close stops the reporter and clears the bar.
+func (r *reporter) Close() {
+	close(r.stop)
+	<-r.done
+	if r.bar != nil {
+		_ = r.bar.Finish()
+	}
+}
