@@ -10,12 +10,12 @@ import (
 
 // Better Auth's tables as its CLI migrates them (better-auth/better-auth at 451aa4b,
 // packages/core/src/db/get-tables.ts, field types per dialect from the Kysely migrator:
-// string -> text / varchar(255), boolean -> boolean / tinyint(1) / integer, date -> timestamp /
+// string -> text / varchar(255), boolean -> boolean / tinyint(1) / integer, date -> timestamptz /
 // datetime(3) / date), with the plugin columns of admin, username, phone-number, anonymous and
 // two-factor (plugins/*/schema.ts).
 func betterAuthDDL(dialect string, plugins bool) []string {
 	ty := map[string]map[string]string{
-		"postgres": {"s": "text", "k": "text", "b": "boolean", "d": "timestamp"},
+		"postgres": {"s": "text", "k": "text", "b": "boolean", "d": "timestamptz"},
 		"mysql":    {"s": "text", "k": "varchar(255)", "b": "boolean", "d": "datetime(3)"},
 		"sqlite":   {"s": "text", "k": "text", "b": "integer", "d": "date"},
 	}[dialect]
