@@ -85,7 +85,7 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 	if err != nil {
 		return err
 	}
-	in, err := openInput(args[0], e.stdin, f.format, f.maxRecordSize, m, true)
+	in, err := openInput(args[0], e.stdin, &f.inputFlags, m, true)
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			Format: string(in.format), Mapping: mappingName, MappingSHA256: sha256Hex(m.Spec()),
 			APIURL: apiURL, KeyFingerprint: clerk.Fingerprint(key),
 		},
-		Source: in.reader, Format: in.format, HeaderlessCSV: m.CSVHeader() != nil, Mapping: m, Target: target, Pacer: pc,
+		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep, Counters: counters,
 		Preflight: func(ctx context.Context, doneBefore int) error {

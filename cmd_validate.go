@@ -57,7 +57,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if err != nil {
 		return err
 	}
-	in, err := openInput(args[0], e.stdin, f.format, f.maxRecordSize, m, false)
+	in, err := openInput(args[0], e.stdin, &f.inputFlags, m, false)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,12 +19,17 @@ type inputFlags struct {
 	preset, mappingFile, format string
 	maxRecordSize               int
 	presetOpts                  mapping.PresetOptions
+	encoding, delimiter         string
+	lazyQuotes                  bool
 }
 
 func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.preset, "preset", "", "source `name`: native (default), clerk, auth0, firebase, supabase, authjs, cognito")
 	fs.StringVar(&f.mappingFile, "mapping", "", "JSON mapping `file` from input columns/keys to Clerk fields")
-	fs.StringVar(&f.format, "format", "", "input `format`: csv, jsonl or json (default from the file extension)")
+	fs.StringVar(&f.format, "format", "", "input `format`: csv, jsonl or json (default: read from the content)")
+	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
+	fs.StringVar(&f.delimiter, "csv-delimiter", "", "CSV field `separator`: one character, or comma, semicolon, tab, pipe (default: read from the header line)")
+	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside unquoted CSV fields as text")
 	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
@@ -33,7 +37,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.intVar(&f.presetOpts.FirebaseMemCost, "firebase-mem-cost", 0, 0, math.MaxInt32, "a whole number ≥ 0", "Firebase scrypt memory cost; or FIREBASE_MEM_COST")
 	fs.StringVar(&f.presetOpts.CognitoPoolID, "cognito-pool-id", "", "Cognito user pool id, for awscognito lazy password migration")
 	fs.StringVar(&f.presetOpts.CognitoClientID, "cognito-client-id", "", "Cognito app client id, for awscognito lazy password migration")
-	fs.group("Input", "preset", "mapping", "format", "max-record-size")
+	fs.group("Input", "preset", "mapping", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 }
 
@@ -41,6 +45,16 @@ func (f *inputFlags) register(fs *flagSet) {
 func (f *inputFlags) check(cmd string) error {
 	if f.preset != "" && f.mappingFile != "" {
 		return &usageError{cmd: cmd, flag: "--preset", msg: "and --mapping cannot both be given: give one"}
+	}
+	if f.delimiter != "" {
+		if _, err := source.ParseDelimiter(f.delimiter); err != nil {
+			return &usageError{cmd: cmd, flag: "--csv-delimiter", msg: fmt.Sprintf("takes one character, or comma, semicolon, tab or pipe (got %q)", f.delimiter)}
+		}
+	}
+	if f.encoding != "" {
+		if _, err := source.Open(strings.NewReader("a\n"), source.Options{Format: source.CSV, Encoding: f.encoding}); err != nil {
+			return &usageError{cmd: cmd, flag: "--encoding", msg: fmt.Sprintf("takes utf-8, utf-16le, utf-16be, latin1, windows-1252 or iso-8859-15 (got %q)", f.encoding)}
+		}
 	}
 	switch source.Format(f.format) {
 	case "", source.CSV, source.JSONL, source.JSON:
@@ -91,14 +105,17 @@ func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {
 
 // input is an opened, format-detected input with what the run header needs.
 type input struct {
-	path    string
-	format  source.Format
-	sha256  string
-	size    int64
-	rows    int // records, counted by the import's first read; 0 when not counted
-	counter *countingReader
-	reader  source.Reader
-	closer  io.Closer
+	path   string
+	format source.Format
+	// headerless: a CSV read under the mapping's own column names (it had no header line), so
+	// its failed rows are written without one either.
+	headerless bool
+	sha256     string
+	size       int64
+	rows       int // records, counted by the import's first read; 0 when not counted
+	counter    *countingReader
+	reader     source.Reader
+	closer     io.Closer
 }
 
 func (in *input) Close() error {
@@ -112,25 +129,24 @@ func (in *input) Close() error {
 // openInput opens and format-detects the input. With prepass (import), one first read of a
 // file both hashes it (the run folder is keyed on the input's content, not its name) and counts
 // its rows (progress in rows, the development-instance check); validate needs neither.
-func openInput(path string, stdin io.Reader, format string, maxRecord int, m *mapping.Mapping, prepass bool) (*input, error) {
+func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
-	var gz bool
 	var err error
-	if format != "" {
-		in.format = source.Format(format)
-		gz = strings.HasSuffix(path, ".gz")
-		switch in.format {
-		case source.CSV, source.JSONL, source.JSON:
-		default:
-			return nil, fmt.Errorf("unknown --format %q: want csv, jsonl or json", format)
+	// The content decides the format; --format overrides it, and the name is only a hint (Auth0
+	// names its NDJSON export <tenant>.json.gz). gzip is found by its magic bytes.
+	opts := source.Options{Format: source.Format(fl.format), MaxRecordSize: fl.maxRecordSize,
+		Encoding: fl.encoding, LazyQuotes: fl.lazyQuotes}
+	if fl.delimiter != "" {
+		d, err := source.ParseDelimiter(fl.delimiter)
+		if err != nil {
+			return nil, err
 		}
-	} else if path == "-" {
-		return nil, errors.New("reading stdin needs --format csv, jsonl or json")
-	} else if in.format, gz, err = source.Detect(path); err != nil {
-		return nil, fmt.Errorf("%w (give --format)", err)
+		opts.Delimiter = d
 	}
-	opts := source.Options{Format: in.format, Gzip: gz, MaxRecordSize: maxRecord}
-	if in.format == source.CSV {
+	if opts.Format == "" && path != "-" {
+		opts.Hint, _, _ = source.Detect(path)
+	}
+	if opts.Format == "" || opts.Format == source.CSV {
 		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
 	}
 	var r io.Reader
@@ -167,6 +183,8 @@ func openInput(path string, stdin io.Reader, format string, maxRecord int, m *ma
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	det, _ := source.DetectedOf(in.reader)
+	in.format, in.headerless = det.Format, det.Layout >= 0
 	return in, nil
 }
 

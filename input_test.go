@@ -15,7 +15,7 @@ func TestOpenInputHashesAndCountsInOnePass(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "u.csv")
 	content := "email_address\na@x.io\nb@x.io,extra\nc@x.io\n"
 	os.WriteFile(path, []byte(content), 0o600)
-	in, err := openInput(path, nil, "", 1<<20, mapping.Native(), true)
+	in, err := openInput(path, nil, &inputFlags{maxRecordSize: 1 << 20}, mapping.Native(), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestOpenInputHashesAndCountsInOnePass(t *testing.T) {
 		t.Fatalf("first record after the count: %+v, %v", rec, err)
 	}
 	// validate neither hashes nor counts.
-	v, err := openInput(path, nil, "", 1<<20, mapping.Native(), false)
+	v, err := openInput(path, nil, &inputFlags{maxRecordSize: 1 << 20}, mapping.Native(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

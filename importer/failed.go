@@ -17,13 +17,14 @@ type failedFile struct {
 	path   string
 	format source.Format
 	header []string
+	dial   source.Dialect // the input's delimiter, encoding, BOM and line ends, written back alike
 	f      *os.File
 	w      source.Writer
 	n      int
 }
 
-func newFailedFile(dir string, format source.Format, header []string) *failedFile {
-	ff := &failedFile{path: filepath.Join(dir, "failed."+string(format)), format: format, header: header}
+func newFailedFile(dir string, format source.Format, header []string, dial source.Dialect) *failedFile {
+	ff := &failedFile{path: filepath.Join(dir, "failed."+string(format)), format: format, header: header, dial: dial}
 	// A previous session's list is stale: this session reports its own failures afresh.
 	os.Remove(ff.path)
 	return ff
@@ -40,7 +41,7 @@ func (ff *failedFile) Write(rec source.Record) error {
 		if err != nil {
 			return err
 		}
-		ff.f, ff.w = f, source.NewWriter(f, ff.format, ff.header)
+		ff.f, ff.w = f, source.NewWriterFor(f, ff.format, ff.header, ff.dial)
 	}
 	ff.n++
 	return ff.w.Write(rec)

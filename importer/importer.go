@@ -311,7 +311,8 @@ func (r *runner) open(ctx context.Context, sum *Summary) (done bool, err error) 
 	if cfg.HeaderlessCSV {
 		header = nil // so the re-fed file reads like the original, without a header line
 	}
-	r.failed = newFailedFile(cfg.OutDir, cfg.Format, header)
+	det, _ := source.DetectedOf(cfg.Source)
+	r.failed = newFailedFile(cfg.OutDir, cfg.Format, header, det.Dialect)
 	return false, nil
 }
 
