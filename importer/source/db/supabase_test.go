@@ -1,0 +1,154 @@
+package db
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// supabaseDDL is auth.users as the supabase/auth migrations leave it (commit bc32168,
+// 2026-08-20: 00_init_auth_schema, 20210710035447_alter_users, 20210722035447_adds_confirmed_at,
+// 20210730183235_add_email_change_confirmed, 20220114185340_add_banned_until,
+// 20220323170000_add_user_reauthentication, 20221215195500_modify_users_email_unique_index,
+// 20230116124310_alter_phone_type, 20230116124412_add_deleted_at,
+// 20240214120130_add_is_anonymous_column), columns in the live table's order.
+const supabaseDDL = `
+create schema auth;
+create table auth.users (
+	instance_id uuid null,
+	id uuid not null unique,
+	aud varchar(255) null,
+	"role" varchar(255) null,
+	email varchar(255) null,
+	encrypted_password varchar(255) null,
+	email_confirmed_at timestamptz null,
+	invited_at timestamptz null,
+	confirmation_token varchar(255) null,
+	confirmation_sent_at timestamptz null,
+	recovery_token varchar(255) null,
+	recovery_sent_at timestamptz null,
+	email_change_token_new varchar(255) null,
+	email_change varchar(255) null,
+	email_change_sent_at timestamptz null,
+	last_sign_in_at timestamptz null,
+	raw_app_meta_data jsonb null,
+	raw_user_meta_data jsonb null,
+	is_super_admin bool null,
+	created_at timestamptz null,
+	updated_at timestamptz null,
+	phone text null unique default null,
+	phone_confirmed_at timestamptz null default null,
+	phone_change text null default '',
+	phone_change_token varchar(255) null default '',
+	phone_change_sent_at timestamptz null default null,
+	confirmed_at timestamptz generated always as (least(users.email_confirmed_at, users.phone_confirmed_at)) stored,
+	email_change_token_current varchar(255) null default '',
+	email_change_confirm_status smallint default 0 check (email_change_confirm_status >= 0 and email_change_confirm_status <= 2),
+	banned_until timestamptz null,
+	reauthentication_token varchar(255) null default '',
+	reauthentication_sent_at timestamptz null default null,
+	is_sso_user boolean not null default false,
+	deleted_at timestamptz null,
+	is_anonymous boolean not null default false,
+	constraint users_pkey primary key (id)
+);
+create unique index users_email_partial_key on auth.users (email) where (is_sso_user = false);
+`
+
+// supabaseRows are tricky users the way GoTrue writes them: digests of each kind, OAuth-only
+// with an empty digest, unverified, banned, soft-deleted, anonymous, phone-only (no '+').
+const supabaseRows = `
+insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, raw_app_meta_data, raw_user_meta_data, created_at, updated_at, last_sign_in_at, confirmation_token, recovery_token, email_change_token_new, email_change) values
+('00000000-0000-0000-0000-000000000000', '11111111-1111-4111-8111-111111111111', 'authenticated', 'authenticated', 'bob@example.com',
+ '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', '2024-01-15 10:30:00.123456+00',
+ '{"provider":"email","providers":["email"]}', '{"full_name":"O''Brien, \"Bob\"","age":41,"tags":["a","b"]}',
+ '2024-01-15 10:29:59.5+00', '2024-02-01 08:00:00+02', '2024-03-01 00:00:00+00', '', '', '', ''),
+('00000000-0000-0000-0000-000000000000', '22222222-2222-4222-8222-222222222222', 'authenticated', 'authenticated', 'zoe@example.com',
+ '', '2024-01-16 00:00:00+00', '{"provider":"google","providers":["google"]}', '{"name":"Zoë 山田","avatar_url":"https://x/y.png","email_verified":true}',
+ '2024-01-16 00:00:00+00', '2024-01-16 00:00:00+00', null, '', '', '', ''),
+('00000000-0000-0000-0000-000000000000', '33333333-3333-4333-8333-333333333333', 'authenticated', 'authenticated', 'unverified@example.com',
+ '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG', null, '{"provider":"email"}', '{}',
+ '2024-01-17 00:00:00+00', '2024-01-17 00:00:00+00', null, 'tok', '', '', ''),
+('00000000-0000-0000-0000-000000000000', '44444444-4444-4444-8444-444444444444', 'authenticated', 'authenticated', 'fb@example.com',
+ '$fbscrypt$v=1,n=14,r=8,p=1,ss=Bw==,sk=ZmFrZWtleQ==$c2FsdA==$aGFzaA==', '2024-01-18 00:00:00+00', '{"provider":"email"}', null,
+ '2024-01-18 00:00:00+00', '2024-01-18 00:00:00+00', null, '', '', '', '');
+insert into auth.users (id, aud, role, email, encrypted_password, email_confirmed_at, banned_until, deleted_at, created_at, raw_app_meta_data) values
+('55555555-5555-4555-8555-555555555555', 'authenticated', 'authenticated', 'banned@example.com', '$2a$10$abcdefghijklmnopqrstuu5c8b0o8b0o8b0o8b0o8b0o8b0o8b0o8', '2024-01-19 00:00:00+00', '2999-01-01 00:00:00+00', null, '2024-01-19 00:00:00+00', '{}'),
+('66666666-6666-4666-8666-666666666666', 'authenticated', 'authenticated', 'deleted@example.com', '', null, null, '2024-05-01 00:00:00+00', '2024-01-20 00:00:00+00', '{}');
+insert into auth.users (id, aud, role, is_anonymous, created_at) values ('77777777-7777-4777-8777-777777777777', 'authenticated', 'authenticated', true, '2024-01-21 00:00:00+00');
+insert into auth.users (id, aud, role, phone, phone_confirmed_at, encrypted_password, created_at, email_change_confirm_status) values
+('88888888-8888-4888-8888-888888888888', 'authenticated', 'authenticated', '15551234567', '2024-01-22 12:00:00+00', '', '2024-01-22 00:00:00+00', 1);
+`
+
+func TestSupabase(t *testing.T) {
+	u, c := pgDB(t)
+	pgExec(t, c, supabaseDDL, supabaseRows)
+	recs, logs := readAll(t, u, Options{Preset: "supabase"}, "id")
+	if len(logs) != 0 {
+		t.Errorf("log %q: all 35 columns exist, nothing to say", logs)
+	}
+	if len(recs) != 8 {
+		t.Fatalf("read %d users, want 8", len(recs))
+	}
+	for id, rec := range recs {
+		for k := range rec {
+			if !slices.Contains(SupabaseColumns, k) {
+				t.Errorf("user %s: key %q is not an auth.users column", id, k)
+			}
+		}
+	}
+
+	bob := recs["11111111-1111-4111-8111-111111111111"]
+	wantEq(t, bob, "instance_id", "00000000-0000-0000-0000-000000000000")
+	wantEq(t, bob, "encrypted_password", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
+	wantTime(t, bob, "email_confirmed_at", time.Date(2024, 1, 15, 10, 30, 0, 123456000, time.UTC))
+	wantTime(t, bob, "updated_at", time.Date(2024, 2, 1, 6, 0, 0, 0, time.UTC)) // +02 source offset -> UTC
+	wantTime(t, bob, "confirmed_at", time.Date(2024, 1, 15, 10, 30, 0, 123456000, time.UTC))
+	meta, ok := bob["raw_user_meta_data"].(map[string]any)
+	if !ok {
+		t.Fatalf("raw_user_meta_data = %#v, want a JSON object", bob["raw_user_meta_data"])
+	}
+	wantEq(t, meta, "full_name", `O'Brien, "Bob"`)
+	wantEq(t, meta, "age", 41)
+	wantEq(t, meta, "tags", []string{"a", "b"})
+	app := bob["raw_app_meta_data"].(map[string]any)
+	wantEq(t, app, "providers", []string{"email"})
+	wantEq(t, bob, "is_sso_user", false)
+	wantEq(t, bob, "is_anonymous", false)
+	wantEq(t, bob, "email_change_confirm_status", 0)
+	wantEq(t, bob, "confirmation_token", "") // empty string is a value, not NULL
+	wantAbsent(t, bob, "phone", "is_super_admin", "banned_until", "deleted_at", "invited_at")
+
+	zoe := recs["22222222-2222-4222-8222-222222222222"]
+	wantEq(t, zoe, "encrypted_password", "")
+	wantEq(t, zoe["raw_user_meta_data"].(map[string]any), "name", "Zoë 山田")
+	wantEq(t, zoe["raw_app_meta_data"].(map[string]any), "provider", "google")
+
+	unv := recs["33333333-3333-4333-8333-333333333333"]
+	wantAbsent(t, unv, "email_confirmed_at", "confirmed_at")
+	if m, ok := unv["raw_user_meta_data"].(map[string]any); !ok || len(m) != 0 {
+		t.Errorf("raw_user_meta_data = %#v, want an empty object", unv["raw_user_meta_data"])
+	}
+	wantEq(t, recs["44444444-4444-4444-8444-444444444444"], "encrypted_password", "$fbscrypt$v=1,n=14,r=8,p=1,ss=Bw==,sk=ZmFrZWtleQ==$c2FsdA==$aGFzaA==")
+	wantAbsent(t, recs["44444444-4444-4444-8444-444444444444"], "raw_user_meta_data")
+	wantTime(t, recs["55555555-5555-4555-8555-555555555555"], "banned_until", time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC))
+	wantTime(t, recs["66666666-6666-4666-8666-666666666666"], "deleted_at", time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC))
+	anon := recs["77777777-7777-4777-8777-777777777777"]
+	wantEq(t, anon, "is_anonymous", true)
+	wantAbsent(t, anon, "email", "encrypted_password")
+	ph := recs["88888888-8888-4888-8888-888888888888"]
+	wantEq(t, ph, "phone", "15551234567")
+	wantEq(t, ph, "email_change_confirm_status", 1)
+	wantTime(t, ph, "confirmed_at", time.Date(2024, 1, 22, 12, 0, 0, 0, time.UTC))
+}
+
+// An older auth.users (before is_anonymous) is read with what it has, and the log says what is missing.
+func TestSupabaseOlderSchema(t *testing.T) {
+	u, c := pgDB(t)
+	pgExec(t, c, supabaseDDL, "alter table auth.users drop column is_anonymous",
+		`insert into auth.users (id, email, created_at) values ('11111111-1111-4111-8111-111111111111', 'a@example.com', now())`)
+	recs, logs := readAll(t, u, Options{Preset: "supabase"}, "id")
+	if len(recs) != 1 || len(logs) != 1 || !contains(logs[0], "is_anonymous") {
+		t.Errorf("read %d users, log %q: want 1 user and a note naming is_anonymous", len(recs), logs)
+	}
+}
