@@ -345,6 +345,11 @@ func TestKeyNeverInErrorText(t *testing.T) {
 				if strings.Contains(err.Error(), "bad header") {
 					t.Errorf("a non-JSON body was quoted: %q", err.Error())
 				}
+			} else if name == "redirect" {
+				// The Location is shown without its query, and says what to fix.
+				if !strings.Contains(err.Error(), "to /x:") || !strings.Contains(err.Error(), "set CLERK_API_URL") {
+					t.Errorf("redirect message = %q, want its path without the query and what to do", err.Error())
+				}
 			} else if !strings.Contains(err.Error(), "[redacted]") {
 				t.Errorf("expected the echoed key to be replaced: %q", err.Error())
 			}
