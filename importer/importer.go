@@ -87,6 +87,8 @@ type Config struct {
 	MaxRetries  int             // failed attempts a row may make after its first; below 0 counts as 0
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
+	MaxPause    time.Duration   // a 429's Retry-After beyond it stops the run (RunStopped); 0 = no limit
+	Unreachable time.Duration   // this long with no answer at all stops the run (RunStopped); 0 = never
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
 	// doneBefore is how many rows earlier sessions finished. An error stops the run as fatal.
@@ -335,7 +337,7 @@ func (r *runner) summarize(sum *Summary, status string, runErr error, start time
 		sum.RequestRate = float64(sum.Requests) / s
 		sum.CreateRate = float64(sum.Counts[StatusCreated]) / s
 	}
-	if status == RunFatal && runErr != nil {
+	if (status == RunFatal || status == RunStopped) && runErr != nil { // why it stopped
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	if h := r.cfg.Source.Header(); h != nil {
@@ -382,7 +384,7 @@ func (r *runner) run(ctx context.Context) (string, error) {
 		}()
 	}
 
-	if err := r.settlePending(ctx); err != nil {
+	if err := r.settlePending(ctx, intake); err != nil {
 		r.setFatal(err)
 	}
 	limited, readErr := r.feed(intake, jobs)
@@ -394,6 +396,8 @@ func (r *runner) run(ctx context.Context) (string, error) {
 		readErr = r.countRest(ctx) // a time-boxed or stopped run says how much is left
 	}
 	switch {
+	case pacer.ClassOf(r.fatalErr) == pacer.Halted: // a clean stop: nothing sent is left undone
+		return RunStopped, r.fatalErr
 	case r.fatalErr != nil:
 		return RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
 	case readErr != nil && intake.Err() == nil:
