@@ -172,6 +172,9 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			users, err := target.Count(ctx)
 			var ce *clerk.Error
 			if errors.As(err, &ce) && ce.Fatal() {
+				if ce.Status >= 300 && ce.Status < 400 { // a redirect: the URL is wrong, not the key
+					return err
+				}
 				return fmt.Errorf("Clerk refused the key (fingerprint %s): %w", clerk.Fingerprint(key), err)
 			}
 			if err != nil {
