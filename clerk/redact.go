@@ -18,8 +18,8 @@ var secretShapes = regexp.MustCompile(strings.Join([]string{
 	`\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){0,2}`, // a JWT: base64url of '{"'
 	`\b(?i:bearer)\s+[^\s"',;]+`,                      // an Authorization header's token
 	`\$2[abxy]?\$[0-9]{1,2}\$[./A-Za-z0-9]*`,          // bcrypt
-	`\$argon2(?:id|i|d)\$[^\s"';]*`,                  // argon2 PHC
-	`[^\s"',;$]*\$[^\s"';$]*\$[^\s"';]*`,            // any $-separated digest: PHC, crypt(3), pbkdf2, scrypt_firebase
+	`\$argon2(?:id|i|d)\$[^\s"';]*`,                   // argon2 PHC
+	`[^\s"',;$]*\$[^\s"';$]*\$[^\s"';]*`,              // any $-separated digest: PHC, crypt(3), pbkdf2, scrypt_firebase
 	`\bawscognito#[^\s"',;]*`,                         // Cognito lazy-migration marker with pool and client ids
 	`\b[0-9A-Fa-f]{32,}\b`,                            // md5, sha256, hex-encoded hashes and secrets
 	`[A-Za-z0-9+/_-]{40,}={0,2}`,                      // base64 runs: salts, hashes, signer keys (see isPlainRun)
