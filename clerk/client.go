@@ -38,7 +38,7 @@ type Config struct {
 
 // String hides the key, so a logged Config cannot leak it.
 func (c Config) String() string {
-	return fmt.Sprintf("clerk.Config{URL: %q, Key: %s, RequestTimeout: %s}", c.URL, keyLabel(c.Key), c.RequestTimeout)
+	return fmt.Sprintf("clerk.Config{URL: %q, Key: %s, RequestTimeout: %s}", DisplayURL(c.URL), keyLabel(c.Key), c.RequestTimeout)
 }
 
 // GoString hides the key from %#v too.
@@ -50,7 +50,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		URL            string `json:"url"`
 		Key            string `json:"key"`
 		RequestTimeout string `json:"request_timeout"`
-	}{c.URL, keyLabel(c.Key), c.RequestTimeout.String()})
+	}{DisplayURL(c.URL), keyLabel(c.Key), c.RequestTimeout.String()})
 }
 
 func keyLabel(key string) string {

@@ -166,8 +166,6 @@ type Caller struct {
 	// Unreachable halts the run once calls have failed with no answer at all (Unanswered) for
 	// this long, with at least minMisses of them and no answer in between. 0: never.
 	Unreachable time.Duration
-	// Now reads the clock for Unreachable and MaxPause (default time.Now); tests replace it.
-	Now func() time.Time
 
 	mu       sync.Mutex
 	halt     *HaltError // sticky: once halted, every call returns it
@@ -242,7 +240,7 @@ func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(cont
 	if err != nil && !sentBefore && ClassOf(err)&(Retryable|Throttled) != 0 {
 		t.Sent = false // refused with nothing done: the work is as untouched as before
 	}
-	if h := c.observe(err); h != nil {
+	if h := c.observe(err, began); h != nil {
 		if ClassOf(err) == Throttled {
 			c.Counters.Status429.Add(1)
 		}
@@ -287,13 +285,6 @@ func (c *Caller) backoff(ctx context.Context, pol Policy, t *Tries) error {
 	return sleep(waitCtx(ctx, t), d)
 }
 
-func (c *Caller) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
 func (c *Caller) halted() *HaltError {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -301,9 +292,10 @@ func (c *Caller) halted() *HaltError {
 }
 
 // observe keeps the account of answers across every call and decides a halt: a Retry-After
-// past MaxPause, or no answer for Unreachable. It returns the halt, if there is one.
-func (c *Caller) observe(err error) *HaltError {
-	now := c.now()
+// past MaxPause, or no answer for Unreachable, counted from when the first unanswered request
+// of the run of them left (a timeout's wait counts). It returns the halt, if there is one.
+func (c *Caller) observe(err error, began time.Time) *HaltError {
+	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -322,8 +314,8 @@ func (c *Caller) observe(err error) *HaltError {
 		}
 		return c.halt
 	}
-	if c.misses == 0 {
-		c.missFrom = now
+	if c.misses == 0 || began.Before(c.missFrom) {
+		c.missFrom = began
 	}
 	c.misses++
 	if c.Unreachable > 0 && c.misses >= minMisses && now.Sub(c.missFrom) >= c.Unreachable {
