@@ -132,6 +132,8 @@ func (r *runner) settledByLookup(ctx context.Context, jb job, t *pacer.Tries) bo
 	switch {
 	case err != nil && r.stopped(ctx, t, err):
 		r.leave(jb, t)
+	case err != nil && pacer.Unanswered(err):
+		r.leave(jb, t) // the API did not answer: its write-ahead mark lets the next run settle it
 	case err != nil:
 		r.settle(jb, Event{Status: StatusFailed, Attempts: t.Failed, Error: unsettled(err)})
 	case found:

@@ -199,3 +199,19 @@ func TestHaltStopsTheRun(t *testing.T) {
 		t.Errorf("a was refused untouched, yet the journal settles it: %+v", a)
 	}
 }
+
+// An ambiguous create whose look-ups go unanswered is left pending for the next run to settle,
+// not failed: the API said nothing either way.
+func TestUnansweredLookupLeavesRowPending(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{err: &fakeErr{status: 502, unclear: true}}}
+	f.lookupErrs = []error{noAnswer{}, noAnswer{}, noAnswer{}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = 1; c.Precheck = false })
+	if a, ok := rowEvents(t, dir)["a"]; ok {
+		t.Errorf("a's outcome is unknown, yet the journal settles it: %+v", a)
+	}
+	if sum.Counts[StatusFailed] != 0 || sum.Left != 1 {
+		t.Errorf("counts %v left %d: want a left pending, none failed", sum.Counts, sum.Left)
+	}
+}
