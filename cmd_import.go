@@ -62,7 +62,9 @@ func (e *environment) importCommand() *command {
 		name: "import", args: "[flags] FILE|-", flags: fs,
 		summary: "import users into Clerk, or resume the run in --out",
 		notes: "The secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n" +
-			"Run the same command again to resume a stopped or interrupted run.",
+			"Run the same command again to resume a stopped or interrupted run.\n" +
+			"Before the first create it reads the instance's sign-up settings: rows the instance would refuse are\n" +
+			"failed unsent, and fields it cannot store are dropped, both journaled with the reason (--strict-fields).",
 		examples: []string{
 			"# rehearse against an in-process sandbox first",
 			"userimport import --sandbox --preset auth0 users.json",

@@ -22,7 +22,7 @@ const readinessFirstRows = 5
 // readinessRetries bounds the retries of the two settings reads.
 const readinessRetries = 2
 
-const strictFieldsHelp = "refuse (journal failed) rows that would lose a field the instance cannot store, instead of dropping the field"
+const strictFieldsHelp = "refuse rows that would lose a field the instance cannot store, rather than drop the field"
 
 // registerStrictFields adds --strict-fields to import's and validate's flags.
 func registerStrictFields(fs *flagSet, strict *bool) {
@@ -104,8 +104,14 @@ func (e *environment) importReadiness(ctx context.Context, fit *importer.Fit, c 
 		return nil
 	}
 	t, ok, err := e.readinessPass(ctx, path, fl, m, s, nil, fit.Strict, stop)
-	if err != nil {
-		return err
+	if err != nil { // the run meets the input's problem itself, row by row or as it says
+		log.Warn("no readiness report before the first create; each row is still checked as it is sent", zap.Error(err))
+		return nil
+	}
+	select {
+	case <-stop: // a signal during the pass: the report would count part of the file
+		return nil
+	default:
 	}
 	if !ok {
 		log.Info("readiness: the input is read once (stdin), so its rows are checked as they are sent; the report comes at the end")
