@@ -55,6 +55,9 @@ const maxProviders = 8
 // providersOf names the providers a record's user signs in with at the source, where the export
 // says so: Auth0's and Supabase's identities[].provider, Firebase's providerUserInfo[].providerId.
 func providersOf(rec mapping.Record) []string {
+	if rec.Textual() {
+		return nil // a CSV export names no identities; looking would cost every row a header scan
+	}
 	var out []string
 	for _, path := range [...][2]string{{"identities", "provider"}, {"providerUserInfo", "providerId"}} {
 		for i := range maxProviders {

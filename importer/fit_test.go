@@ -154,3 +154,40 @@ func journalByID(t *testing.T, dir string) map[string]runfolder.Event {
 	}
 	return out
 }
+
+// The providers come from the export itself: an Auth0 user who signs in with Google, into an
+// instance without Google, is imported without it, and the journal says so.
+func TestFitReadsProvidersFromTheExport(t *testing.T) {
+	const auth0 = `{"user_id":"google-oauth2|1034","email":"cy@gmail.example.com","email_verified":true,"identities":[{"provider":"google-oauth2","user_id":"1034","connection":"google-oauth2","isSocial":true}]}` + "\n" +
+		`{"user_id":"auth0|5f7c","email":"ann@auth0.example.com","identities":[{"provider":"auth0","user_id":"5f7c","connection":"Username-Password-Authentication","isSocial":false}]}` + "\n"
+	src, err := source.Open(strings.NewReader(auth0), source.Options{Format: source.JSONL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.Preset("auth0", mapping.PresetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	tgt := &sentTarget{fakeTarget: newFake(), sent: map[string]mapping.CreateUserParams{}}
+	sum, err := Run(context.Background(), Config{OutDir: dir, Header: runfolder.Header{InputSHA256: "x", APIURL: "fake", KeyFingerprint: "k"},
+		Source: src, Format: source.JSONL, Mapping: m, Target: tgt, Concurrency: 1, Fit: &Fit{Settings: fitSettings(t)}})
+	if err != nil || sum.Counts[runfolder.StatusCreated] != 2 {
+		t.Fatalf("run: %v %v", err, sum.Counts)
+	}
+	var google, ann runfolder.Event
+	for _, e := range journalByID(t, dir) {
+		switch e.Line {
+		case 1:
+			google = e
+		case 2:
+			ann = e
+		}
+	}
+	if strings.Join(google.Readiness, ",") != "oauth_google_off" || google.Dropped != nil {
+		t.Errorf("the Google user journaled %+v", google)
+	}
+	if ann.Readiness != nil {
+		t.Errorf("a password user journaled %+v", ann)
+	}
+}
