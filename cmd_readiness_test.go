@@ -160,6 +160,18 @@ func TestValidateReadiness(t *testing.T) {
 	}
 }
 
+// validate --strict-fields counts the rows that would lose a field as refused too.
+func TestValidateStrictFields(t *testing.T) {
+	c := newReadinessCLI(t, emailRequiredNoUsernames)
+	in, rows, refused, noUsername := readinessInput(t)
+	res := c.run(nil, "validate", "--strict-fields", "--rate", "500", in)
+	want := fmt.Sprintf("%d rows: %d valid, 0 invalid, 0 duplicate, 0 already in the instance, %d refused by the instance's settings",
+		rows, rows-len(refused)-len(noUsername), len(refused)+len(noUsername))
+	if res.code != exitRowsFailed || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, fmt.Sprintf("line %d: failed: username_off", noUsername[0])) {
+		t.Errorf("exit %d, want %d and %q:\n%s%s", res.code, exitRowsFailed, want, res.stdout, res.stderr)
+	}
+}
+
 // The Frontend API down: validate says it could not read the settings and flags nothing.
 func TestValidateReadinessCouldNotRead(t *testing.T) {
 	opts := emailRequiredNoUsernames
@@ -257,5 +269,30 @@ func TestImportStrictFieldsRefusesRowsThatLoseAField(t *testing.T) {
 		if j := lines[l]; !strings.Contains(j, `"status":"failed"`) || !strings.Contains(j, `"code":"username_off"`) || !strings.Contains(j, "--strict-fields") {
 			t.Errorf("line %d journaled %s", l, j)
 		}
+	}
+}
+
+// From stdin, read once, each row is still checked as it is sent, and the report comes at the end.
+func TestImportReadinessFromStdin(t *testing.T) {
+	c := newReadinessCLI(t, emailRequiredNoUsernames)
+	in, rows, refused, noUsername := readinessInput(t)
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run")
+	res := c.run(f, "import", "--rate", "500", "--no-progress", "--out", out, "-")
+	if res.code != exitRowsFailed {
+		t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if n, w, full := classTotals(t, res.stderr); n != len(refused) || w != len(noUsername) || n+w+full != rows {
+		t.Errorf("end-of-run totals %d/%d/%d of %d rows", n, w, full, rows)
+	}
+	if st := c.sb.Stats(); st.Creates != int64(rows-len(refused)) {
+		t.Errorf("sandbox got %d creates, want %d", st.Creates, rows-len(refused))
+	}
+	if j := journalLines(t, out)[noUsername[0]]; !strings.Contains(j, `"dropped":["username"]`) {
+		t.Errorf("line %d journaled %s", noUsername[0], j)
 	}
 }
