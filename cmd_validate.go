@@ -48,6 +48,13 @@ func (e *environment) validateCommand() *command {
 }
 
 func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []string) error {
+	if e.res == nil {
+		e.res = &runResult{cmd: "validate"}
+	}
+	e.res.json = f.jsonOut
+	if len(args) > 0 {
+		e.res.input = args[0]
+	}
 	if len(args) != 1 {
 		return &usageError{cmd: "validate", msg: fmt.Sprintf("validate takes one input file (or - for stdin), got %d arguments", len(args))}
 	}
@@ -94,11 +101,11 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	case bad > 0:
 		result = outcome(runfolder.RunWithFailures, nil)
 	}
-	sum.ExitCode = exitCode(result) // so --json says the code the process exits with
+	sum.ExitCode = exitCode(result)
+	e.res.sum = sum // run prints it with --json, with the code the process exits with
 	w := e.stdout
 	if f.jsonOut {
 		w = e.stderr
-		e.report(true, "", in, sum)
 	}
 	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if cfg.Target != nil {

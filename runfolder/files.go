@@ -23,6 +23,8 @@ const (
 	ReportFile  = "report.html" // written by package report
 	// FailedFilePrefix names the rows not imported: failed.<ext>, in the input's format.
 	FailedFilePrefix = "failed."
+	// SandboxStateFile holds a --sandbox run's users, so a re-run and undo meet the same ones.
+	SandboxStateFile = "sandbox-state.jsonl"
 )
 
 // Modes of what a run folder holds: it may hold whole rows, so only its owner reads it.
