@@ -35,27 +35,45 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 	if len(args) != 1 {
 		return &usageError{cmd: "undo", msg: "undo takes the run folder"}
 	}
-	key, err := e.secretKey(f.keyFile)
-	if err != nil {
-		return err
-	}
-	if key == "" {
-		return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file")
-	}
-	apiURL := e.apiURL()
-	target, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: 30 * time.Second})
-	if err != nil {
-		return err
-	}
 	dir := args[0]
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a run folder (give the --out folder of an import)", dir)
+	}
+	first, _, err := runfolder.FirstHeader(dir)
+	if err != nil {
+		return fmt.Errorf("read run folder %s: %w", dir, err)
+	}
+	key, apiURL := sandboxKey, sandboxTarget // a --sandbox run: its users are in the folder's state
+	if !first.Sandbox {
+		if key, err = e.secretKey(f.keyFile); err != nil {
+			return err
+		}
+		if key == "" {
+			return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file")
+		}
+		apiURL = e.apiURL()
+	}
+	var target *clerk.Client
+	if !first.Sandbox {
+		if target, err = clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: 30 * time.Second}); err != nil {
+			return err
+		}
 	}
 	lock, _, err := runfolder.AcquireLock(dir)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
+	if first.Sandbox {
+		sb, url, err := undoSandbox(dir)
+		if err != nil {
+			return err
+		}
+		defer sb.Close() // saves the state without the deleted users
+		if target, err = clerk.New(clerk.Config{URL: url, Key: key, RequestTimeout: 30 * time.Second}); err != nil {
+			return err
+		}
+	}
 	r := f.pace(key)
 	ctx, stop, release := signals(ctx)
 	defer release()

@@ -99,6 +99,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	case sum.RunStatus == runfolder.RunInterrupted:
 		result = outcome(runfolder.RunInterrupted, nil)
 	case bad > 0:
+		sum.RunStatus = runfolder.RunWithFailures // as an import's would say: every row read, some refused
 		result = outcome(runfolder.RunWithFailures, nil)
 	}
 	sum.ExitCode = exitCode(result)

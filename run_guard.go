@@ -188,3 +188,17 @@ func startSandbox(stateFile string) (*sandbox.Server, string, error) {
 	}
 	return sb, url, nil
 }
+
+// undoSandbox serves a --sandbox run's users again, from the state its import left in dir.
+func undoSandbox(dir string) (*sandbox.Server, string, error) {
+	state := filepath.Join(dir, runfolder.SandboxStateFile)
+	if _, err := os.Stat(state); err != nil {
+		return nil, "", fmt.Errorf("%s is a --sandbox rehearsal that kept no sandbox state (%s): its users are gone already, nothing to undo",
+			dir, runfolder.SandboxStateFile)
+	}
+	sb, url, err := startSandbox(state)
+	if err != nil {
+		return nil, "", fmt.Errorf("sandbox: %w", err)
+	}
+	return sb, url, nil
+}
