@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/userimport/userimport/clerk"
-	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/mapping"
 )
 
