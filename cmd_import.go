@@ -37,17 +37,17 @@ func (e *environment) importCommand() *command {
 	var f importFlags
 	fs := newFlagSet("import", e.stdout)
 	f.inputFlags.register(fs)
-	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>); re-running with it resumes")
+	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>, or DIR-refeed for a file in run folder DIR); re-running with it resumes")
 	fs.BoolVar(&f.restart, "restart", false, "start a new run: the old run folder is kept, renamed")
 	fs.intVar(&f.limit, "limit", 0, 0, maxInt, "a whole number of rows ≥ 0 (0: all)", "take at most `N` rows this run, then exit 75")
 	fs.durationVar(&f.maxDuration, "max-duration", 0, 0, "a duration with a unit, e.g. 45m or 2h (0: no limit)",
 		"stop taking rows after this long, finish in-flight ones, exit 75")
-	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
+	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox whose users are kept in the run folder (rehearsal, demo)")
 	f.apiFlags.register(fs, true)
 	fs.intVar(&f.concurrency, "concurrency", 0, 0, maxConcurrency, fmt.Sprintf("a whole number of requests from 1 to %d (0: adapt)", maxConcurrency),
 		"requests in flight (default: what sustains --rate at the latency observed)")
 	fs.BoolVar(&f.noPrecheck, "no-precheck", false, "do not look rows up by external_id (100 a request) before creating them")
-	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object on stdout on every exit (docs/json-output.md); all human output goes to stderr")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose: info-level logs on stderr")
 	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")

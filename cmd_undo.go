@@ -21,7 +21,8 @@ func (e *environment) undoCommand() *command {
 	return &command{
 		name: "undo", args: "[flags] OUT_DIR", flags: fs,
 		summary: "delete the users a run created (never users it found already there)",
-		notes:   "The key must be the one the run used. Run it again to continue an interrupted undo.",
+		notes: "The key must be the one the run used; a --sandbox run's users are deleted from the sandbox state in its folder, with no key.\n" +
+			"Run it again to continue an interrupted undo.",
 		examples: []string{
 			"userimport undo userimport-runs/users",
 			"userimport undo --rate 20 --secret-key-file ~/.clerk-key runs/nightly",

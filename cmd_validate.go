@@ -25,7 +25,7 @@ func (e *environment) validateCommand() *command {
 	fs := newFlagSet("validate", e.stdout)
 	f.inputFlags.register(fs)
 	f.apiFlags.register(fs, false)
-	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object on stdout on every exit (docs/json-output.md); all human output goes to stderr")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose (validate logs nothing more today)")
 	fs.group("Clerk (optional: with a key, users already in the instance are found)", "secret-key-file", "rate", "request-timeout")
 	fs.group("Output", "json", "verbose")
