@@ -18,7 +18,7 @@ const jsonSchemaVersion = 1
 // exit, a usage error and a refusal included (docs/json-output.md, docs/json-output.schema.json).
 type jsonOutput struct {
 	SchemaVersion int    `json:"schema_version"`
-	Command       string `json:"command"` // "import" or "validate"
+	Command       string `json:"command"` // "import" or "validate"; an unknown command's name as given
 	// Status is the run's (runfolder.RunStatus), or usage_error / refused when none ran.
 	Status   string `json:"status"`
 	ExitCode int    `json:"exit_code"` // the process's exit code

@@ -113,6 +113,8 @@ func TestJSONOnEveryExit(t *testing.T) {
 			want{status: "complete", code: 0}},
 		{"validate with failures", nil, []string{"validate", dirty, "--json"},
 			want{status: "complete_with_failures", code: 1}},
+		{"unknown command", nil, []string{"imprt", "--json", users},
+			want{status: jsonUsageError, code: 2, errHas: `did you mean "import"`}},
 		{"validate usage error", nil, []string{"validate", "--json", "--out", run("v"), dirty},
 			want{status: jsonUsageError, code: 2, errHas: "--out is not a validate flag"}},
 	} {

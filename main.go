@@ -53,6 +53,9 @@ func (e *environment) dispatch(ctx context.Context, args []string) error {
 	default:
 		c := e.command(name)
 		if c == nil {
+			if jsonRequested(rest) { // `imprt --json … > last.json` must still leave an object
+				e.res = &runResult{cmd: name, json: true}
+			}
 			return unknownCommand(name, e.commandNames())
 		}
 		if name == "import" || name == "validate" {
