@@ -78,7 +78,7 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 	if e.res == nil {
 		e.res = &runResult{cmd: "import"}
 	}
-	e.res.json = f.jsonOut
+	e.res.json, e.res.sandbox = f.jsonOut, f.useSandbox
 	if len(args) > 0 {
 		e.res.input = args[0]
 	}
@@ -223,7 +223,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 	}
 	result := outcome(sum.RunStatus, runErr)
 	sum.ExitCode = exitCode(result)
-	e.res.sum, e.res.sandbox = sum, f.useSandbox
+	e.res.sum = sum
 	if err := runfolder.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
 	} else {
