@@ -218,3 +218,12 @@ func mustDir(t *testing.T, dir string) string {
 	}
 	return dir
 }
+
+// Help is not a run: --help with --json prints the help alone, no object after it.
+func TestJSONNotForHelp(t *testing.T) {
+	c := newCLI(t, testKey)
+	r := c.run(nil, "import", "--help", "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, "Usage:") || strings.Contains(r.stdout, `"schema_version"`) {
+		t.Errorf("exit %d stdout:\n%s", r.code, r.stdout)
+	}
+}
