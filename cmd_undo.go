@@ -37,13 +37,8 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 		return &usageError{cmd: "undo", msg: "undo takes the run folder"}
 	}
 	dir := args[0]
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("%s is not a run folder (give the --out folder of an import)", dir)
-	}
-	first, _, err := runfolder.FirstHeader(dir)
-	if err != nil {
-		return fmt.Errorf("read run folder %s: %w", dir, err)
-	}
+	first, _, ferr := runfolder.FirstHeader(dir) // no folder, no journal: no header, not a sandbox run
+	var err error
 	key, apiURL := sandboxKey, sandboxTarget // a --sandbox run: its users are in the folder's state
 	if !first.Sandbox {
 		if key, err = e.secretKey(f.keyFile); err != nil {
@@ -53,6 +48,12 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 			return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file")
 		}
 		apiURL = e.apiURL()
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s is not a run folder (give the --out folder of an import)", dir)
+	}
+	if ferr != nil {
+		return fmt.Errorf("read run folder %s: %w", dir, ferr)
 	}
 	var target *clerk.Client
 	if !first.Sandbox {
