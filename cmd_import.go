@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/userimport/userimport/runfolder"
@@ -12,8 +11,8 @@ import (
 	"time"
 
 	"github.com/userimport/userimport/clerk"
-	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/importer"
+	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/mapping"
 )
 
@@ -40,7 +39,7 @@ func (e *environment) importCommand() *command {
 	var f importFlags
 	fs := newFlagSet("import", e.stdout)
 	f.inputFlags.register(fs)
-	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>); re-running with it resumes")
+	fs.StringVar(&f.out, "out", "", "run `folder` (default userimport-runs/<input base name>, or DIR-refeed for a file in run folder DIR); re-running with it resumes")
 	fs.BoolVar(&f.restart, "restart", false, "start a new run: the old run folder is kept, renamed")
 	fs.intVar(&f.limit, "limit", 0, 0, maxInt, "a whole number of rows ≥ 0 (0: all)", "take at most `N` rows this run, then exit 75")
 	fs.durationVar(&f.maxDuration, "max-duration", 0, 0, "a duration with a unit, e.g. 45m or 2h (0: no limit)",
@@ -49,12 +48,12 @@ func (e *environment) importCommand() *command {
 		"longest pause a 429's Retry-After may impose; a longer one stops the run (exit 75) and says when to come back")
 	fs.durationVar(&f.unreachable, "unreachable-after", 30*time.Second, 100*time.Millisecond, "a duration with a unit, e.g. 30s or 2m",
 		"stop the run (exit 75) once the API has given no answer at all for this long")
-	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
+	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox whose users are kept in the run folder (rehearsal, demo)")
 	f.apiFlags.register(fs, true)
 	fs.intVar(&f.concurrency, "concurrency", 0, 0, maxConcurrency, fmt.Sprintf("a whole number of requests from 1 to %d (0: adapt)", maxConcurrency),
 		"requests in flight (default: what sustains --rate at the latency observed)")
 	fs.BoolVar(&f.noPrecheck, "no-precheck", false, "do not look rows up by external_id (100 a request) before creating them")
-	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object on stdout on every exit (docs/json-output.md); all human output goes to stderr")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose: info-level logs on stderr")
 	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")
@@ -85,6 +84,13 @@ func (e *environment) importCommand() *command {
 const maxInt = int(^uint(0) >> 1)
 
 func (e *environment) importRun(ctx context.Context, f *importFlags, args []string) error {
+	if e.res == nil {
+		e.res = &runResult{cmd: "import"}
+	}
+	e.res.json, e.res.sandbox = f.jsonOut, f.useSandbox
+	if len(args) > 0 {
+		e.res.input = args[0]
+	}
 	if len(args) != 1 {
 		return &usageError{cmd: "import", msg: fmt.Sprintf("import takes one input file (or - for stdin), got %d arguments", len(args))}
 	}
@@ -110,31 +116,33 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	apiURL := e.apiURL()
 	if f.useSandbox {
-		sb, url, sbKey, err := startSandbox(key)
-		if err != nil {
-			return fmt.Errorf("sandbox: %w", err)
-		}
-		defer sb.Close()
-		apiURL, key = url, sbKey
+		key = sandboxKey // the sandbox's state is the instance, whatever key the environment holds
 	}
 	if key == "" {
 		return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file (or rehearse with --sandbox)")
 	}
-	target, pc, err := e.target(apiURL, key, &f.apiFlags)
-	if err != nil {
-		return err
+	var target *clerk.Client
+	var pc *pacer.Pacer
+	if !f.useSandbox { // a bad API URL is refused before any folder is made
+		if target, pc, err = e.target(apiURL, key, &f.apiFlags); err != nil {
+			return err
+		}
 	}
 
 	out := f.out
 	if out == "" {
-		out = filepath.Join("userimport-runs", runName(in.path))
+		out = defaultOut(in.path)
+	}
+	e.res.runFolder = out
+	if err := guardInput(in.path, out, f.restart, f.metricsFile); err != nil {
+		return err
 	}
 	if f.restart {
 		if err := setAside(out); err != nil {
 			return err
 		}
 	}
-	if err := runfolder.MakeDir(out); err != nil {
+	if err := makeRunDir(out); err != nil {
 		return err
 	}
 	lock, stale, err := runfolder.AcquireLock(out)
@@ -142,6 +150,36 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		return err
 	}
 	defer lock.Release()
+	header := runfolder.Header{
+		Tool: "userimport", Version: version, Input: in.path, InputSHA256: in.sha256,
+		Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
+		APIURL: clerk.DisplayURL(apiURL), Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key), RerunFlags: rerunFlags(f), // no query or user info: never a token
+	}
+	err = e.runLocked(ctx, f, in, m, out, stale, header, key, target, pc)
+	if err != nil && e.res.sum == nil { // refused in the folder: its summary.json says so too
+		e.writeRefusedSummary(out, err)
+	}
+	return err
+}
+
+// runLocked runs the import once the run folder is held.
+func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, out string, stale int,
+	header runfolder.Header, key string, target *clerk.Client, pc *pacer.Pacer) error {
+	if err := checkFolderMapping(out, header); err != nil {
+		return err
+	}
+	apiURL := header.APIURL
+	if f.useSandbox {
+		sb, url, err := startSandbox(filepath.Join(out, runfolder.SandboxStateFile))
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		defer sb.Close() // saves its users to the state file
+		if target, pc, err = e.target(url, key, &f.apiFlags); err != nil {
+			return err
+		}
+		apiURL, header.APIURL = url, sandboxTarget
+	}
 
 	log, closeLog, err := newLogger(out, e.stderr, f.verbose)
 	if err != nil {
@@ -162,11 +200,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
-		Header: runfolder.Header{
-			Tool: "userimport", Version: version, Input: in.path, InputSHA256: in.sha256,
-			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
-			APIURL: clerk.DisplayURL(apiURL), Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key), // no query or user info: never a token
-		},
+		Header: header,
 		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		MaxPause: f.maxPause, Unreachable: f.unreachable,
@@ -199,14 +233,24 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	if sum == nil {
 		return runErr
 	}
+	if sum.RunStatus == "" && runErr != nil { // it failed before it could start: say so, not "0 rows"
+		sum.RunStatus, sum.Fatal = runfolder.RunFatal, e.errorText(runErr)
+	}
 	result := outcome(sum.RunStatus, runErr)
 	sum.ExitCode = exitCode(result)
+	e.res.sum = sum
 	if err := runfolder.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
+	} else {
+		e.res.summaryFile = filepath.Join(out, runfolder.SummaryFile)
 	}
 	reportPath := e.finalReport(f, out, sum, log)
+	e.res.report = reportPath
 	if runErr != nil && sum.RunStatus != runfolder.RunFatal && sum.Fatal == "" { // else the summary says it
 		log.Error("run ended with an error: " + runErr.Error())
+	}
+	if sum.FailedFile != "" {
+		e.res.refeed = runfolder.ShellJoin(runfolder.RefeedArgs(out, header, sum.FailedFile))
 	}
 	e.report(f.jsonOut, out, in, sum)
 	if reportPath != "" && !f.jsonOut {
@@ -215,12 +259,9 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	return result
 }
 
-// report prints the run's outcome: JSON on stdout with --json, else a few human lines.
+// report prints the run's outcome in a few human lines: on stdout, or stderr with --json (whose
+// object run prints on stdout).
 func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder.Summary) {
-	if jsonOut {
-		b, _ := json.MarshalIndent(sum, "", "  ")
-		e.printf(e.stdout, "%s\n", b)
-	}
 	w := e.stdout
 	if jsonOut {
 		w = e.stderr
@@ -245,7 +286,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder
 	}
 	e.printf(w, "run folder: %s\n", out)
 	if sum.FailedFile != "" {
-		e.printf(w, "rows not imported are in %s: fix them and run: userimport import %s\n", sum.FailedFile, sum.FailedFile)
+		e.printf(w, "rows not imported are in %s: fix them and run: %s\n", sum.FailedFile, e.res.refeed)
 	}
 	switch sum.RunStatus {
 	case runfolder.RunStopped, runfolder.RunInterrupted, runfolder.RunFatal:
@@ -265,23 +306,6 @@ func setAside(dir string) error {
 		return fmt.Errorf("--restart: %w", err)
 	}
 	return nil
-}
-
-// startSandbox runs an in-process sandbox on loopback for --sandbox.
-func startSandbox(key string) (*sandbox.Server, string, string, error) {
-	if key == "" || !strings.HasPrefix(key, "sk_test_") {
-		key = "sk_test_sandbox_rehearsal"
-	}
-	// Paced like a development instance, so a rehearsal meets the limits it will meet in Clerk.
-	sb, err := sandbox.New(sandbox.Options{Key: key, Limit: 100, Window: 10 * time.Second})
-	if err != nil {
-		return nil, "", "", err
-	}
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		return nil, "", "", err
-	}
-	return sb, url, key, nil
 }
 
 // devInstanceCap is how many users a Clerk development instance holds.

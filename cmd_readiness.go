@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/mapping"
 	"github.com/userimport/userimport/readiness"
-	"github.com/userimport/userimport/runfolder"
 )
 
 // readinessFirstRows is how many rows of each class and reason the readiness report names.
@@ -143,14 +141,4 @@ func (e *environment) importReadinessEnd(fit *importer.Fit, path string, log *za
 func validateReadiness(ctx context.Context, c *clerk.Client, pc *pacer.Pacer, strict bool) *importer.Fit {
 	s, err := loadReadiness(ctx, c, pc)
 	return &importer.Fit{Settings: s, Strict: strict, Tally: readiness.NewTally(s, err, readinessFirstRows)}
-}
-
-// printValidateJSON is validate's --json with a key: the summary with its "readiness" object.
-func (e *environment) printValidateJSON(sum *runfolder.Summary, t *readiness.Tally) {
-	out := struct {
-		*runfolder.Summary
-		Readiness readiness.Summary `json:"readiness"`
-	}{sum, t.Summary()}
-	b, _ := json.MarshalIndent(out, "", "  ")
-	e.printf(e.stdout, "%s\n", b)
 }

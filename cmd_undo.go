@@ -21,7 +21,8 @@ func (e *environment) undoCommand() *command {
 	return &command{
 		name: "undo", args: "[flags] OUT_DIR", flags: fs,
 		summary: "delete the users a run created (never users it found already there)",
-		notes:   "The key must be the one the run used. Run it again to continue an interrupted undo.",
+		notes: "The key must be the one the run used; a --sandbox run's users are deleted from the sandbox state in its folder, with no key.\n" +
+			"Run it again to continue an interrupted undo.",
 		examples: []string{
 			"userimport undo userimport-runs/users",
 			"userimport undo --rate 20 --secret-key-file ~/.clerk-key runs/nightly",
@@ -35,27 +36,46 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 	if len(args) != 1 {
 		return &usageError{cmd: "undo", msg: "undo takes the run folder"}
 	}
-	key, err := e.secretKey(f.keyFile)
-	if err != nil {
-		return err
-	}
-	if key == "" {
-		return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file")
-	}
-	apiURL := e.apiURL()
-	target, err := clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: 30 * time.Second})
-	if err != nil {
-		return err
-	}
 	dir := args[0]
+	first, _, ferr := runfolder.FirstHeader(dir) // no folder, no journal: no header, not a sandbox run
+	var err error
+	key, apiURL := sandboxKey, sandboxTarget // a --sandbox run: its users are in the folder's state
+	if !first.Sandbox {
+		if key, err = e.secretKey(f.keyFile); err != nil {
+			return err
+		}
+		if key == "" {
+			return errors.New("no secret key: set CLERK_SECRET_KEY or --secret-key-file")
+		}
+		apiURL = e.apiURL()
+	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not a run folder (give the --out folder of an import)", dir)
+	}
+	if ferr != nil {
+		return fmt.Errorf("read run folder %s: %w", dir, ferr)
+	}
+	var target *clerk.Client
+	if !first.Sandbox {
+		if target, err = clerk.New(clerk.Config{URL: apiURL, Key: key, RequestTimeout: 30 * time.Second}); err != nil {
+			return err
+		}
 	}
 	lock, _, err := runfolder.AcquireLock(dir)
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
+	if first.Sandbox {
+		sb, url, err := undoSandbox(dir)
+		if err != nil {
+			return err
+		}
+		defer sb.Close() // saves the state without the deleted users
+		if target, err = clerk.New(clerk.Config{URL: url, Key: key, RequestTimeout: 30 * time.Second}); err != nil {
+			return err
+		}
+	}
 	r := f.pace(key)
 	ctx, stop, release := signals(ctx)
 	defer release()

@@ -26,7 +26,7 @@ func (e *environment) validateCommand() *command {
 	fs := newFlagSet("validate", e.stdout)
 	f.inputFlags.register(fs)
 	f.apiFlags.register(fs, false)
-	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
+	fs.BoolVar(&f.jsonOut, "json", false, "print one JSON object on stdout on every exit (docs/json-output.md); all human output goes to stderr")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose (validate logs nothing more today)")
 	registerStrictFields(fs, &f.strictFields)
 	fs.group("Clerk (optional: with a key, users already in the instance are found)", "secret-key-file", "rate", "request-timeout", "strict-fields")
@@ -51,6 +51,13 @@ func (e *environment) validateCommand() *command {
 }
 
 func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []string) error {
+	if e.res == nil {
+		e.res = &runResult{cmd: "validate"}
+	}
+	e.res.json = f.jsonOut
+	if len(args) > 0 {
+		e.res.input = args[0]
+	}
 	if len(args) != 1 {
 		return &usageError{cmd: "validate", msg: fmt.Sprintf("validate takes one input file (or - for stdin), got %d arguments", len(args))}
 	}
@@ -96,17 +103,18 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	case sum.RunStatus == runfolder.RunInterrupted:
 		result = outcome(runfolder.RunInterrupted, nil)
 	case bad > 0:
+		sum.RunStatus = runfolder.RunWithFailures // as an import's would say: every row read, some refused
 		result = outcome(runfolder.RunWithFailures, nil)
 	}
-	sum.ExitCode = exitCode(result) // so --json says the code the process exits with
+	sum.ExitCode = exitCode(result)
+	e.res.sum = sum // run prints it with --json, with the code the process exits with
+	if cfg.Fit != nil {
+		rs := cfg.Fit.Tally.Summary()
+		e.res.readiness = &rs
+	}
 	w := e.stdout
 	if f.jsonOut {
 		w = e.stderr
-		if cfg.Fit != nil {
-			e.printValidateJSON(sum, cfg.Fit.Tally)
-		} else {
-			e.report(true, "", in, sum)
-		}
 	}
 	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if cfg.Target != nil {

@@ -23,6 +23,7 @@ type environment struct {
 	getenv         func(string) string
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	res            *runResult // import's or validate's, for --json (json_output.go)
 }
 
 func (e *environment) printf(w io.Writer, format string, args ...any) {

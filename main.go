@@ -32,8 +32,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// Workers log, the progress reporter ticks and main prints, all at once: one lock per stream.
 	env := &environment{getenv: getenv, stdin: stdin, stdout: &lockedWriter{w: stdout}, stderr: &lockedWriter{w: stderr}}
 	err := env.dispatch(ctx, args)
+	code := exitCode(err)
 	env.printError(err)
-	return exitCode(err)
+	env.printJSON(err, code) // after the error: the same code, on every exit
+	return code
 }
 
 // dispatch finds the command named by args[0] and runs it.
@@ -51,7 +53,13 @@ func (e *environment) dispatch(ctx context.Context, args []string) error {
 	default:
 		c := e.command(name)
 		if c == nil {
+			if jsonRequested(rest) { // `imprt --json … > last.json` must still leave an object
+				e.res = &runResult{cmd: name, json: true}
+			}
 			return unknownCommand(name, e.commandNames())
+		}
+		if name == "import" || name == "validate" {
+			e.res = &runResult{cmd: name, json: jsonRequested(rest)} // the flags may not parse
 		}
 		return c.execute(ctx, rest)
 	}
@@ -62,10 +70,15 @@ func (e *environment) printError(err error) {
 	if err == nil || isOutcome(err) {
 		return
 	}
-	e.printf(e.stderr, "userimport: %v\n", err)
+	e.printf(e.stderr, "userimport: %s\n", e.errorText(err))
 	if ue, ok := asUsage(err); ok && ue.cmd != "" {
 		e.printf(e.stderr, "Run \"userimport %s --help\" for usage.\n", ue.cmd)
 	}
+}
+
+// errorText is an error as the operator reads it, on stderr and in --json's "error".
+func (e *environment) errorText(err error) string {
+	return err.Error()
 }
 
 // signals delivers the first SIGINT/SIGTERM as a graceful stop (closed channel) and the second

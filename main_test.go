@@ -81,6 +81,7 @@ func TestScripts(t *testing.T) {
 			"wait-sandbox": cmdWaitSandbox,
 			"hold-lock":    cmdHoldLock,
 			"stale-lock":   cmdStaleLock,
+			"mode":         cmdMode,
 		},
 		RequireExplicitExec: true,
 	})

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/userimport/userimport/runfolder"
@@ -144,7 +143,6 @@ type Model struct {
 	ResumeCommand string `json:"resume_command,omitempty"`
 	SkippedLines  int    `json:"skipped_lines,omitempty"` // not JSON, or too long
 
-	preset, mappingFile string // the header's, redacted: what the commands repeat
 }
 
 // Failing is how many rows ended refused: failed, invalid or duplicate.
@@ -407,8 +405,7 @@ func Build(dir string) (*Model, error) {
 		return nil, err
 	}
 	m.Sandbox = last.header.Sandbox
-	m.preset, m.mappingFile = clean(last.header.Preset), clean(last.header.Mapping)
-	m.commands(dir)
+	m.commands(dir, last.header)
 	return m, nil
 }
 
@@ -534,39 +531,24 @@ func (m *Model) addSummary(dir string, a *runAcc) error {
 	return nil
 }
 
-// commands fills in how to go on: re-feed the failed rows once fixed, and resume the run.
-func (m *Model) commands(dir string) {
-	var flags []string
-	if m.Sandbox {
-		flags = append(flags, "--sandbox")
-	}
-	if m.preset != "" {
-		flags = append(flags, "--preset", m.preset)
-	} else if m.mappingFile != "" {
-		flags = append(flags, "--mapping", m.mappingFile)
-	}
+// commands fills in how to go on: re-feed the failed rows once fixed, and resume the run. They
+// come from runfolder's builder, as the terminal's hint does.
+func (m *Model) commands(dir string, h runfolder.Header) {
 	if m.FailedFile == "" && m.Failing() > 0 && m.Format != "" {
 		m.FailedFile = runfolder.FailedFilePrefix + m.Format
 	}
 	if m.FailedFile != "" && m.Failing() > 0 {
-		args := append([]string{"userimport", "import"}, flags...)
-		m.RefeedCommand = shellJoin(append(args, filepath.Join(clean(dir), m.FailedFile)))
+		m.RefeedCommand = cleanJoin(runfolder.RefeedArgs(dir, h, m.FailedFile))
 	}
 	if m.Input != "" {
-		args := append([]string{"userimport", "import", "--out", clean(dir)}, flags...)
-		m.ResumeCommand = shellJoin(append(args, m.Input))
+		m.ResumeCommand = cleanJoin(runfolder.ResumeArgs(dir, h))
 	}
 }
 
-// shellJoin quotes each argument that a POSIX shell would otherwise split or expand.
-func shellJoin(args []string) string {
-	out := make([]string, len(args))
+// cleanJoin redacts each argument, then quotes it for a POSIX shell.
+func cleanJoin(args []string) string {
 	for i, a := range args {
-		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+,@%") == "" {
-			out[i] = a
-		} else {
-			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
+		args[i] = clean(a)
 	}
-	return strings.Join(out, " ")
+	return runfolder.ShellJoin(args)
 }

@@ -108,7 +108,7 @@ func TestBuildGolden(t *testing.T) {
 	if m.ResumeCommand != wantResume {
 		t.Errorf("resume command %q", m.ResumeCommand)
 	}
-	if m.RefeedCommand != "userimport import --preset auth0 testdata/run/failed.csv" {
+	if m.RefeedCommand != "userimport import --out testdata/run-refeed --preset auth0 testdata/run/failed.csv" {
 		t.Errorf("refeed command %q", m.RefeedCommand)
 	}
 }
@@ -378,7 +378,7 @@ func TestBuildSandboxCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !m.Sandbox || m.ResumeCommand != "userimport import --out "+dir+" --sandbox --preset native users.csv" ||
-		m.RefeedCommand != "userimport import --sandbox --preset native "+dir+"/failed.jsonl" {
+		m.RefeedCommand != "userimport import --out "+dir+"-refeed --sandbox --preset native "+dir+"/failed.jsonl" {
 		t.Errorf("sandbox %v\nresume %q\nrefeed %q", m.Sandbox, m.ResumeCommand, m.RefeedCommand)
 	}
 	var b strings.Builder

@@ -161,7 +161,7 @@ func TestRenderShowsTheNumbers(t *testing.T) {
 		t.Errorf("first failure row %q", r)
 	}
 	wantPre := []string{
-		"userimport import --preset auth0 testdata/run/failed.csv",
+		"userimport import --out testdata/run-refeed --preset auth0 testdata/run/failed.csv",
 		"userimport import --out testdata/run --preset auth0 'exports/[redacted]/users.csv'",
 	}
 	if strings.Join(pre, "\n") != strings.Join(wantPre, "\n") {
@@ -195,7 +195,7 @@ func TestRenderStatuses(t *testing.T) {
 		if tc.status == "" {
 			m.Status = "unfinished"
 		}
-		m.commands(m.Dir)
+		m.commands(m.Dir, runfolder.Header{Input: m.Input, Preset: "native"})
 		m.Buckets = []Bucket{{Created: 2}, {Created: 5, Throttled: 1}}
 		var b bytes.Buffer
 		if err := Render(&b, m); err != nil {

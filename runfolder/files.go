@@ -5,7 +5,9 @@ package runfolder
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -21,6 +23,8 @@ const (
 	ReportFile  = "report.html" // written by package report
 	// FailedFilePrefix names the rows not imported: failed.<ext>, in the input's format.
 	FailedFilePrefix = "failed."
+	// SandboxStateFile holds a --sandbox run's users, so a re-run and undo meet the same ones.
+	SandboxStateFile = "sandbox-state.jsonl"
 )
 
 // Modes of what a run folder holds: it may hold whole rows, so only its owner reads it.
@@ -48,12 +52,32 @@ func OpenFile(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 }
 
-// MakeDir creates the run folder 0700 (and tightens an existing one).
+// ErrSharedDir refuses an existing folder others may write in (/tmp, a 0777 share): they could
+// plant or swap the run's files, and its mode is not this tool's to change.
+var ErrSharedDir = errors.New("is writable by other users")
+
+// MakeDir creates the run folder 0700. An existing folder is used as it is, never chmodded
+// (only folders userimport creates get its modes), unless group or others may write in it.
 func MakeDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return fmt.Errorf("run folder %s is not a folder", dir)
+	case err == nil && st.Mode().Perm()&0o022 != 0:
+		mode := uint32(st.Mode().Perm())
+		if st.Mode()&os.ModeSticky != 0 {
+			mode |= 0o1000
+		}
+		return fmt.Errorf("run folder %s %w (mode %04o)", dir, ErrSharedDir, mode)
+	case err == nil:
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("run folder: %w", err)
+	}
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return fmt.Errorf("create run folder: %w", err)
 	}
-	if err := os.Chmod(dir, DirMode); err != nil {
+	if err := os.Chmod(dir, DirMode); err != nil { // ours: exactly 0700, whatever the umask
 		return fmt.Errorf("run folder: %w", err)
 	}
 	return nil

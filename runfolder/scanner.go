@@ -241,7 +241,7 @@ func decodeLine(body []byte, h *Header, e *Event, w *wireLine, strs bool) (isHea
 	if w.Event == EventRun {
 		*h = Header{Event: w.Event, Tool: w.Tool, Version: w.Version, Input: w.Input, InputSHA256: w.InputSHA256,
 			Format: w.Format, Mapping: w.Mapping, Preset: w.Preset, MappingSHA256: w.MappingSHA256,
-			APIURL: w.APIURL, KeyFingerprint: w.KeyFingerprint, StartedAt: w.StartedAt}
+			APIURL: w.APIURL, KeyFingerprint: w.KeyFingerprint, StartedAt: w.StartedAt, RerunFlags: w.RerunFlags}
 		if w.Sandbox != nil {
 			h.Sandbox = *w.Sandbox
 		} else {
@@ -287,6 +287,7 @@ type wireLine struct {
 	Sandbox        *bool     `json:"sandbox"` // nil: a header written before the field existed
 	KeyFingerprint string    `json:"key_fingerprint"`
 	StartedAt      time.Time `json:"started_at"`
+	RerunFlags     []string  `json:"rerun_flags"`
 }
 
 // legacyRehearsalFingerprint is the fingerprint of the key `import --sandbox` used when none was

@@ -66,6 +66,9 @@ type Header struct {
 	Sandbox        bool      `json:"sandbox"`
 	KeyFingerprint string    `json:"key_fingerprint"`
 	StartedAt      time.Time `json:"started_at"`
+	// RerunFlags are the flags, --out aside, that read this input as this session did
+	// (--sandbox, --preset or --mapping, --encoding, …), for the next commands; never a secret.
+	RerunFlags []string `json:"rerun_flags,omitempty"`
 }
 
 // SameTarget reports whether two headers name the same instance: the same key at the same
