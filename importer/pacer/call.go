@@ -187,7 +187,7 @@ func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(cont
 	began := time.Now()
 	err := op(ctx)
 	c.Gate.Release()
-	c.Gate.Observe(time.Since(began), c.Pacer.Rate())
+	c.Gate.Observe(time.Since(began), c.Pacer.Rate(), c.Pacer.Ready())
 	switch {
 	case err == nil:
 		c.Pacer.Success()

@@ -20,7 +20,7 @@ func TestGateAdaptsToLatencyAndWakesWaiters(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	// Slow answers at 50 requests/s need more in flight: the waiter is let through.
-	g.Observe(400*time.Millisecond, 50)
+	g.Observe(400*time.Millisecond, 50, 0)
 	select {
 	case err := <-got:
 		must(t, err)
@@ -34,7 +34,7 @@ func TestGateAdaptsToLatencyAndWakesWaiters(t *testing.T) {
 	// A fixed limit (--concurrency) never moves, and a cancelled wait returns.
 	f := NewGate(1)
 	must(t, f.Acquire(ctx))
-	f.Observe(time.Second, 100)
+	f.Observe(time.Second, 100, 500)
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if err := f.Acquire(cctx); err == nil {
