@@ -186,8 +186,10 @@ func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(cont
 	t.Sent = true
 	began := time.Now()
 	err := op(ctx)
+	latency := time.Since(began)
 	c.Gate.Release()
-	c.Gate.Observe(time.Since(began), c.Pacer.Rate(), c.Pacer.Ready())
+	rate, ready := c.Pacer.Pace()
+	c.Gate.Observe(latency, rate, ready)
 	switch {
 	case err == nil:
 		c.Pacer.Success()

@@ -247,19 +247,25 @@ func (p *Pacer) Rate() float64 {
 	return p.cur
 }
 
-// Ready is how many slots the bucket holds now (0 when unlimited): a burst the in-flight
-// gate must make room for.
+// Ready is how many slots the bucket holds now (0 when unlimited or paused): a burst the
+// in-flight gate must make room for.
 func (p *Pacer) Ready() int {
+	_, ready := p.Pace()
+	return ready
+}
+
+// Pace is Rate and Ready under one lock: what the adaptive gate sizes itself for after each call.
+func (p *Pacer) Pace() (rate float64, ready int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if math.IsInf(p.cur, 1) {
-		return 0
+	if math.IsInf(p.cur, 1) || p.burst == 1 {
+		return p.cur, 0 // a bucket of one slot is no burst
 	}
 	now := p.now()
 	if now.Before(p.pauseUntil) {
-		return 0
+		return p.cur, 0
 	}
-	return max(0, int(p.lim.TokensAt(now)))
+	return p.cur, max(0, int(p.lim.TokensAt(now)))
 }
 
 // Stats returns a snapshot of the counters.
