@@ -90,7 +90,7 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 	}()
 	sum, err := importer.Undo(ctx, importer.UndoConfig{
 		OutDir: dir, KeyFingerprint: clerk.Fingerprint(key), APIURL: clerk.DisplayURL(apiURL), Target: target,
-		Pacer: pacer.New(pacer.Config{Rate: r}), Concurrency: pacer.Concurrency(r, time.Second), MaxRetries: 5,
+		Pacer: pacer.New(r), Concurrency: pacer.Concurrency(r.Rate, time.Second), MaxRetries: 5,
 	})
 	if sum != nil {
 		e.printf(e.stdout, "undo %s: %d deleted, %d already gone, %d failed, %d deleted by an earlier undo\n",

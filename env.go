@@ -56,15 +56,20 @@ func (e *environment) commandNames() []string {
 // apiFlags are how a command reaches Clerk.
 type apiFlags struct {
 	keyFile        string
-	rate           float64 // 0: the key's default
-	rateAuto       bool    // --rate auto: for now the key's default (issue 15 adapts it)
+	rate           float64 // 0: the instance's documented limit, with its window as a burst
+	rateAuto       bool    // --rate auto: the documented limit, probing above it while no 429 comes
+	maxRate        float64 // --rate auto's ceiling; 0: 10x the documented limit
 	maxRetries     int
 	requestTimeout time.Duration
 }
 
 func (f *apiFlags) register(fs *flagSet, retries bool) {
 	fs.StringVar(&f.keyFile, "secret-key-file", "", "read the Clerk secret key from this `file` instead of CLERK_SECRET_KEY")
-	fs.rateVar(&f.rate, &f.rateAuto, "API requests per second, every call counted, or auto (default 80 for sk_live_, 8 for sk_test_)")
+	fs.rateVar(&f.rate, &f.rateAuto, "API requests per second, every call counted (creates and look-ups), or auto. "+
+		"Default: the instance's documented limit with its 10 s budget as a burst (sk_live_: 1000 at once, then 100/s; sk_test_: 100, then 10/s). "+
+		"The limit is shared with the instance's own traffic: on a live instance leave headroom, e.g. --rate 60 (smooth, no burst). "+
+		"auto probes above the documented limit while no 429 comes back, up to --max-rate")
+	fs.Float64Var(&f.maxRate, "max-rate", 0, "with --rate auto, never above this many requests per second (default 10x the documented limit)")
 	f.maxRetries = 5
 	if retries {
 		fs.intVar(&f.maxRetries, "max-retries", 5, 0, 100, "a whole number of retries from 0 to 100", "retries per row for transient failures")
@@ -87,15 +92,17 @@ func (e *environment) target(apiURL, key string, f *apiFlags) (*clerk.Client, *p
 	if err != nil {
 		return nil, nil, err
 	}
-	return t, pacer.New(pacer.Config{Rate: f.pace(key)}), nil
+	return t, pacer.New(f.pace(key)), nil
 }
 
-// pace is --rate, or the key's default.
-func (f *apiFlags) pace(key string) float64 {
+// pace is --rate N (smooth: a user leaving headroom wants no burst), or the instance's documented
+// limit with its window's budget as the burst, probing above it under --rate auto.
+func (f *apiFlags) pace(key string) pacer.Config {
 	if f.rate > 0 {
-		return f.rate
+		return pacer.Config{Rate: f.rate}
 	}
-	return clerk.DefaultRate(key)
+	perSecond, burst := clerk.DocumentedLimit(key)
+	return pacer.Config{Rate: perSecond, Burst: burst, Auto: f.rateAuto, MaxRate: f.maxRate}
 }
 
 // errPublishableKey: a pk_ key is the frontend's; the Backend API answers it with a bare 401.

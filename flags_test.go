@@ -223,8 +223,8 @@ func TestRateAuto(t *testing.T) {
 	if err := fs.parse([]string{"--rate", "auto"}); err != nil || !f.rateAuto || f.rate != 0 {
 		t.Fatalf("--rate auto: %v, auto %v, rate %v", err, f.rateAuto, f.rate)
 	}
-	if got := f.pace("sk_live_x"); got <= 0 {
-		t.Errorf("auto paces at the key's default for now, got %v", got)
+	if got := f.pace("sk_live_x"); !got.Auto || got.Rate != 100 || got.Burst != 1000 {
+		t.Errorf("auto starts at the documented limit with its burst and probes: got %+v", got)
 	}
 	if err := fs.parse([]string{"--rate", "2.5"}); err != nil || f.rateAuto || f.rate != 2.5 {
 		t.Errorf("--rate 2.5 after auto: %v, auto %v, rate %v", err, f.rateAuto, f.rate)

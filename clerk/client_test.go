@@ -691,9 +691,45 @@ func TestFingerprintAndDefaultRate(t *testing.T) {
 	if got := Fingerprint(""); got != "e3b0c44298fc" {
 		t.Errorf("Fingerprint(\"\") = %q", got)
 	}
-	for key, want := range map[string]float64{"sk_live_abc": 80, "sk_test_abc": 8, "other": 8, "": 8} {
-		if got := DefaultRate(key); got != want {
-			t.Errorf("DefaultRate(%q) = %v, want %v", key, got, want)
+	type limit struct {
+		perSecond float64
+		burst     int
+	}
+	// Clerk's documented limits: production 1000 per 10 s, development 100 per 10 s.
+	for key, want := range map[string]limit{"sk_live_abc": {100, 1000}, "sk_test_abc": {10, 100}, "other": {10, 100}, "": {10, 100}} {
+		if r, b := DocumentedLimit(key); r != want.perSecond || b != want.burst {
+			t.Errorf("DocumentedLimit(%q) = %v, %d; want %v, %d", key, r, b, want.perSecond, want.burst)
+		}
+		if got := DefaultRate(key); got != want.perSecond {
+			t.Errorf("DefaultRate(%q) = %v, want %v", key, got, want.perSecond)
+		}
+	}
+}
+
+func TestDevCapWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		users, rows, doneBefore, cap int
+		want                         []string // substrings; none: no warning
+	}{
+		{"fits exactly", 400, 100, 0, 500, nil},
+		{"over the documented 500", 450, 100, 0, DefaultDevUserCap, []string{"only 500 users", "it has 450 and the input 100 more", "403 user_quota_exceeded", "--dev-user-cap"}},
+		{"resumed: finished rows are not counted twice", 450, 100, 60, 500, nil},
+		{"resumed past the end", 10, 5, 9, 500, nil},
+		{"a lower cap set by flag", 0, 101, 0, 100, []string{"only 100 users", "it has 0 and the input 101 more"}},
+		{"cap 0: no check", 1e6, 1e6, 0, 0, nil},
+	} {
+		got := DevCapWarning(tc.users, tc.rows, tc.doneBefore, tc.cap)
+		if len(tc.want) == 0 && got != "" {
+			t.Errorf("%s: warning %q, want none", tc.name, got)
+		}
+		if len(tc.want) > 0 && got == "" {
+			t.Errorf("%s: no warning, want one", tc.name)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: warning %q does not say %q", tc.name, got, w)
+			}
 		}
 	}
 }

@@ -235,8 +235,10 @@ func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(cont
 	t.Sent = true
 	began := time.Now()
 	err = op(ctx)
+	latency := time.Since(began)
 	c.Gate.Release()
-	c.Gate.Observe(time.Since(began), c.Pacer.Rate())
+	rate, ready := c.Pacer.Pace()
+	c.Gate.Observe(latency, rate, ready)
 	if err != nil && !sentBefore && ClassOf(err)&(Retryable|Throttled) != 0 {
 		t.Sent = false // refused with nothing done: the work is as untouched as before
 	}

@@ -123,11 +123,25 @@ func TestRetryAfterScope(t *testing.T) {
 				if errA != nil || errB != nil {
 					t.Fatalf("calls failed: %v, %v", errA, errB)
 				}
-				if at := a.times(); len(at) != 2 || at[0] != 0 || at[1] != 2*time.Second {
-					t.Errorf("first work's attempts at %v, want [0s 2s]: its retry waits out Retry-After", at)
+				// After a 429's pause the bucket refills from one slot at the halved rate (50/s):
+				// the two calls it held go at 2s and one slot (20ms) later, in either order.
+				aAt, bAt := a.times(), b.times()
+				if len(aAt) != 2 || aAt[0] != 0 || len(bAt) != 1 {
+					t.Fatalf("attempts at %v and %v, want two and one, the first at 0s", aAt, bAt)
 				}
-				if at := b.times(); len(at) != 1 || at[0] != tc.secondAt {
-					t.Errorf("second work's attempt at %v, want %v", at, tc.secondAt)
+				wantA, wantB := 2*time.Second, tc.secondAt
+				if tc.pauses > 0 {
+					if aAt[1] == wantA {
+						wantB += 20 * time.Millisecond
+					} else {
+						wantA += 20 * time.Millisecond
+					}
+				}
+				if aAt[1] != wantA {
+					t.Errorf("first work's attempts at %v, want [0s %v]: its retry waits out Retry-After", aAt, wantA)
+				}
+				if bAt[0] != wantB {
+					t.Errorf("second work's attempt at %v, want %v", bAt, wantB)
 				}
 				if s := p.Stats(); s.Pauses != tc.pauses || s.Decreases != tc.pauses {
 					t.Errorf("pacer %+v: want %d pauses and rate cuts", s, tc.pauses)

@@ -8,7 +8,8 @@ import (
 )
 
 // MaxInflight bounds the requests in flight (Clerk's production limit is 100 requests/s: 256
-// in flight covers 1.7 s of latency at that pace).
+// in flight covers 1.7 s of latency at that pace, and sends a 1000-request burst in four
+// round trips).
 const MaxInflight = 256
 
 // guessLatency is what an adaptive gate assumes until the first answers say otherwise.
@@ -68,8 +69,11 @@ func (g *Gate) broadcastLocked() {
 	g.cond = make(chan struct{})
 }
 
-// Observe folds one call's latency in and, when adaptive, resizes the limit for rate.
-func (g *Gate) Observe(latency time.Duration, rate float64) {
+// Observe folds one call's latency in and, when adaptive, resizes the limit for rate plus
+// ready, the slots the pacer's bucket holds now: a burst of them may all go within one
+// round trip (a full production budget is 1000 at once), then the limit shrinks back to
+// what the rate alone needs.
+func (g *Gate) Observe(latency time.Duration, rate float64, ready int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.ewma == 0 {
@@ -80,7 +84,7 @@ func (g *Gate) Observe(latency time.Duration, rate float64) {
 	if !g.adaptive {
 		return
 	}
-	if want := Concurrency(rate, g.ewma); want != g.limit {
+	if want := min(MaxInflight, Concurrency(rate, g.ewma)+max(0, ready)); want != g.limit {
 		g.limit = want
 		g.broadcastLocked()
 	}

@@ -3,6 +3,7 @@ package pacer
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -20,7 +21,7 @@ func TestGateAdaptsToLatencyAndWakesWaiters(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	// Slow answers at 50 requests/s need more in flight: the waiter is let through.
-	g.Observe(400*time.Millisecond, 50)
+	g.Observe(400*time.Millisecond, 50, 0)
 	select {
 	case err := <-got:
 		must(t, err)
@@ -34,7 +35,7 @@ func TestGateAdaptsToLatencyAndWakesWaiters(t *testing.T) {
 	// A fixed limit (--concurrency) never moves, and a cancelled wait returns.
 	f := NewGate(1)
 	must(t, f.Acquire(ctx))
-	f.Observe(time.Second, 100)
+	f.Observe(time.Second, 100, 500)
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if err := f.Acquire(cctx); err == nil {
@@ -79,4 +80,47 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A burst needs room: while the pacer's bucket holds slots, the adaptive gate lets that many
+// more out (up to MaxInflight), then shrinks back to what the rate alone needs.
+func TestAdaptiveGateMakesRoomForABurst(t *testing.T) {
+	g := NewAdaptiveGate(100)
+	g.Observe(80*time.Millisecond, 100, 975) // 100/s at 80ms needs 14; the burst wants 975 more
+	if limit, _ := g.Current(); limit != MaxInflight {
+		t.Errorf("limit %d with a burst of 975 ready, want MaxInflight %d", limit, MaxInflight)
+	}
+	g.Observe(80*time.Millisecond, 100, 30)
+	if limit, _ := g.Current(); limit != Concurrency(100, 80*time.Millisecond)+30 || limit != 44 {
+		t.Errorf("limit %d with 30 slots ready, want 14 + 30", limit)
+	}
+	g.Observe(80*time.Millisecond, 100, 0)
+	if limit, _ := g.Current(); limit != 14 {
+		t.Errorf("limit %d once the burst is spent, want 14 (100/s x 80ms x 1.5 + 2)", limit)
+	}
+}
+
+// The pacer's Ready is what the gate is told: the bucket's slots, none during a pause or
+// when unlimited.
+func TestReadyCountsTheBucket(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Rate: 10, Burst: 100})
+		for range 10 {
+			must(t, p.Wait(t.Context()))
+		}
+		if got := p.Ready(); got != 88 { // 100 less 2 kept back, less 10 taken
+			t.Errorf("Ready = %d, want 88", got)
+		}
+		p.Backoff(time.Second)
+		if got := p.Ready(); got != 0 {
+			t.Errorf("Ready during a pause = %d, want 0", got)
+		}
+		time.Sleep(time.Second)
+		if got := p.Ready(); got != 1 {
+			t.Errorf("Ready as the pause ends = %d, want 1 (the bucket refills from one slot)", got)
+		}
+		if got := New(Config{}).Ready(); got != 0 {
+			t.Errorf("unlimited Ready = %d, want 0", got)
+		}
+	})
 }

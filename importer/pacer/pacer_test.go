@@ -77,7 +77,7 @@ func TestAchievedRateMatchesRate(t *testing.T) {
 
 func TestBurstAllowsThatManyAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := New(Config{Rate: 2, Burst: 4})
+		p := New(Config{Rate: 2, Burst: 5}) // the bucket keeps back 200ms at 2/s: one slot
 		g := &grants{start: time.Now()}
 		ctx, cancel := context.WithCancel(t.Context())
 		wait := workers(ctx, p, 8, g)
@@ -399,6 +399,183 @@ func TestNoIncreaseUntilASecondAfterThePause(t *testing.T) {
 		p.Success()
 		if got := p.Rate(); got != 4.4 {
 			t.Errorf("rate %v at 4s after 11 successes, want 4.4 (one step of 5%% of 8)", got)
+		}
+	})
+}
+
+// The documented pace: a production window's budget at once (less the 200ms kept back), then
+// the rate, slot by slot.
+func TestBurstThenSteadyRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Rate: 100, Burst: 1000})
+		if got := p.Ready(); got != 980 {
+			t.Fatalf("a fresh bucket holds %d slots, want 980 (1000 less 200ms at 100/s)", got)
+		}
+		g := &grants{start: time.Now()}
+		ctx, cancel := context.WithCancel(t.Context())
+		wait := workers(ctx, p, 300, g)
+		time.Sleep(10*time.Second - time.Nanosecond)
+		cancel()
+		wait()
+		at, _ := g.snapshot()
+		var atZero int
+		for _, d := range at {
+			if d == 0 {
+				atZero++
+			}
+		}
+		if atZero != 980 {
+			t.Errorf("%d slots at t=0, want the burst of 980", atZero)
+		}
+		steady := at[atZero:]
+		for i := 1; i < len(steady); i++ {
+			if gap := steady[i] - steady[i-1]; gap < 10*time.Millisecond-time.Microsecond { // float rounding
+				t.Fatalf("after the burst, slots %v and %v are only %v apart, want >= 10ms", steady[i-1], steady[i], gap)
+			}
+		}
+		// In [0, 10s): the burst, then one slot per 10ms from 10ms on: 999 more.
+		if len(steady) != 999 {
+			t.Errorf("%d slots after the burst in 10s, want 999 at 100/s", len(steady))
+		}
+		if p.Ready() != 0 {
+			t.Errorf("Ready = %d with every slot taken, want 0", p.Ready())
+		}
+	})
+}
+
+// A 429 after the burst: every worker waits out Retry-After, the rate halves, and the bucket
+// refills from one slot, not from full (a full bucket would send a burst into the next 429).
+// Then successes creep the rate back to the ceiling, never above it.
+func TestBackoffAfterBurstRefillsFromOneSlotAndCreepsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Rate: 100, Burst: 1000})
+		g := &grants{start: time.Now()}
+		ctx, cancel := context.WithCancel(t.Context())
+		wait := workers(ctx, p, 50, g)
+		time.Sleep(time.Second)
+		p.Backoff(2 * time.Second) // at t=1s: held until 3s, rate 50
+		time.Sleep(3*time.Second - time.Nanosecond)
+		cancel()
+		wait()
+		at, _ := g.snapshot()
+		var after []time.Duration
+		for _, d := range at {
+			if d > time.Second && d < 3*time.Second {
+				t.Fatalf("a slot at %v, inside the pause [1s, 3s)", d)
+			}
+			if d >= 3*time.Second {
+				after = append(after, d)
+			}
+		}
+		if len(after) == 0 || after[0] != 3*time.Second {
+			t.Fatalf("first slot after the pause at %v, want 3s", after)
+		}
+		for i := 1; i < len(after); i++ {
+			if gap := after[i] - after[i-1]; gap < 20*time.Millisecond-time.Microsecond {
+				t.Fatalf("after the pause, slots %v and %v are %v apart: a burst, want >= 20ms (50/s)", after[i-1], after[i], gap)
+			}
+		}
+		if len(after) != 50 { // the one slot at 3s, then 49 more at 50/s in [3s, 4s)
+			t.Errorf("%d slots in the second after the pause, want 50", len(after))
+		}
+		if s := p.Stats(); s.Rate != 50 || s.Decreases != 1 {
+			t.Fatalf("Stats = %+v, want rate 50 after one decrease", s)
+		}
+
+		// Creep back: one step of 5/s (5% of 100) per second of successes, up to 100.
+		ctx, cancel = context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		start, reached := time.Now(), time.Duration(0)
+		for ctx.Err() == nil && p.Wait(ctx) == nil {
+			p.Success()
+			if r := p.Rate(); r > 100 {
+				t.Fatalf("rate %v above the ceiling 100", r)
+			} else if r == 100 && reached == 0 {
+				reached = time.Since(start)
+			}
+		}
+		if reached < 9*time.Second || reached > 12*time.Second {
+			t.Errorf("rate back to 100 after %v, want about 10s (10 steps of a second)", reached)
+		}
+	})
+}
+
+// runAt takes slots and reports each as a success for d, then returns the rate.
+func runAt(t *testing.T, p *Pacer, d time.Duration) float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	for p.Wait(ctx) == nil {
+		p.Success()
+	}
+	return p.Rate()
+}
+
+// --rate auto: while no 429 comes back, the rate climbs above the documented limit by 5% of
+// it every 250ms, up to MaxRate; a 429 pauses and halves it, and from then on it climbs one
+// step a second, as AIMD.
+func TestAutoProbesUpToMaxRateAndHalvesOn429(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Rate: 100, Burst: 1000, Auto: true, MaxRate: 200})
+		if got := runAt(t, p, 2*time.Second+time.Millisecond); got < 125 || got > 140 {
+			t.Fatalf("auto rate after 2s without a 429: %v, want about 135 (5/s a quarter second)", got)
+		}
+		if got := runAt(t, p, 10*time.Second); got != 200 {
+			t.Fatalf("auto rate after 12s: %v, want the ceiling 200", got)
+		}
+		if s := p.Stats(); s.Increases != 20 {
+			t.Errorf("%d increases from 100 to 200, want 20 steps of 5", s.Increases)
+		}
+
+		start := time.Now()
+		p.Backoff(time.Second)
+		if got := p.Rate(); got != 100 {
+			t.Fatalf("after a 429 at 200/s: rate %v, want 100", got)
+		}
+		if err := p.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited != time.Second {
+			t.Errorf("the 429 held the next slot %v, want its Retry-After, 1s", waited)
+		}
+		// One step a second from now on: 5 steps in 5s (the first a second after the pause).
+		if got := runAt(t, p, 5*time.Second+time.Millisecond); got < 120 || got > 125 {
+			t.Errorf("auto rate 5s after the 429: %v, want 120-125 (a step of 5 a second)", got)
+		}
+	})
+}
+
+func TestAutoDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want float64 // the ceiling
+	}{
+		{Config{Rate: 100, Auto: true}, 1000},                  // 10x the documented limit
+		{Config{Rate: 10, Auto: true, MaxRate: 5}, 10},         // never below the starting rate
+		{Config{Rate: 100, Auto: false, MaxRate: 500}, 100},    // MaxRate only with Auto
+		{Config{Rate: 100, Auto: true, MaxRate: 250}, 250},     // as given
+		{Config{Auto: true, MaxRate: 250}, math.Inf(1)},        // unlimited stays unlimited
+		{Config{Rate: 1, Auto: true, MaxRate: math.NaN()}, 10}, // NaN: the default
+	} {
+		if got := New(tc.cfg).max; got != tc.want {
+			t.Errorf("New(%+v) ceiling %v, want %v", tc.cfg, got, tc.want)
+		}
+	}
+}
+
+// An explicit --rate is smooth (Burst 1): it keeps to its rate from the first second, leaving
+// the rest of the window's budget to the instance's own traffic.
+func TestExplicitRateIsSmooth(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := New(Config{Rate: 60})
+		g := &grants{start: time.Now()}
+		ctx, cancel := context.WithCancel(t.Context())
+		wait := workers(ctx, p, 20, g)
+		time.Sleep(time.Second - time.Nanosecond)
+		cancel()
+		wait()
+		if at, _ := g.snapshot(); len(at) != 60 || p.Ready() != 0 {
+			t.Errorf("%d slots in the first second at --rate 60 (Ready %d), want 60 and no burst", len(at), p.Ready())
 		}
 	})
 }

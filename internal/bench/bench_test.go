@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCSVAndBodiesAgree(t *testing.T) {
@@ -112,5 +113,44 @@ func TestFigureVerdict(t *testing.T) {
 	f.add(false, "b = 2 (target 1)")
 	if f.pass() || !strings.HasSuffix(f.String(), "FAIL") {
 		t.Errorf("%q", f)
+	}
+}
+
+func TestCreateTimesReadsTheJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "results.jsonl")
+	journal := `{"event":"run","tool":"userimport","started_at":"2026-12-01T12:00:00Z"}
+{"row":2,"line":3,"external_id":"b","status":"pending","at":"2026-12-01T12:00:00.1Z"}
+{"row":1,"line":2,"external_id":"a","status":"pending","at":"2026-12-01T12:00:00.1Z"}
+{"row":2,"line":3,"external_id":"b","status":"created","user_id":"user_2","at":"2026-12-01T12:00:11Z"}
+{"event":"throttled","at":"2026-12-01T12:00:10.5Z"}
+{"row":1,"line":2,"external_id":"a","status":"created","user_id":"user_1","at":"2026-12-01T12:00:10Z"}
+{"event":"end","run_status":"complete","at":"2026-12-01T12:00:12Z"}
+`
+	if err := os.WriteFile(path, []byte(journal), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start, creates, err := createTimes(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC); !start.Equal(want) {
+		t.Errorf("start %v, want %v", start, want)
+	}
+	if len(creates) != 2 || creates[0].Second() != 10 || creates[1].Second() != 11 {
+		t.Errorf("creates %v, want the two created events, in order (10s, 11s)", creates)
+	}
+	if _, _, err := createTimes(filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Error("a missing journal read without error")
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	if n, w, err := parseLimit("3000/10s"); err != nil || n != 3000 || w != 10*time.Second {
+		t.Errorf("parseLimit(3000/10s) = %d, %v, %v", n, w, err)
+	}
+	for _, bad := range []string{"", "1000", "x/10s", "1000/ten", "0/10s"} {
+		if _, _, err := parseLimit(bad); err == nil {
+			t.Errorf("parseLimit(%q) accepted", bad)
+		}
 	}
 }

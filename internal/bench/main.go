@@ -3,9 +3,14 @@
 //
 //	P1 pacing      --rate 100 under 1000/10s with 20 ms latency: achieved/--rate >= 0.97, no 429s
 //	P2 adaptation  --rate 250 under 1000/10s: wall <= 1.10 x 30 s, every row created once
-//	P3 overhead    no limit, 16 in flight: userimport users/s >= 0.80 x a plain net/http loop's
+//	P3 overhead    no limit, 16 in flight: userimport users/s >= 1.10 x a loop through the SDK's
+//	               user.Client.Create, and >= 0.70 x a plain net/http loop's
 //	P4 memory      1M rows: peak RSS <= 100 MB and <= 1.2 x a 10k-row run's
 //	P5 faults      500s, HTML 502s, lost responses: every row once, journal = sandbox, exit 0
+//	P7 default     no --rate, 80 ms: sk_live_ 3,000 users under 1000/10s and sk_test_ 300 under
+//	               100/10s, wall <= 1.05 x (requests - budget)/rate, <= 5 429s, every row once
+//	P8 auto        --rate auto, 6,000 users under a raised 3000/10s, 80 ms: creates/s after the
+//	               first 10 s >= 0.9 x 300, every row once
 //	V1 validate    1M rows, no key: >= 150,000 rows/s, peak RSS <= 100 MB
 //
 // Notes on each run go to stderr. It exits 1 if any figure misses its target. Run it from the
@@ -86,6 +91,8 @@ var cases = []bcase{
 	{"P3", "overhead", runP3},
 	{"P4", "memory", runP4},
 	{"P5", "faults", runP5},
+	{"P7", "default", runP7},
+	{"P8", "auto rate", runP8},
 	{"V1", "validate", runV1},
 	{"R1", "report", runR1},
 }
@@ -210,10 +217,19 @@ func selectCases(only string) ([]bcase, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("-only: unknown case %q (have P1 P2 P3 P4 P5 V1)", id)
+			return nil, fmt.Errorf("-only: unknown case %q (have %s)", id, caseIDs())
 		}
 	}
 	return out, nil
+}
+
+// caseIDs lists the cases' ids, for an -only error.
+func caseIDs() string {
+	ids := make([]string, len(cases))
+	for i, c := range cases {
+		ids[i] = c.id
+	}
+	return strings.Join(ids, " ")
 }
 
 // printMachine prints what the figures were measured on.

@@ -19,8 +19,12 @@ import (
 	"time"
 )
 
-// benchKey is the sandbox's key; a test key, never a real one.
-const benchKey = "sk_test_userimport_bench"
+// The sandbox's keys: a development instance's, and a production-shaped one for the cases
+// whose default pace follows the key. Neither is real.
+const (
+	benchKey     = "sk_test_userimport_bench"
+	benchLiveKey = "sk_live_userimport_bench"
+)
 
 // sandboxProc is a `userimport sandbox` child process.
 type sandboxProc struct {
@@ -32,12 +36,17 @@ type sandboxProc struct {
 
 // startSandbox starts a sandbox on a free loopback port and waits until it says where it serves.
 func startSandbox(ctx context.Context, e *env, name string, args ...string) (*sandboxProc, error) {
+	return startSandboxKey(ctx, e, name, benchKey, args...)
+}
+
+// startSandboxKey is startSandbox accepting key.
+func startSandboxKey(ctx context.Context, e *env, name, key string, args ...string) (*sandboxProc, error) {
 	logf, err := os.Create(filepath.Join(e.tmp, name+".sandbox.log"))
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(e.bin, append([]string{"sandbox", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = childEnv("CLERK_SECRET_KEY=" + benchKey)
+	cmd.Env = childEnv("CLERK_SECRET_KEY=" + key)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -216,13 +225,20 @@ type importRun struct {
 
 // runImport imports file into the sandbox at sp with the given rate and concurrency.
 func runImport(ctx context.Context, e *env, sp *sandboxProc, name, file string, rate float64, conc int) (*importRun, error) {
-	out := filepath.Join(e.tmp, name+".run")
-	args := []string{"import", "--json", "--no-progress", "--rate", fmt.Sprint(rate), "--out", out}
+	flags := []string{"--rate", fmt.Sprint(rate)}
 	if conc > 0 {
-		args = append(args, "--concurrency", fmt.Sprint(conc))
+		flags = append(flags, "--concurrency", fmt.Sprint(conc))
 	}
+	return runImportFlags(ctx, e, sp, name, file, benchKey, flags...)
+}
+
+// runImportFlags imports file into the sandbox at sp with key and the given flags (none: the
+// key's default pace).
+func runImportFlags(ctx context.Context, e *env, sp *sandboxProc, name, file, key string, flags ...string) (*importRun, error) {
+	out := filepath.Join(e.tmp, name+".run")
+	args := append([]string{"import", "--json", "--no-progress", "--out", out}, flags...)
 	args = append(args, file)
-	env := []string{"CLERK_API_URL=" + sp.base + "/v1", "CLERK_SECRET_KEY=" + benchKey}
+	env := []string{"CLERK_API_URL=" + sp.base + "/v1", "CLERK_SECRET_KEY=" + key}
 	pr, err := runUserimport(ctx, e, env, args...)
 	if err != nil {
 		return nil, err
