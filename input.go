@@ -30,7 +30,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.format, "format", "", "input `format`: csv, jsonl or json (default: read from the content)")
 	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
 	fs.StringVar(&f.delimiter, "csv-delimiter", "", "CSV field `separator`: one character, or comma, semicolon, tab, pipe (default: read from the header line)")
-	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside unquoted CSV fields as text")
+	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside CSV fields as text (the firebase and cognito presets turn it on)")
 	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
