@@ -145,7 +145,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	joins, closeJoins, err := openJoins(ctx, in.joins, &f.inputFlags, out)
+	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, out)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", f.mappingFile, err) // err says "mapping: …"
 		}
-		return m.Bind(f.presetOpts), "", nil
+		return checkJoins(m.Bind(f.presetOpts), "", f)
 	}
 	name := f.preset
 	if name == "" {
@@ -87,7 +87,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	return m, name, nil
+	return checkJoins(m, name, f)
 }
 
 func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {
@@ -115,7 +115,6 @@ type input struct {
 	sha256     string
 	size       int64
 	rows       int // records, counted by the import's first read; 0 when not counted
-	joins      []joinArg
 	counter    *countingReader
 	reader     source.Reader
 	closer     io.Closer
@@ -135,9 +134,6 @@ func (in *input) Close() error {
 func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
 	var err error
-	if in.joins, err = resolveJoins(fl.joins, m); err != nil {
-		return nil, err
-	}
 	// The content decides the format; --format overrides it, and the name is only a hint (Auth0
 	// names its NDJSON export <tenant>.json.gz). gzip is found by its magic bytes.
 	opts := source.Options{Format: source.Format(fl.format), MaxRecordSize: fl.maxRecordSize,
