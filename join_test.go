@@ -18,6 +18,22 @@ import (
 type sandboxUser struct {
 	ExternalID      *string `json:"external_id"`
 	PasswordEnabled bool    `json:"password_enabled"`
+	EmailAddresses  []struct {
+		EmailAddress string `json:"email_address"`
+		Verification *struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	} `json:"email_addresses"`
+}
+
+// verified tells whether the user's address email is verified.
+func (u sandboxUser) verified(email string) (verified, found bool) {
+	for _, e := range u.EmailAddresses {
+		if e.EmailAddress == email {
+			return e.Verification != nil && e.Verification.Status == "verified", true
+		}
+	}
+	return false, false
 }
 
 // apiUsers lists every user through the sandbox's Backend API, as Clerk returns them.
@@ -260,5 +276,51 @@ func TestResolveJoins(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a refused --join made the run folder: %v", err)
+	}
+}
+
+// TestJoinAuthjsAccounts: Auth.js creates OAuth users with emailVerified NULL; with the
+// account table joined their addresses are created verified, and without it unverified,
+// while the others follow emailVerified either way.
+func TestJoinAuthjsAccounts(t *testing.T) {
+	files := fixtureFiles(t)
+	users, accounts := files["authjs-users.csv"], files["authjs-accounts.csv"]
+	oauth := map[string]bool{}
+	for _, u := range fixtures.Users() {
+		oauth[u.Key] = u.OAuth
+	}
+	for _, join := range []bool{true, false} {
+		c := newCLI(t, testKey)
+		args := []string{"import", "--preset", "authjs", "--rate", "1000", "--no-progress", "--out", filepath.Join(t.TempDir(), "run")}
+		if join {
+			args = append(args, "--join", accounts.Path)
+		}
+		res := c.run(nil, append(args, users.Path)...)
+		if res.code != 0 {
+			t.Fatalf("join %v: exit %d\n%s", join, res.code, res.stderr)
+		}
+		got := c.apiUsers()
+		oauthSeen := 0
+		for _, e := range users.Expect {
+			u, ok := got[e.ExternalID]
+			if !ok || len(e.Emails) != 1 {
+				t.Errorf("join %v: %s not created (or not one email)", join, e.Key)
+				continue
+			}
+			want := e.Emails[0].Verified // the expectations assume no join
+			if oauth[e.Key] {
+				oauthSeen++
+				want = join
+			}
+			if v, found := u.verified(e.Emails[0].Value); !found || v != want {
+				t.Errorf("join %v: %s's %s verified %v (found %v), want %v", join, e.Key, e.Emails[0].Value, v, found, want)
+			}
+		}
+		if oauthSeen == 0 {
+			t.Fatal("the fixtures hold no OAuth user")
+		}
+		if len(got) != len(users.Expect) {
+			t.Errorf("join %v: %d users, want %d", join, len(got), len(users.Expect))
+		}
 	}
 }
