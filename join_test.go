@@ -324,3 +324,28 @@ func TestJoinAuthjsAccounts(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinUnusedOnlyForAWholeInput: a session that maps part of the input (--limit, then the
+// resumed rest) cannot tell which join rows no record wants, so it does not count them.
+func TestJoinUnusedOnlyForAWholeInput(t *testing.T) {
+	files := fixtureFiles(t)
+	profile, hashes := files[fixtures.Auth0ExportName], files[fixtures.Auth0HashesName]
+	c := newCLI(t, testKey)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"import", "--preset", "auth0", "--join", hashes.Path, "--rate", "1000", "--no-progress", "--out", out}
+	first := c.run(nil, append(args, "--limit", "2", profile.Path)...)
+	if first.code != 75 {
+		t.Fatalf("--limit 2: exit %d\n%s", first.code, first.stderr)
+	}
+	if j := readSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil || strings.Contains(first.stderr, "matched no record") {
+		t.Errorf("a limited session counted unused join rows: %+v\n%s", j, first.stderr)
+	}
+	rest := c.run(nil, append(args, profile.Path)...)
+	if rest.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", rest.code, rest.stderr)
+	}
+	if j := readSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil {
+		t.Errorf("a resumed session counted unused join rows: %+v", j)
+	}
+	checkPasswords(t, c, profile.Expect)
+}
