@@ -349,3 +349,26 @@ func TestJoinUnusedOnlyForAWholeInput(t *testing.T) {
 	}
 	checkPasswords(t, c, profile.Expect)
 }
+
+// TestJoinAuth0CSV: the CSV export's user_id carries Auth0's ' prefix; the join key is read
+// as the mapping reads it (prefix stripped), so the hashes still land.
+func TestJoinAuth0CSV(t *testing.T) {
+	files := fixtureFiles(t)
+	profile, hashes := files[fixtures.Auth0Tenant+".csv"], files[fixtures.Auth0HashesName]
+	raw, err := os.ReadFile(profile.Path)
+	if err != nil || !strings.Contains(string(raw), `"'auth0|`) {
+		t.Fatalf("the fixture's user_id must carry the ' prefix: %v", err)
+	}
+	c := newCLI(t, testKey)
+	out := filepath.Join(t.TempDir(), "run")
+	res := c.run(nil, "import", "--preset", "auth0", "--join", hashes.Path, "--rate", "1000", "--no-progress", "--out", out, profile.Path)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	expect := fixtures.Auth0Expect(fixtures.Users(), true, true)
+	checkPasswords(t, c, expect)
+	with, _ := countPasswords(expect)
+	if j := readSummary(t, out).Joins; len(j) != 1 || j[0].Matched != with || *j[0].Unused != 0 {
+		t.Errorf("joins = %+v, want %d matched and none unused", j, with)
+	}
+}
