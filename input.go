@@ -31,7 +31,8 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
 	fs.StringVar(&f.delimiter, "csv-delimiter", "", "CSV field `separator`: one character, or comma, semicolon, tab, pipe (default: read from the header line)")
 	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside unquoted CSV fields as text")
-	fs.StringArrayVar(&f.joins, "join", nil, "second `file` joined to each record by the preset's key (repeatable; NAME=FILE when it declares several), e.g. Auth0's password-hash export")
+	fs.StringArrayVar(&f.joins, "join", nil, "a second `file` joined to each record by the preset's key, e.g. Auth0's password hashes (repeatable; NAME=FILE when it declares several joins)")
+	fs.Lookup("join").DefValue = "" // not "[]" in the help
 	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
