@@ -81,7 +81,7 @@ func fixtureFiles(t *testing.T) map[string]fixtures.File {
 	return byName
 }
 
-func readSummary(t *testing.T, dir string) runfolder.Summary {
+func joinSummary(t *testing.T, dir string) runfolder.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
@@ -161,7 +161,7 @@ func TestJoinAuth0HashExport(t *testing.T) {
 	if with == 0 || without == 0 {
 		t.Fatalf("the fixtures must hold users with and without a hash (%d, %d)", with, without)
 	}
-	sum := readSummary(t, out)
+	sum := joinSummary(t, out)
 	if len(sum.Joins) != 1 {
 		t.Fatalf("summary joins = %+v", sum.Joins)
 	}
@@ -196,7 +196,7 @@ func TestJoinBetterAuthAccount(t *testing.T) {
 	}
 	checkPasswords(t, c, user.Expect)
 	with, without := countPasswords(user.Expect)
-	j := readSummary(t, out).Joins
+	j := joinSummary(t, out).Joins
 	if len(j) != 1 || j[0].Matched != with || j[0].NoMatch != without || j[0].Filtered == 0 || j[0].Unused == nil || *j[0].Unused != 0 {
 		t.Errorf("summary joins = %+v, want %d matched, %d without a credential row, the OAuth rows filtered", j, with, without)
 	}
@@ -337,14 +337,14 @@ func TestJoinUnusedOnlyForAWholeInput(t *testing.T) {
 	if first.code != 75 {
 		t.Fatalf("--limit 2: exit %d\n%s", first.code, first.stderr)
 	}
-	if j := readSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil || strings.Contains(first.stderr, "matched no record") {
+	if j := joinSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil || strings.Contains(first.stderr, "matched no record") {
 		t.Errorf("a limited session counted unused join rows: %+v\n%s", j, first.stderr)
 	}
 	rest := c.run(nil, append(args, profile.Path)...)
 	if rest.code != 0 {
 		t.Fatalf("resume: exit %d\n%s", rest.code, rest.stderr)
 	}
-	if j := readSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil {
+	if j := joinSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil {
 		t.Errorf("a resumed session counted unused join rows: %+v", j)
 	}
 	checkPasswords(t, c, profile.Expect)
@@ -368,7 +368,7 @@ func TestJoinAuth0CSV(t *testing.T) {
 	expect := fixtures.Auth0Expect(fixtures.Users(), true, true)
 	checkPasswords(t, c, expect)
 	with, _ := countPasswords(expect)
-	if j := readSummary(t, out).Joins; len(j) != 1 || j[0].Matched != with || *j[0].Unused != 0 {
+	if j := joinSummary(t, out).Joins; len(j) != 1 || j[0].Matched != with || *j[0].Unused != 0 {
 		t.Errorf("joins = %+v, want %d matched and none unused", j, with)
 	}
 }
