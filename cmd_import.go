@@ -29,6 +29,7 @@ type importFlags struct {
 	verbose, noPrecheck          bool
 	noReport, useSandbox         bool
 	metricsFile                  string
+	strictFields                 bool
 }
 
 // maxConcurrency bounds --concurrency: every slot is a goroutine and a connection, and Clerk's
@@ -57,15 +58,18 @@ func (e *environment) importCommand() *command {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose: info-level logs on stderr")
 	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")
+	registerStrictFields(fs, &f.strictFields)
 	fs.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics to this `file` every 30 s and at the end (node_exporter textfile collector)")
 	fs.group("Run folder", "out", "restart", "limit", "max-duration", "sandbox")
-	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "max-pause", "unreachable-after", "no-precheck")
+	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "max-pause", "unreachable-after", "no-precheck", "strict-fields")
 	fs.group("Output", "json", "no-progress", "verbose", "no-report", "metrics-file")
 	return &command{
 		name: "import", args: "[flags] FILE|-", flags: fs,
 		summary: "import users into Clerk, or resume the run in --out",
 		notes: "The secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n" +
-			"Run the same command again to resume a stopped or interrupted run.",
+			"Run the same command again to resume a stopped or interrupted run.\n" +
+			"Before the first create it reads the instance's sign-up settings: rows the instance would refuse are\n" +
+			"failed unsent, and fields it cannot store are dropped, both journaled with the reason (--strict-fields).",
 		examples: []string{
 			"# rehearse against an in-process sandbox first",
 			"userimport import --sandbox --preset auth0 users.json",
@@ -159,6 +163,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
+	fit := &importer.Fit{Strict: f.strictFields} // its settings are read in the pre-flight
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
@@ -170,7 +175,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Joins: joins, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		MaxPause: f.maxPause, Unreachable: f.unreachable,
-		Stop: stop, Log: log, Progress: rep, Counters: counters,
+		Stop: stop, Log: log, Progress: rep, Counters: counters, Fit: fit,
 		Preflight: func(ctx context.Context, doneBefore int) error {
 			if err := pc.Wait(ctx); err != nil {
 				return err
@@ -185,16 +190,17 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			}
 			if err != nil {
 				log.Warn("pre-flight check failed; going on: " + err.Error())
-				return nil
+			} else if isDevInstance(apiURL, key) && in.rows > 0 {
+				if err := devCapCheck(users, in.rows, doneBefore); err != nil {
+					return err
+				}
 			}
-			if isDevInstance(apiURL, key) && in.rows > 0 {
-				return devCapCheck(users, in.rows, doneBefore)
-			}
-			return nil
+			return e.importReadiness(ctx, fit, target, pc, in.path, &f.inputFlags, m, stop, log)
 		},
 	})
 	rep.Close()
 	stopMetrics()
+	e.importReadinessEnd(fit, in.path, log)
 	if sum == nil {
 		return runErr
 	}

@@ -97,6 +97,8 @@ type Config struct {
 	Preflight func(ctx context.Context, doneBefore int) error
 	Log       *zap.Logger
 	Progress  Progress // optional
+	// Fit, when set, checks each row against the instance's sign-up settings (fit.go).
+	Fit *Fit
 	// Counters, when given, are updated live (for metrics written during the run).
 	Counters *Counters
 	// Sleep waits between retries; tests replace it. It must return early when ctx ends.
@@ -130,7 +132,9 @@ type job struct {
 	rec        source.Record
 	params     *mapping.CreateUserParams
 	extID      string
-	wasPending bool // an earlier session sent it and did not hear back: settle first
+	wasPending bool     // an earlier session sent it and did not hear back: settle first
+	dropped    []string // create fields the instance cannot store, left out (fit.go)
+	readiness  []string // the instance settings' reason codes for the row
 }
 
 // dupChecker is the duplicate table the ordered stage consults: a dupset.Set.
@@ -575,6 +579,8 @@ type mapped struct {
 	params *mapping.CreateUserParams
 	err    *runfolder.RowError
 	keys   []string // a JSON input's first record's keys: its "header", for unread-column warnings
+	// providers are the social providers the source says the user signs in with (fit.go)
+	providers []string
 }
 
 // mapRow maps and validates one record. It touches no shared state, so rows are mapped on
@@ -612,6 +618,8 @@ func (r *runner) mapRow(m *mapped) {
 	m.params = p
 	if err != nil {
 		m.err = rowError(err)
+	} else if r.cfg.Fit.active() {
+		m.providers = providersOf(mrec)
 	}
 }
 
@@ -632,6 +640,9 @@ func (r *runner) accept(m *mapped) (job, bool) {
 	if jb.extID != "" && r.resume.doneIDs.has(jb.extID) {
 		// An earlier session (perhaps of another export) created or adopted this user.
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, Settled: "journal"})
+		return jb, false
+	}
+	if !r.fit(&jb, m) {
 		return jb, false
 	}
 	firstLine, field, err := r.dups.Check(jb.params, m.rec.Line)
@@ -663,6 +674,9 @@ func (r *runner) settle(jb job, e runfolder.Event) {
 	e.Row, e.Line = jb.rec.Num, jb.rec.Line
 	if e.ExternalID == "" {
 		e.ExternalID = jb.extID
+	}
+	if e.Dropped == nil && e.Readiness == nil && e.Settled != "precheck" { // what was sent, or refused
+		e.Dropped, e.Readiness = jb.dropped, jb.readiness
 	}
 	if err := r.journal.Write(e); err != nil {
 		r.setFatal(err)
