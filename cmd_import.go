@@ -195,6 +195,11 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 
 	ctx, stop, release := signals(ctx)
 	defer release()
+	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, out)
+	if err != nil {
+		return err
+	}
+	defer closeJoins()
 
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
@@ -204,7 +209,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
 		Header: header,
-		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
+		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Joins: joins, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		MaxPause: f.maxPause, Unreachable: f.unreachable,
 		Stop: stop, Log: log, Progress: rep, Counters: counters, Fit: fit, AllowNoExternalID: f.allowNoExternalID,
@@ -256,6 +261,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 		e.res.refeed = runfolder.ShellJoin(runfolder.RefeedArgs(out, header, sum.FailedFile))
 	}
 	e.report(f.jsonOut, out, in, sum)
+	warnJoins(e.stderr, sum.Joins)
 	if reportPath != "" && !f.jsonOut {
 		e.printf(e.stdout, "report: %s\n", reportPath)
 	}

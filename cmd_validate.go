@@ -76,7 +76,12 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Stop: stop, AllowNoExternalID: f.allowNoExternalID}
+	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, "")
+	if err != nil {
+		return err
+	}
+	defer closeJoins()
+	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Joins: joins, Stop: stop, AllowNoExternalID: f.allowNoExternalID}
 	// With a key, validate also asks the instance which users it already holds (read-only).
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
@@ -154,5 +159,6 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if cfg.Fit != nil {
 		_ = cfg.Fit.Tally.Render(w)
 	}
+	warnJoins(e.stderr, sum.Joins)
 	return result
 }

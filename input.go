@@ -22,6 +22,7 @@ type inputFlags struct {
 	encoding, delimiter         string
 	lazyQuotes                  bool
 	allowNoExternalID           bool
+	joins                       []string // --join values: FILE or NAME=FILE
 }
 
 func (f *inputFlags) register(fs *flagSet) {
@@ -31,6 +32,8 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
 	fs.StringVar(&f.delimiter, "csv-delimiter", "", "CSV field `separator`: one character, or comma, semicolon, tab, pipe (default: read from the header line)")
 	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside CSV fields as text (the firebase and cognito presets turn it on)")
+	fs.StringArrayVar(&f.joins, "join", nil, "a second `file` joined to each record by the preset's key, e.g. Auth0's password hashes (repeatable; NAME=FILE when it declares several joins)")
+	fs.Lookup("join").DefValue = "" // not "[]" in the help
 	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
@@ -43,7 +46,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.presetOpts.RestrictionChecks, "restriction-checks", false,
 		"apply the instance's allowlist, blocklist and disposable-email rules to imported users (default: skip_restriction_checks, as Clerk's CLI)")
 	fs.BoolVar(&f.allowNoExternalID, "allow-no-external-id", false, "accept an input whose rows map no external_id (validate refuses one; import warns)")
-	fs.group("Input", "preset", "mapping", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
+	fs.group("Input", "preset", "mapping", "join", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
 }
@@ -82,7 +85,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", f.mappingFile, err) // err says "mapping: …"
 		}
-		return m.Bind(f.presetOpts), "", nil
+		return checkJoins(m.Bind(f.presetOpts), "", f)
 	}
 	name := f.preset
 	if name == "" {
@@ -92,7 +95,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	return m, name, nil
+	return checkJoins(m, name, f)
 }
 
 func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {

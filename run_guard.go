@@ -162,6 +162,18 @@ func rerunFlags(f *importFlags) []string {
 	}
 	add("--cognito-pool-id", f.presetOpts.CognitoPoolID)
 	add("--cognito-client-id", f.presetOpts.CognitoClientID)
+	for _, j := range f.joins { // the failed rows still need their second file (Auth0's hashes, say)
+		add("--join", j)
+	}
+	for _, b := range []struct {
+		on   bool
+		name string
+	}{{f.presetOpts.NoSkipPasswordRequirement, "--no-skip-password-requirement"}, {f.presetOpts.RestrictionChecks, "--restriction-checks"},
+		{f.allowNoExternalID, "--allow-no-external-id"}, {f.strictFields, "--strict-fields"}} {
+		if b.on {
+			flags = append(flags, b.name)
+		}
+	}
 	return flags
 }
 
