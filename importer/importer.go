@@ -98,6 +98,8 @@ type Config struct {
 	Counters *Counters
 	// Sleep waits between retries; tests replace it. It must return early when ctx ends.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// AllowNoExternalID silences the warning for an input whose first rows map no external_id.
+	AllowNoExternalID bool
 }
 
 // statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
@@ -158,9 +160,14 @@ type runner struct {
 	lookupN int // external_ids a look-up takes
 
 	problems []runfolder.Event // the first maxProblems rows not imported
-	keys     []string          // the input's columns: the CSV header, or a JSON input's first keys
 	fields   map[string]int    // validate only: field -> rows carrying it
 	dryRun   bool              // validate: rows are counted "valid", never sent (see Validate)
+
+	// tracker learns the columns no record's mapping reads, and rows without external_id.
+	tracker     *mapping.KeyTracker
+	warnedExtID bool // the ordered stage looked at the first chunk's external_ids
+	accepted    bool // the ordered stage has seen a record: the next ambiguous one is not the first
+	badHeader   bool // the first record's keys were ambiguous: the run takes no row
 
 	fatalOnce  sync.Once
 	fatalErr   error
@@ -226,6 +233,12 @@ func newRunner(cfg Config, start time.Time) *runner {
 	r.calls, r.pol = r.newCaller(gate), newPolicies(cfg.MaxRetries)
 	if cfg.Target != nil {
 		r.lookupN = max(1, cfg.Target.LookupBatch())
+	}
+	if cfg.Mapping != nil {
+		r.tracker = cfg.Mapping.NewKeyTracker(maxUnread)
+		if cfg.Source != nil {
+			r.observeHeader()
+		}
 	}
 	return r
 }
@@ -304,10 +317,7 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 	if status == runfolder.RunFatal && runErr != nil {
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
-	if h := r.cfg.Source.Header(); h != nil {
-		r.keys = h
-	}
-	sum.UnreadFields = r.cfg.Mapping.Unread(r.keys)
+	sum.UnreadFields = r.unread()
 	sum.Problems, sum.Fields = r.problems, r.fields
 	sum.FinishedAt = time.Now().UTC()
 }
@@ -425,6 +435,9 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 	var batch []job // rows waiting for the pre-check
 	for c := range ordered {
 		<-c.done
+		if !r.dryRun {
+			r.warnExternalID(c) // the first chunk only
+		}
 		for i := range c.rows {
 			jb, ok := r.accept(&c.rows[i])
 			if !ok {
@@ -568,7 +581,8 @@ type mapped struct {
 	rec    source.Record
 	params *mapping.CreateUserParams
 	err    *runfolder.RowError
-	keys   []string // a JSON input's first record's keys: its "header", for unread-column warnings
+	skip   bool  // err says why the mapping left the row out on purpose: journaled skipped
+	header error // a *HeaderError: the record's keys match one mapped key twice
 }
 
 // mapRow maps and validates one record. It touches no shared state, so rows are mapped on
@@ -587,11 +601,17 @@ func (r *runner) mapRow(m *mapped) {
 			m.err = &runfolder.RowError{Code: "invalid_record", Message: err.Error()}
 			return
 		}
-		if m.rec.Num == 1 {
-			m.keys = mrec.Keys()
-		}
 	}
 	p, err := r.cfg.Mapping.Apply(mrec)
+	r.tracker.Observe(mrec, p)
+	if m.err = skipOf(err); m.err != nil {
+		m.skip = true
+		return
+	}
+	var ae *mapping.AmbiguousError
+	if errors.As(err, &ae) {
+		m.header = &HeaderError{Err: ae}
+	}
 	if err == nil {
 		err = mapping.Validate(p)
 	}
@@ -605,11 +625,23 @@ func (r *runner) mapRow(m *mapped) {
 // duplicates are settled here; the rest are returned to be sent.
 func (r *runner) accept(m *mapped) (job, bool) {
 	jb := job{rec: m.rec, params: m.params}
-	if m.keys != nil {
-		r.keys = m.keys
+	first := !r.accepted
+	r.accepted = true
+	if m.header != nil && first {
+		// The header (a JSON input's first record's keys) cannot be read safely: no row can.
+		r.badHeader = true
+		r.setFatal(m.header)
+	}
+	if r.badHeader {
+		r.count(statusLeft) // not settled: the run stops before any row
+		return jb, false
 	}
 	if m.params != nil {
 		jb.extID = m.params.ExternalIDValue()
+	}
+	if m.skip {
+		r.settle(jb, runfolder.Event{Status: runfolder.StatusSkipped, Error: m.err})
+		return jb, false
 	}
 	if m.err != nil {
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusInvalid, Error: m.err})

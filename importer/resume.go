@@ -148,7 +148,7 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 		switch {
 		case e.Status == runfolder.StatusPending:
 			st.pending[e.Row] = e.ExternalID
-		case finished:
+		case finished, e.Status == runfolder.StatusSkipped: // a row the preset leaves out is done too
 			delete(st.pending, e.Row)
 			if !st.done.has(e.Row) {
 				st.done.set(e.Row)

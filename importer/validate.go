@@ -25,6 +25,9 @@ type ValidateConfig struct {
 	Pacer  *pacer.Pacer
 	Stop   <-chan struct{} // closed on the first signal: stop reading
 	Log    *zap.Logger
+	// AllowNoExternalID accepts an input none of whose rows maps an external_id; without it
+	// Validate returns ErrNoExternalID for one (a wrong preset, most likely).
+	AllowNoExternalID bool
 }
 
 // Validate reads, maps and checks every row as Run would, writing no run folder and creating no
@@ -71,6 +74,10 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 		status = runfolder.RunInterrupted
 	case c[runfolder.StatusInvalid]+c[runfolder.StatusDuplicate] > 0:
 		status = runfolder.RunWithFailures
+	}
+	if mapped, none := r.noExternalID(); none && err == nil && !cfg.AllowNoExternalID && status != runfolder.RunInterrupted {
+		err = fmt.Errorf("%w: none of the %d mapped rows has one; is the --preset or --mapping right for this file? "+
+			"(without external_id a re-run cannot recognise the users it created; --allow-no-external-id accepts it)", ErrNoExternalID, mapped)
 	}
 	sum := &runfolder.Summary{StartedAt: start.UTC()}
 	r.summarize(sum, status, err, start)

@@ -23,6 +23,7 @@ type Mapping struct {
 	skips          []skipRule
 	joins          []JoinSpec
 	flatten        []flattenRule
+	reader         *ReaderOptions    // how its CSV input must be read
 	options        map[string]string // bound PresetOptions
 	optionsSummary map[string]any    // what Spec shows of them (the signer key only as a fingerprint)
 	keepPassword   bool              // PresetOptions.NoSkipPasswordRequirement

@@ -260,6 +260,26 @@ type presetRules struct {
 	Skip    []json.RawMessage `json:"skip,omitempty"`
 	Joins   []json.RawMessage `json:"joins,omitempty"`
 	Flatten []flattenRule     `json:"flatten,omitempty"`
+	Reader  *ReaderOptions    `json:"reader,omitempty"`
+}
+
+// ReaderOptions say how a preset's CSV export must be read beyond what the reader finds out
+// itself (delimiter, encoding, header): quirks of the tool that writes it.
+type ReaderOptions struct {
+	// LazyQuotes: bare quotes inside fields are data (firebase-tools before 15.19 leaves the
+	// quotes in a display name undoubled; its later, properly quoted CSV reads the same).
+	LazyQuotes bool `json:"lazy_quotes,omitempty"`
+	// BackslashEscapes: \<delimiter> in an unquoted field is a literal delimiter (Cognito's
+	// import CSV writes a comma in a value as \,).
+	BackslashEscapes bool `json:"backslash_escapes,omitempty"`
+}
+
+// Reader is how the mapping's CSV input must be read (zero for a mapping that declares nothing).
+func (m *Mapping) Reader() ReaderOptions {
+	if m.reader == nil {
+		return ReaderOptions{}
+	}
+	return *m.reader
 }
 
 func (m *Mapping) parseRules(f *file) error {
@@ -329,6 +349,10 @@ func (m *Mapping) parseRules(f *file) error {
 		}
 	}
 	m.flatten = f.Flatten
+	if f.Reader != nil && *f.Reader == (ReaderOptions{}) {
+		return fmt.Errorf("reader: give lazy_quotes or backslash_escapes true, or leave reader out")
+	}
+	m.reader = f.Reader
 	return nil
 }
 
@@ -360,5 +384,8 @@ func (m *Mapping) renderRules(out map[string]any) {
 	}
 	if len(m.flatten) > 0 {
 		out["flatten"] = m.flatten
+	}
+	if m.reader != nil {
+		out["reader"] = m.reader
 	}
 }
