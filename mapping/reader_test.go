@@ -12,7 +12,7 @@ import (
 func TestReaderOptions(t *testing.T) {
 	for name, want := range map[string]ReaderOptions{
 		"firebase": {LazyQuotes: true},
-		"cognito":  {BackslashEscapes: true},
+		"cognito":  {BackslashEscapes: true, LazyQuotes: true},
 		"native":   {},
 		"auth0":    {},
 		"supabase": {},
