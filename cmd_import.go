@@ -159,7 +159,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
-		Stop: stop, Log: log, Progress: rep, Counters: counters,
+		Stop: stop, Log: log, Progress: rep, Counters: counters, AllowNoExternalID: f.allowNoExternalID,
 		Preflight: func(ctx context.Context, doneBefore int) error {
 			if err := pc.Wait(ctx); err != nil {
 				return err
@@ -218,6 +218,9 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder
 	e.printf(w, "%s: %d rows: %d created, %d exists, %d failed, %d invalid, %d duplicate",
 		strings.ReplaceAll(string(sum.RunStatus), "_", " "), sum.Rows, c[runfolder.StatusCreated], c[runfolder.StatusExists],
 		c[runfolder.StatusFailed], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
+	if n := c[runfolder.StatusSkipped]; n > 0 {
+		e.printf(w, ", %d skipped", n) // left out by the preset on purpose (soft-deleted, anonymous): not failures
+	}
 	if sum.DoneBefore > 0 {
 		e.printf(w, "; %d done by an earlier run", sum.DoneBefore)
 	}

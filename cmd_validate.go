@@ -66,7 +66,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Stop: stop}
+	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Stop: stop, AllowNoExternalID: f.allowNoExternalID}
 	// With a key, validate also asks the instance which users it already holds (read-only).
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
@@ -101,6 +101,9 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		e.report(true, "", in, sum)
 	}
 	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
+	if n := c[runfolder.StatusSkipped]; n > 0 {
+		e.printf(w, ", %d skipped", n)
+	}
 	if cfg.Target != nil {
 		e.printf(w, ", %d already in the instance", c[runfolder.StatusExists])
 	}

@@ -21,10 +21,11 @@ type inputFlags struct {
 	presetOpts                  mapping.PresetOptions
 	encoding, delimiter         string
 	lazyQuotes                  bool
+	allowNoExternalID           bool
 }
 
 func (f *inputFlags) register(fs *flagSet) {
-	fs.StringVar(&f.preset, "preset", "", "source `name`: native (default), clerk, auth0, firebase, supabase, authjs, cognito")
+	fs.StringVar(&f.preset, "preset", "", "source `name`: native (default), clerk, auth0, firebase, supabase, authjs, cognito, betterauth")
 	fs.StringVar(&f.mappingFile, "mapping", "", "JSON mapping `file` from input columns/keys to Clerk fields")
 	fs.StringVar(&f.format, "format", "", "input `format`: csv, jsonl or json (default: read from the content)")
 	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
@@ -37,8 +38,14 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.intVar(&f.presetOpts.FirebaseMemCost, "firebase-mem-cost", 0, 0, math.MaxInt32, "a whole number ≥ 0", "Firebase scrypt memory cost; or FIREBASE_MEM_COST")
 	fs.StringVar(&f.presetOpts.CognitoPoolID, "cognito-pool-id", "", "Cognito user pool id, for awscognito lazy password migration")
 	fs.StringVar(&f.presetOpts.CognitoClientID, "cognito-client-id", "", "Cognito app client id, for awscognito lazy password migration")
+	fs.BoolVar(&f.presetOpts.NoSkipPasswordRequirement, "no-skip-password-requirement", false,
+		"do not send skip_password_requirement for users with no password (the instance then refuses them if it requires one)")
+	fs.BoolVar(&f.presetOpts.RestrictionChecks, "restriction-checks", false,
+		"apply the instance's allowlist, blocklist and disposable-email rules to imported users (default: skip_restriction_checks, as Clerk's CLI)")
+	fs.BoolVar(&f.allowNoExternalID, "allow-no-external-id", false, "accept an input whose rows map no external_id (validate refuses one; import warns)")
 	fs.group("Input", "preset", "mapping", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
+	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
 }
 
 // check refuses flag combinations no single value shows wrong.
@@ -136,6 +143,7 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 	// names its NDJSON export <tenant>.json.gz). gzip is found by its magic bytes.
 	opts := source.Options{Format: source.Format(fl.format), MaxRecordSize: fl.maxRecordSize,
 		Encoding: fl.encoding, LazyQuotes: fl.lazyQuotes}
+	readerOptions(&opts, m)
 	if fl.delimiter != "" {
 		d, err := source.ParseDelimiter(fl.delimiter)
 		if err != nil {
@@ -145,9 +153,6 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 	}
 	if opts.Format == "" && path != "-" {
 		opts.Hint, _, _ = source.Detect(path)
-	}
-	if opts.Format == "" || opts.Format == source.CSV {
-		opts.Header = m.CSVHeader() // header-less exports (Firebase's CSV) name their columns here
 	}
 	var r io.Reader
 	if path == "-" {
@@ -185,6 +190,10 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 	}
 	det, _ := source.DetectedOf(in.reader)
 	in.format, in.headerless = det.Format, det.Layout >= 0
+	if err := checkHeader(in, m); err != nil {
+		in.Close()
+		return nil, err
+	}
 	return in, nil
 }
 

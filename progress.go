@@ -116,7 +116,7 @@ type rowStatus = runfolder.Status
 // settled: a row's final status, as opposed to pending, or left (given back unsent on a stop).
 func settled(status rowStatus) bool {
 	switch status {
-	case runfolder.StatusCreated, runfolder.StatusExists, runfolder.StatusFailed, runfolder.StatusInvalid, runfolder.StatusDuplicate:
+	case runfolder.StatusCreated, runfolder.StatusExists, runfolder.StatusFailed, runfolder.StatusInvalid, runfolder.StatusDuplicate, runfolder.StatusSkipped:
 		return true
 	}
 	return false

@@ -267,7 +267,8 @@ type presetRules struct {
 // itself (delimiter, encoding, header): quirks of the tool that writes it.
 type ReaderOptions struct {
 	// LazyQuotes: bare quotes inside fields are data (firebase-tools before 15.19 leaves the
-	// quotes in a display name undoubled; its later, properly quoted CSV reads the same).
+	// quotes in a display name undoubled, Cognito's import CSV quotes no value; a properly
+	// quoted CSV reads the same).
 	LazyQuotes bool `json:"lazy_quotes,omitempty"`
 	// BackslashEscapes: \<delimiter> in an unquoted field is a literal delimiter (Cognito's
 	// import CSV writes a comma in a value as \,).
