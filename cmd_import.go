@@ -145,6 +145,11 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 
 	ctx, stop, release := signals(ctx)
 	defer release()
+	joins, closeJoins, err := openJoins(ctx, in.joins, &f.inputFlags, out)
+	if err != nil {
+		return err
+	}
+	defer closeJoins()
 
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
@@ -157,7 +162,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
 			APIURL: apiURL, Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key),
 		},
-		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
+		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Joins: joins, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep, Counters: counters, AllowNoExternalID: f.allowNoExternalID,
 		Preflight: func(ctx context.Context, doneBefore int) error {
@@ -194,6 +199,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)
+	warnJoins(e.stderr, sum.Joins)
 	if reportPath != "" && !f.jsonOut {
 		e.printf(e.stdout, "report: %s\n", reportPath)
 	}

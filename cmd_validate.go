@@ -66,7 +66,12 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Stop: stop, AllowNoExternalID: f.allowNoExternalID}
+	joins, closeJoins, err := openJoins(ctx, in.joins, &f.inputFlags, "")
+	if err != nil {
+		return err
+	}
+	defer closeJoins()
+	cfg := importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, Joins: joins, Stop: stop, AllowNoExternalID: f.allowNoExternalID}
 	// With a key, validate also asks the instance which users it already holds (read-only).
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
@@ -132,5 +137,6 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if bad > len(sum.Problems) {
 		e.printf(w, "… and %d more\n", bad-len(sum.Problems))
 	}
+	warnJoins(e.stderr, sum.Joins)
 	return result
 }

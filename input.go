@@ -22,6 +22,7 @@ type inputFlags struct {
 	encoding, delimiter         string
 	lazyQuotes                  bool
 	allowNoExternalID           bool
+	joins                       []string // --join values: FILE or NAME=FILE
 }
 
 func (f *inputFlags) register(fs *flagSet) {
@@ -31,6 +32,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
 	fs.StringVar(&f.delimiter, "csv-delimiter", "", "CSV field `separator`: one character, or comma, semicolon, tab, pipe (default: read from the header line)")
 	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside unquoted CSV fields as text")
+	fs.StringArrayVar(&f.joins, "join", nil, "second `file` joined to each record by the preset's key (repeatable; NAME=FILE when it declares several), e.g. Auth0's password-hash export")
 	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
@@ -43,7 +45,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.presetOpts.RestrictionChecks, "restriction-checks", false,
 		"apply the instance's allowlist, blocklist and disposable-email rules to imported users (default: skip_restriction_checks, as Clerk's CLI)")
 	fs.BoolVar(&f.allowNoExternalID, "allow-no-external-id", false, "accept an input whose rows map no external_id (validate refuses one; import warns)")
-	fs.group("Input", "preset", "mapping", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
+	fs.group("Input", "preset", "mapping", "join", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
 }
@@ -120,6 +122,7 @@ type input struct {
 	sha256     string
 	size       int64
 	rows       int // records, counted by the import's first read; 0 when not counted
+	joins      []joinArg
 	counter    *countingReader
 	reader     source.Reader
 	closer     io.Closer
@@ -139,6 +142,9 @@ func (in *input) Close() error {
 func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
 	var err error
+	if in.joins, err = resolveJoins(fl.joins, m); err != nil {
+		return nil, err
+	}
 	// The content decides the format; --format overrides it, and the name is only a hint (Auth0
 	// names its NDJSON export <tenant>.json.gz). gzip is found by its magic bytes.
 	opts := source.Options{Format: source.Format(fl.format), MaxRecordSize: fl.maxRecordSize,

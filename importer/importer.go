@@ -79,6 +79,7 @@ type Config struct {
 	// failed file is written without one either.
 	HeaderlessCSV bool
 	Mapping       *mapping.Mapping
+	Joins         Joiner // the --join files' rows, attached to each record before it is mapped; nil for none
 	Target        Target
 	// Precheck looks rows up by external_id in batches (Target.LookupBatch) before sending
 	// them: users already in the instance become `exists` for one request a batch.
@@ -319,6 +320,7 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 	}
 	sum.UnreadFields = r.unread()
 	sum.Problems, sum.Fields = r.problems, r.fields
+	sum.Joins = r.joinCounts(sum)
 	sum.FinishedAt = time.Now().UTC()
 }
 
@@ -599,6 +601,14 @@ func (r *runner) mapRow(m *mapped) {
 		var err error
 		if mrec, err = mapping.JSONRecord(m.rec.Raw); err != nil {
 			m.err = &runfolder.RowError{Code: "invalid_record", Message: err.Error()}
+			return
+		}
+	}
+	if r.cfg.Joins != nil {
+		var err error
+		if mrec, err = r.cfg.Joins.Wrap(mrec); err != nil { // the run folder's disk failed
+			r.setFatal(err) // the row stays unfinished: the next session takes it again
+			m.err = &runfolder.RowError{Code: "join_unreadable", Message: err.Error()}
 			return
 		}
 	}

@@ -19,6 +19,7 @@ type ValidateConfig struct {
 	Source  source.Reader
 	Format  source.Format
 	Mapping *mapping.Mapping
+	Joins   Joiner // as Config.Joins
 	// Target, when given, is asked by external_id (100 a request, read-only) which users the
 	// instance already holds; Pacer paces those look-ups and must then be set too.
 	Target Target
@@ -42,7 +43,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 		lookups = &lookupWatch{Target: cfg.Target}
 		cfg.Target = lookups
 	}
-	r := newRunner(Config{Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Target: cfg.Target,
+	r := newRunner(Config{Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Joins: cfg.Joins, Target: cfg.Target,
 		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log}, start)
 	r.dryRun, r.fields = true, map[string]int{}
 	intake, stopIntake := context.WithCancel(ctx)

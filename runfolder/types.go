@@ -155,4 +155,22 @@ type Summary struct {
 	UnreadFields []string       `json:"unread_columns,omitempty"`
 	Problems     []Event        `json:"problems,omitempty"` // the first rows not imported, with line and reason
 	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
+	Joins        []JoinCount    `json:"joins,omitempty"`    // one per --join file
+}
+
+// JoinCount is what one --join file gave this session: counts only (its keys can be emails).
+type JoinCount struct {
+	Name       string `json:"name"` // the join's name, as in join.<name>.<field>
+	File       string `json:"file"`
+	Rows       int    `json:"rows"`       // records read from the file
+	Indexed    int    `json:"indexed"`    // rows kept, one per key
+	Filtered   int    `json:"filtered"`   // rows the join's where left out, or with no key
+	Duplicate  int    `json:"duplicate"`  // rows repeating an earlier row's key: the first is joined
+	Unreadable int    `json:"unreadable"` // rows that could not be read
+	Matched    int    `json:"matched"`    // input records that found their row
+	NoMatch    int    `json:"no_match"`   // input records whose key matched no row
+	NoKey      int    `json:"no_key"`     // input records with no join key
+	// Unused is how many kept rows no input record matched; absent when this session did not
+	// map the whole input (a resumed, limited or stopped run), which would overcount it.
+	Unused *int `json:"unused,omitempty"`
 }
