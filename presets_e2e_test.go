@@ -269,6 +269,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 				t.Fatalf("%s (%s) --preset %s: exit %d, want 0\nstdout: %s\nstderr: %s", f.Name, f.Source, f.Preset, res.code, res.stdout, res.stderr)
 			}
 			checkLanded(t, tg, f, journalByRow(t, out), nil)
+			checkSummary(t, out, f.Expect)
 		})
 	}
 }
@@ -318,7 +319,7 @@ func checkLanded(t *testing.T, tg *e2eTarget, f fixtures.File, journal map[int]j
 			continue
 		}
 		want++
-		if journaled && j.Status != "created" {
+		if !journaled || j.Status != "created" {
 			t.Errorf("%s: journaled %q (%s), want created", name, j.Status, errMessage(j))
 		}
 		var u *apiUser
@@ -335,6 +336,34 @@ func checkLanded(t *testing.T, tg *e2eTarget, f fixtures.File, journal map[int]j
 	}
 	if len(users) != want {
 		t.Errorf("instance holds %d users, want %d (one per importable record, nothing else)", len(users), want)
+	}
+}
+
+// checkSummary: summary.json counts every skipped record, and a run whose every record was
+// created or skipped leaves no failed file.
+func checkSummary(t *testing.T, out string, want []fixtures.Expect) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum struct {
+		Counts map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	skipped := 0
+	for _, e := range want {
+		if e.Skipped {
+			skipped++
+		}
+	}
+	if sum.Counts["skipped"] != skipped || sum.Counts["created"] != len(want)-skipped {
+		t.Errorf("summary.json counts %v, want %d created and %d skipped", sum.Counts, len(want)-skipped, skipped)
+	}
+	if failed, _ := filepath.Glob(filepath.Join(out, "failed.*")); len(failed) > 0 {
+		t.Errorf("a run with nothing failed wrote %v", failed)
 	}
 }
 
@@ -361,7 +390,7 @@ func checkUser(t *testing.T, name string, e fixtures.Expect, u *apiUser, body ma
 	}
 	checkAddresses(bad, "email", e.Emails, u.EmailAddresses, u.PrimaryEmailAddressID, func(a apiIdent) string { return a.EmailAddress })
 	checkAddresses(bad, "phone", e.Phones, u.PhoneNumbers, u.PrimaryPhoneNumberID, func(a apiIdent) string { return a.PhoneNumber })
-	if e.Username != "" && deref(u.Username) != e.Username {
+	if deref(u.Username) != e.Username {
 		bad("username %q, want %q", deref(u.Username), e.Username)
 	}
 	first, last := deref(u.FirstName), deref(u.LastName)
@@ -369,10 +398,8 @@ func checkUser(t *testing.T, name string, e fixtures.Expect, u *apiUser, body ma
 		if first != e.FirstName || last != e.LastName {
 			bad("name %q / %q, want %q / %q", first, last, e.FirstName, e.LastName)
 		}
-	} else if e.Name != "" {
-		if got := strings.TrimSpace(first + " " + last); got != e.Name {
-			bad("first and last name %q / %q give %q, want %q", first, last, got, e.Name)
-		}
+	} else if got := strings.TrimSpace(first + " " + last); got != e.Name {
+		bad("first and last name %q / %q give %q, want %q", first, last, got, e.Name)
 	}
 	if u.Banned != e.Banned {
 		bad("banned %v, want %v", u.Banned, e.Banned)
@@ -396,8 +423,11 @@ func checkUser(t *testing.T, name string, e fixtures.Expect, u *apiUser, body ma
 			bad("sent skip_password_requirement %v, want %v", skip, e.SkipPasswordRequirement)
 		}
 	}
-	if e.TOTP && !u.TOTPEnabled {
-		bad("totp_enabled false, want true")
+	if u.TOTPEnabled != e.TOTP {
+		bad("totp_enabled %v, want %v", u.TOTPEnabled, e.TOTP)
+	}
+	if u.Locked {
+		bad("locked, but no source locks a user")
 	}
 	checkMetadata(bad, e, u)
 	if !e.CreatedAt.IsZero() && u.CreatedAt != e.CreatedAt.UnixMilli() {
