@@ -104,6 +104,20 @@ func TestMigrationToolFirebaseCSV(t *testing.T) {
 		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
 	}
 	checkLanded(t, tg, f, journalByRow(t, out), nil)
+
+	// Without the project's signer key a row with a hash is refused alone, naming the option,
+	// rather than created without its password; the rows without one import.
+	tg = newE2ETarget(t)
+	out = filepath.Join(t.TempDir(), "run")
+	res = tg.run("import", "--preset", "firebase", "--out", out, "--no-progress", "--rate", "500", f.Path)
+	if res.code != 1 || !strings.Contains(res.stdout, "4 created") || !strings.Contains(res.stdout, "6 invalid") {
+		t.Fatalf("no signer key: exit %d, want 1 with 4 created and 6 invalid\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	}
+	for row, j := range journalByRow(t, out) {
+		if e := f.Expect[row-1]; e.Password != (j.Status == "invalid") || e.Password && !strings.Contains(errMessage(j), "firebase_signer_key") {
+			t.Errorf("no signer key: record %d (password %v) journaled %q %s", row, e.Password, j.Status, errMessage(j))
+		}
+	}
 }
 
 // The sample's header has 36 columns and every one of its rows 33: Clerk's importer (csv-parser,

@@ -226,10 +226,15 @@ func journalByRow(t *testing.T, dir string) map[int]journalEvent {
 	return rows
 }
 
-// importArgs is the command line a user runs for f: its preset, the options its digests were
-// made with (as flags), and its join files.
+// importArgs is the command line a user runs for f (see presetArgs), into the run folder out.
 func importArgs(f fixtures.File, byName map[string]fixtures.File, out string) []string {
-	args := []string{"import", "--preset", f.Preset, "--out", out, "--no-progress", "--rate", "500"}
+	return append([]string{"import", "--out", out, "--no-progress", "--rate", "500"}, presetArgs(f, byName)...)
+}
+
+// presetArgs are f's preset, the options its digests were made with (as flags), its join
+// files, and the file itself.
+func presetArgs(f fixtures.File, byName map[string]fixtures.File) []string {
+	args := []string{"--preset", f.Preset}
 	keys := make([]string, 0, len(f.Options))
 	for k := range f.Options {
 		keys = append(keys, k)
@@ -270,6 +275,23 @@ func TestPresetsEndToEnd(t *testing.T) {
 			}
 			checkLanded(t, tg, f, journalByRow(t, out), nil)
 			checkSummary(t, out, f.Expect)
+
+			// validate, on the same command line, finds every record valid or skipped.
+			vargs := append([]string{"validate"}, presetArgs(f, byName)...)
+			res = newE2ETarget(t).run(vargs...)
+			skipped := 0
+			for _, e := range f.Expect {
+				if e.Skipped {
+					skipped++
+				}
+			}
+			want := fmt.Sprintf("%d rows: %d valid, 0 invalid, 0 duplicate", len(f.Expect), len(f.Expect)-skipped)
+			if skipped > 0 {
+				want += fmt.Sprintf(", %d skipped", skipped)
+			}
+			if res.code != 0 || !strings.Contains(res.stdout, want) {
+				t.Errorf("%v: exit %d, want 0 and %q\nstdout: %s\nstderr: %s", vargs, res.code, want, res.stdout, res.stderr)
+			}
 		})
 	}
 }
