@@ -22,6 +22,7 @@ import (
 	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/clerk/sandbox/spectest"
 	"github.com/userimport/userimport/internal/fixtures"
+	"github.com/userimport/userimport/mapping"
 )
 
 // e2eTarget is one sandbox behind Clerk's spec check, with every create request it received.
@@ -259,8 +260,15 @@ func TestPresetsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	byName := map[string]fixtures.File{}
+	covered := map[string]bool{"native": true} // native: TestNativeEverydayFiles
 	for _, f := range files {
 		byName[f.Name] = f
+		covered[f.Preset] = true
+	}
+	for _, p := range mapping.Presets() {
+		if !covered[p.Name] {
+			t.Errorf("preset %s has no real-shaped export in internal/fixtures", p.Name)
+		}
 	}
 	for _, f := range files {
 		if f.Join {
