@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/userimport/userimport/clerk/sandbox"
+	"github.com/userimport/userimport/mapping"
 )
 
 func writeFile(t *testing.T, dir, name, body string) string {
@@ -110,5 +111,39 @@ func TestNoSkipPasswordRequirementFlag(t *testing.T) {
 	r = c.run(nil, "import", "--rate", "500", "--no-progress", "--no-skip-password-requirement", "--out", filepath.Join(dir, "b"), in2)
 	if r.code != exitRowsFailed || !strings.Contains(r.stdout, "1 failed") {
 		t.Errorf("--no-skip-password-requirement: exit %d stdout %q stderr %q; want the row refused", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestREADMEPresetTable: the README's preset table has a row for every preset, and a sandbox
+// command for each preset but native whose sample exists and is one internal/fixtures writes.
+func TestREADMEPresetTable(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, p := range mapping.Presets() {
+		if !strings.Contains(readme, "\n| `"+p.Name+"`") {
+			t.Errorf("README's preset table has no row for %s", p.Name)
+		}
+		if p.Name == "native" {
+			continue
+		}
+		i := strings.Index(readme, "userimport import --sandbox --preset "+p.Name+" samples/")
+		if i < 0 {
+			t.Errorf("README gives no sandbox command for %s's sample", p.Name)
+			continue
+		}
+		line := readme[i:]
+		line = line[:strings.IndexByte(line, '\n')]
+		sample := line[strings.LastIndex(line, " ")+1:]
+		if _, err := os.Stat(sample); err != nil {
+			t.Errorf("README's %s sample: %v", p.Name, err)
+		}
+	}
+	for _, old := range []string{"samples/auth0.jsonl", "samples/firebase.csv"} {
+		if strings.Contains(readme, old) {
+			t.Errorf("README still names %s", old)
+		}
 	}
 }

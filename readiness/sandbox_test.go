@@ -2,7 +2,7 @@ package readiness_test
 
 import (
 	"bufio"
-	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -49,10 +49,8 @@ type sampleRow struct {
 	wantCodes []string
 }
 
-// auth0Social is an Auth0 export line for a user who signs in with Google only.
-const auth0Social = `{"user_id":"google-oauth2|103456789012345678901","email":"cy.young@gmail.example.com","email_verified":true,"given_name":"Cy","family_name":"Young","created_at":"2022-01-10T09:00:00.000Z","identities":[{"provider":"google-oauth2","user_id":"103456789012345678901","connection":"google-oauth2","isSocial":true}]}`
-
-// samples maps ../samples/auth0.jsonl (plus auth0Social) with the auth0 preset and
+// samples maps ../samples/acme-prod.json.gz (Auth0's NDJSON export as Auth0 names it, with a
+// Google-only and an SMS-only user) with the auth0 preset and
 // ../samples/users.csv with the native mapping, for an instance that requires an email
 // address, has usernames off and GitHub as its one social connection.
 func samples(t *testing.T) []sampleRow {
@@ -62,12 +60,16 @@ func samples(t *testing.T) []sampleRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile("../samples/auth0.jsonl")
+	gz, err := os.Open("../samples/acme-prod.json.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw = append(bytes.TrimRight(raw, "\n"), "\n"+auth0Social+"\n"...)
-	sc := bufio.NewScanner(bytes.NewReader(raw))
+	defer gz.Close()
+	zr, err := gzip.NewReader(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
 	for line := 1; sc.Scan(); line++ {
 		var src struct {
 			Email, Username, Phone string
@@ -95,7 +97,10 @@ func samples(t *testing.T) []sampleRow {
 		}
 		rows = append(rows, r)
 	}
-	if len(rows) != 4 {
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 13 {
 		t.Fatalf("auth0 sample: %d rows", len(rows))
 	}
 	f, err := os.Open("../samples/users.csv")
@@ -237,7 +242,9 @@ func TestPasswordRequiredAgainstSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := samples(t)[:2] // Ann has no password; Bob has a bcrypt digest
+	rows := samples(t)[:2] // Ann has no password; Bob gets the bcrypt digest Auth0's hash export holds
+	digest, hasher := "$2b$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "bcrypt"
+	rows[1].p.PasswordDigest, rows[1].p.PasswordHasher, rows[1].p.SkipPasswordRequirement = &digest, &hasher, nil
 	if v := readiness.Classify(s, rows[1].p); v.Class != readiness.Full {
 		t.Errorf("row with a digest: %v", v)
 	}
