@@ -24,6 +24,7 @@ type importFlags struct {
 	out                          string
 	concurrency, limit           int
 	maxDuration                  time.Duration
+	maxPause, unreachable        time.Duration
 	restart, jsonOut, noProgress bool
 	verbose, noPrecheck          bool
 	noReport, useSandbox         bool
@@ -43,6 +44,10 @@ func (e *environment) importCommand() *command {
 	fs.intVar(&f.limit, "limit", 0, 0, maxInt, "a whole number of rows ≥ 0 (0: all)", "take at most `N` rows this run, then exit 75")
 	fs.durationVar(&f.maxDuration, "max-duration", 0, 0, "a duration with a unit, e.g. 45m or 2h (0: no limit)",
 		"stop taking rows after this long, finish in-flight ones, exit 75")
+	fs.durationVar(&f.maxPause, "max-pause", 5*time.Minute, time.Second, "a duration with a unit, e.g. 5m or 1h",
+		"longest pause a 429's Retry-After may impose; a longer one stops the run (exit 75) and says when to come back")
+	fs.durationVar(&f.unreachable, "unreachable-after", 30*time.Second, 100*time.Millisecond, "a duration with a unit, e.g. 30s or 2m",
+		"stop the run (exit 75) once the API has given no answer at all for this long")
 	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
 	f.apiFlags.register(fs, true)
 	fs.intVar(&f.concurrency, "concurrency", 0, 0, maxConcurrency, fmt.Sprintf("a whole number of requests from 1 to %d (0: adapt)", maxConcurrency),
@@ -54,7 +59,7 @@ func (e *environment) importCommand() *command {
 	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")
 	fs.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics to this `file` every 30 s and at the end (node_exporter textfile collector)")
 	fs.group("Run folder", "out", "restart", "limit", "max-duration", "sandbox")
-	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "no-precheck")
+	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "max-pause", "unreachable-after", "no-precheck")
 	fs.group("Output", "json", "no-progress", "verbose", "no-report", "metrics-file")
 	return &command{
 		name: "import", args: "[flags] FILE|-", flags: fs,
@@ -145,7 +150,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	joins, closeJoins, err := openJoins(ctx, in.joins, &f.inputFlags, out)
+	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, out)
 	if err != nil {
 		return err
 	}
@@ -160,10 +165,11 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		Header: runfolder.Header{
 			Tool: "userimport", Version: version, Input: in.path, InputSHA256: in.sha256,
 			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
-			APIURL: apiURL, Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key),
+			APIURL: clerk.DisplayURL(apiURL), Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key), // no query or user info: never a token
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Joins: joins, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
+		MaxPause: f.maxPause, Unreachable: f.unreachable,
 		Stop: stop, Log: log, Progress: rep, Counters: counters, AllowNoExternalID: f.allowNoExternalID,
 		Preflight: func(ctx context.Context, doneBefore int) error {
 			if err := pc.Wait(ctx); err != nil {
@@ -172,6 +178,9 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			users, err := target.Count(ctx)
 			var ce *clerk.Error
 			if errors.As(err, &ce) && ce.Fatal() {
+				if ce.Status >= 300 && ce.Status < 400 { // a redirect: the URL is wrong, not the key
+					return err
+				}
 				return fmt.Errorf("Clerk refused the key (fingerprint %s): %w", clerk.Fingerprint(key), err)
 			}
 			if err != nil {
@@ -195,7 +204,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Error("write summary: " + err.Error())
 	}
 	reportPath := e.finalReport(f, out, sum, log)
-	if runErr != nil && sum.RunStatus != runfolder.RunFatal {
+	if runErr != nil && sum.RunStatus != runfolder.RunFatal && sum.Fatal == "" { // else the summary says it
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)

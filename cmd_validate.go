@@ -66,7 +66,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 
 	ctx, stop, release := signals(ctx)
 	defer release()
-	joins, closeJoins, err := openJoins(ctx, in.joins, &f.inputFlags, "")
+	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, "")
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,8 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.encoding, "encoding", "", "input `encoding`: utf-8 (default; UTF-16 found by its BOM), latin1, windows-1252, iso-8859-15")
 	fs.StringVar(&f.delimiter, "csv-delimiter", "", "CSV field `separator`: one character, or comma, semicolon, tab, pipe (default: read from the header line)")
 	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside unquoted CSV fields as text")
-	fs.StringArrayVar(&f.joins, "join", nil, "second `file` joined to each record by the preset's key (repeatable; NAME=FILE when it declares several), e.g. Auth0's password-hash export")
+	fs.StringArrayVar(&f.joins, "join", nil, "a second `file` joined to each record by the preset's key, e.g. Auth0's password hashes (repeatable; NAME=FILE when it declares several joins)")
+	fs.Lookup("join").DefValue = "" // not "[]" in the help
 	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
@@ -84,7 +85,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", f.mappingFile, err) // err says "mapping: …"
 		}
-		return m.Bind(f.presetOpts), "", nil
+		return checkJoins(m.Bind(f.presetOpts), "", f)
 	}
 	name := f.preset
 	if name == "" {
@@ -94,7 +95,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	if err != nil {
 		return nil, "", err
 	}
-	return m, name, nil
+	return checkJoins(m, name, f)
 }
 
 func fillPresetEnv(o *mapping.PresetOptions, getenv func(string) string) {
@@ -122,7 +123,6 @@ type input struct {
 	sha256     string
 	size       int64
 	rows       int // records, counted by the import's first read; 0 when not counted
-	joins      []joinArg
 	counter    *countingReader
 	reader     source.Reader
 	closer     io.Closer
@@ -142,9 +142,6 @@ func (in *input) Close() error {
 func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
 	var err error
-	if in.joins, err = resolveJoins(fl.joins, m); err != nil {
-		return nil, err
-	}
 	// The content decides the format; --format overrides it, and the name is only a hint (Auth0
 	// names its NDJSON export <tenant>.json.gz). gzip is found by its magic bytes.
 	opts := source.Options{Format: source.Format(fl.format), MaxRecordSize: fl.maxRecordSize,

@@ -65,12 +65,21 @@ func resolveJoins(values []string, m *mapping.Mapping) ([]joinArg, error) {
 	return out, nil
 }
 
+// checkJoins refuses --join values the mapping cannot take, before any input is opened.
+func checkJoins(m *mapping.Mapping, preset string, f *inputFlags) (*mapping.Mapping, string, error) {
+	if _, err := resolveJoins(f.joins, m); err != nil {
+		return nil, "", err
+	}
+	return m, preset, nil
+}
+
 // openJoins indexes each --join file (any format, sniffed like the input) in dir: the run
 // folder, or "" (validate) for the system's temp directory; the index files are unlinked at
 // once either way. joins is nil when there are none; done closes the indexes.
-func openJoins(ctx context.Context, args []joinArg, fl *inputFlags, dir string) (joins importer.Joiner, done func(), err error) {
-	if len(args) == 0 {
-		return nil, func() {}, nil
+func openJoins(ctx context.Context, fl *inputFlags, m *mapping.Mapping, dir string) (joins importer.Joiner, done func(), err error) {
+	args, err := resolveJoins(fl.joins, m)
+	if err != nil || len(args) == 0 {
+		return nil, func() {}, err
 	}
 	var built []*joinset.Join
 	closeAll := func() {

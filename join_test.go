@@ -18,6 +18,22 @@ import (
 type sandboxUser struct {
 	ExternalID      *string `json:"external_id"`
 	PasswordEnabled bool    `json:"password_enabled"`
+	EmailAddresses  []struct {
+		EmailAddress string `json:"email_address"`
+		Verification *struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	} `json:"email_addresses"`
+}
+
+// verified tells whether the user's address email is verified.
+func (u sandboxUser) verified(email string) (verified, found bool) {
+	for _, e := range u.EmailAddresses {
+		if e.EmailAddress == email {
+			return e.Verification != nil && e.Verification.Status == "verified", true
+		}
+	}
+	return false, false
 }
 
 // apiUsers lists every user through the sandbox's Backend API, as Clerk returns them.
@@ -65,7 +81,7 @@ func fixtureFiles(t *testing.T) map[string]fixtures.File {
 	return byName
 }
 
-func readSummary(t *testing.T, dir string) runfolder.Summary {
+func joinSummary(t *testing.T, dir string) runfolder.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
@@ -145,7 +161,7 @@ func TestJoinAuth0HashExport(t *testing.T) {
 	if with == 0 || without == 0 {
 		t.Fatalf("the fixtures must hold users with and without a hash (%d, %d)", with, without)
 	}
-	sum := readSummary(t, out)
+	sum := joinSummary(t, out)
 	if len(sum.Joins) != 1 {
 		t.Fatalf("summary joins = %+v", sum.Joins)
 	}
@@ -180,7 +196,7 @@ func TestJoinBetterAuthAccount(t *testing.T) {
 	}
 	checkPasswords(t, c, user.Expect)
 	with, without := countPasswords(user.Expect)
-	j := readSummary(t, out).Joins
+	j := joinSummary(t, out).Joins
 	if len(j) != 1 || j[0].Matched != with || j[0].NoMatch != without || j[0].Filtered == 0 || j[0].Unused == nil || *j[0].Unused != 0 {
 		t.Errorf("summary joins = %+v, want %d matched, %d without a credential row, the OAuth rows filtered", j, with, without)
 	}
@@ -260,5 +276,99 @@ func TestResolveJoins(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a refused --join made the run folder: %v", err)
+	}
+}
+
+// TestJoinAuthjsAccounts: Auth.js creates OAuth users with emailVerified NULL; with the
+// account table joined their addresses are created verified, and without it unverified,
+// while the others follow emailVerified either way.
+func TestJoinAuthjsAccounts(t *testing.T) {
+	files := fixtureFiles(t)
+	users, accounts := files["authjs-users.csv"], files["authjs-accounts.csv"]
+	oauth := map[string]bool{}
+	for _, u := range fixtures.Users() {
+		oauth[u.Key] = u.OAuth
+	}
+	for _, join := range []bool{true, false} {
+		c := newCLI(t, testKey)
+		args := []string{"import", "--preset", "authjs", "--rate", "1000", "--no-progress", "--out", filepath.Join(t.TempDir(), "run")}
+		if join {
+			args = append(args, "--join", accounts.Path)
+		}
+		res := c.run(nil, append(args, users.Path)...)
+		if res.code != 0 {
+			t.Fatalf("join %v: exit %d\n%s", join, res.code, res.stderr)
+		}
+		got := c.apiUsers()
+		oauthSeen := 0
+		for _, e := range users.Expect {
+			u, ok := got[e.ExternalID]
+			if !ok || len(e.Emails) != 1 {
+				t.Errorf("join %v: %s not created (or not one email)", join, e.Key)
+				continue
+			}
+			want := e.Emails[0].Verified // the expectations assume no join
+			if oauth[e.Key] {
+				oauthSeen++
+				want = join
+			}
+			if v, found := u.verified(e.Emails[0].Value); !found || v != want {
+				t.Errorf("join %v: %s's %s verified %v (found %v), want %v", join, e.Key, e.Emails[0].Value, v, found, want)
+			}
+		}
+		if oauthSeen == 0 {
+			t.Fatal("the fixtures hold no OAuth user")
+		}
+		if len(got) != len(users.Expect) {
+			t.Errorf("join %v: %d users, want %d", join, len(got), len(users.Expect))
+		}
+	}
+}
+
+// TestJoinUnusedOnlyForAWholeInput: a session that maps part of the input (--limit, then the
+// resumed rest) cannot tell which join rows no record wants, so it does not count them.
+func TestJoinUnusedOnlyForAWholeInput(t *testing.T) {
+	files := fixtureFiles(t)
+	profile, hashes := files[fixtures.Auth0ExportName], files[fixtures.Auth0HashesName]
+	c := newCLI(t, testKey)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"import", "--preset", "auth0", "--join", hashes.Path, "--rate", "1000", "--no-progress", "--out", out}
+	first := c.run(nil, append(args, "--limit", "2", profile.Path)...)
+	if first.code != 75 {
+		t.Fatalf("--limit 2: exit %d\n%s", first.code, first.stderr)
+	}
+	if j := joinSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil || strings.Contains(first.stderr, "matched no record") {
+		t.Errorf("a limited session counted unused join rows: %+v\n%s", j, first.stderr)
+	}
+	rest := c.run(nil, append(args, profile.Path)...)
+	if rest.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", rest.code, rest.stderr)
+	}
+	if j := joinSummary(t, out).Joins; len(j) != 1 || j[0].Unused != nil {
+		t.Errorf("a resumed session counted unused join rows: %+v", j)
+	}
+	checkPasswords(t, c, profile.Expect)
+}
+
+// TestJoinAuth0CSV: the CSV export's user_id carries Auth0's ' prefix; the join key is read
+// as the mapping reads it (prefix stripped), so the hashes still land.
+func TestJoinAuth0CSV(t *testing.T) {
+	files := fixtureFiles(t)
+	profile, hashes := files[fixtures.Auth0Tenant+".csv"], files[fixtures.Auth0HashesName]
+	raw, err := os.ReadFile(profile.Path)
+	if err != nil || !strings.Contains(string(raw), `"'auth0|`) {
+		t.Fatalf("the fixture's user_id must carry the ' prefix: %v", err)
+	}
+	c := newCLI(t, testKey)
+	out := filepath.Join(t.TempDir(), "run")
+	res := c.run(nil, "import", "--preset", "auth0", "--join", hashes.Path, "--rate", "1000", "--no-progress", "--out", out, profile.Path)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	expect := fixtures.Auth0Expect(fixtures.Users(), true, true)
+	checkPasswords(t, c, expect)
+	with, _ := countPasswords(expect)
+	if j := joinSummary(t, out).Joins; len(j) != 1 || j[0].Matched != with || *j[0].Unused != 0 {
+		t.Errorf("joins = %+v, want %d matched and none unused", j, with)
 	}
 }

@@ -89,6 +89,8 @@ type Config struct {
 	MaxRetries  int             // failed attempts a row may make after its first; below 0 counts as 0
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
+	MaxPause    time.Duration   // a 429's Retry-After beyond it stops the run (runfolder.RunStopped); 0 = no limit
+	Unreachable time.Duration   // this long with no answer at all stops the run (runfolder.RunStopped); 0 = never
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
 	// doneBefore is how many rows earlier sessions finished. An error stops the run as fatal.
@@ -315,7 +317,7 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 		sum.RequestRate = float64(sum.Requests) / s
 		sum.CreateRate = float64(sum.Counts[runfolder.StatusCreated]) / s
 	}
-	if status == runfolder.RunFatal && runErr != nil {
+	if (status == runfolder.RunFatal || status == runfolder.RunStopped) && runErr != nil { // why it stopped
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	sum.UnreadFields = r.unread()
@@ -360,7 +362,7 @@ func (r *runner) run(ctx context.Context) (runfolder.RunStatus, error) {
 		}()
 	}
 
-	if err := r.settlePending(ctx); err != nil {
+	if err := r.settlePending(ctx, intake); err != nil {
 		r.setFatal(err)
 	}
 	limited, readErr := r.feed(intake, jobs)
@@ -372,6 +374,8 @@ func (r *runner) run(ctx context.Context) (runfolder.RunStatus, error) {
 		readErr = r.countRest(ctx) // a time-boxed or stopped run says how much is left
 	}
 	switch {
+	case pacer.ClassOf(r.fatalErr) == pacer.Halted: // a clean stop: nothing sent is left undone
+		return runfolder.RunStopped, r.fatalErr
 	case r.fatalErr != nil:
 		return runfolder.RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
 	case readErr != nil && intake.Err() == nil:

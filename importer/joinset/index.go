@@ -36,6 +36,7 @@ type Index struct {
 	fences []uint64 // fences[i]: the hash of entry i*blockEntries
 	header []string // the join file's CSV header; nil for JSON
 	used   []atomic.Uint64
+	named  []string  // files the OS would not unlink while open: removed on Close
 	blocks sync.Pool // *[]byte of one block
 
 	Stats BuildStats
@@ -72,19 +73,22 @@ func Build(ctx context.Context, spec *mapping.JoinSpec, r source.Reader, dir str
 	ix := &Index{seed: maphash.MakeSeed(), header: slices.Clone(r.Header())}
 	ix.blocks.New = func() any { b := make([]byte, blockBytes); return &b }
 	var err error
-	if ix.rec, err = tempFile(dir, ".join-rows-*"); err != nil {
+	if ix.rec, err = ix.tempFile(dir, ".join-rows-*"); err != nil {
 		return nil, err
 	}
-	entries, err := tempFile(dir, ".join-entries-*")
+	entries, err := ix.tempFile(dir, ".join-entries-*")
 	if err != nil {
 		ix.Close()
 		return nil, err
 	}
-	defer entries.Close() // unlinked: closing frees it
+	defer func() { // unlinked: closing frees it
+		entries.Close()
+		ix.removeNamed(entries.Name())
+	}()
 	var fine [1 << fineBits]int
 	n, err := ix.read(ctx, spec, r, entries, &fine)
 	if err == nil {
-		ix.idx, err = tempFile(dir, ".join-index-*")
+		ix.idx, err = ix.tempFile(dir, ".join-index-*")
 	}
 	if err == nil {
 		err = ix.sort(entries, n, &fine)
@@ -97,15 +101,15 @@ func Build(ctx context.Context, spec *mapping.JoinSpec, r source.Reader, dir str
 	return ix, nil
 }
 
-func tempFile(dir, pattern string) (*os.File, error) {
+func (ix *Index) tempFile(dir, pattern string) (*os.File, error) {
 	f, err := os.CreateTemp(dir, pattern) // mode 0600
 	if err != nil {
 		return nil, fmt.Errorf("join index: %w", err)
 	}
 	// Unlinked at once: the open file keeps its data until closed, and a crash leaves nothing.
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("join index: %w", err)
+	// Where an open file cannot be removed (Windows), it is removed on Close.
+	if os.Remove(f.Name()) != nil {
+		ix.named = append(ix.named, f.Name())
 	}
 	return f, nil
 }
@@ -472,5 +476,17 @@ func (ix *Index) Close() error {
 		}
 	}
 	ix.rec, ix.idx = nil, nil
+	for len(ix.named) > 0 {
+		errs = append(errs, os.Remove(ix.named[0]))
+		ix.named = ix.named[1:]
+	}
 	return errors.Join(errs...)
+}
+
+// removeNamed removes a file of ix.named now (it is closed).
+func (ix *Index) removeNamed(name string) {
+	if i := slices.Index(ix.named, name); i >= 0 {
+		os.Remove(name)
+		ix.named = slices.Delete(ix.named, i, i+1)
+	}
 }

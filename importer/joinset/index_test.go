@@ -330,3 +330,27 @@ func TestLargeJoinHeapBounded(t *testing.T) {
 		t.Errorf("the index keeps %d bytes in memory for %d rows: want under two bits a row", ix.MemBytes(), n)
 	}
 }
+
+// TestLeavesNoFiles: the index's files are unlinked at once, so the run folder holds none of
+// them, during the run or after it (a crash leaves nothing either).
+func TestLeavesNoFiles(t *testing.T) {
+	dir := t.TempDir()
+	r, err := source.Open(strings.NewReader(accounts(100)), source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Build(context.Background(), accountSpec(t), r, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, _ := os.ReadDir(dir)
+	if _, found, _ := ix.Lookup("u7"); !found || len(left) != 0 {
+		t.Errorf("found %v; files in the folder while open: %v", found, left)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("files left after Close: %v", left)
+	}
+}
