@@ -618,13 +618,15 @@ func (r *runner) mapRow(m *mapped) {
 	}
 	p, err := r.cfg.Mapping.Apply(mrec)
 	r.tracker.Observe(mrec, p)
-	if m.err = skipOf(err); m.err != nil {
-		m.skip = true
-		return
-	}
-	var ae *mapping.AmbiguousError
-	if errors.As(err, &ae) {
-		m.header = &HeaderError{Err: ae}
+	if err != nil { // errors.As costs an allocation: not on the common path
+		if m.err = skipOf(err); m.err != nil {
+			m.skip = true
+			return
+		}
+		var ae *mapping.AmbiguousError
+		if errors.As(err, &ae) {
+			m.header = &HeaderError{Err: ae}
+		}
 	}
 	if err == nil {
 		err = mapping.Validate(p)
