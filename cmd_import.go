@@ -57,7 +57,7 @@ func (e *environment) importCommand() *command {
 	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "no-precheck")
 	fs.group("Output", "json", "no-progress", "verbose", "no-report", "metrics-file")
 	return &command{
-		name: "import", args: "[flags] FILE|-", flags: fs,
+		name: "import", args: "[flags] FILE|-|DATABASE_URL|clerk:", flags: fs,
 		summary: "import users into Clerk, or resume the run in --out",
 		notes: "The secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n" +
 			"Run the same command again to resume a stopped or interrupted run.",
@@ -82,11 +82,16 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 	if err := f.inputFlags.check("import"); err != nil {
 		return err
 	}
+	if err := f.inputFlags.checkSource("import", args[0]); err != nil {
+		return err
+	}
 	m, preset, err := e.loadMapping(&f.inputFlags)
 	if err != nil {
 		return err
 	}
-	in, err := openInput(args[0], e.stdin, &f.inputFlags, m, true)
+	targetKey, _ := e.secretKey(f.keyFile) // its errors are doImport's to report
+	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
+		requestTimeout: f.requestTimeout, count: true})
 	if err != nil {
 		return err
 	}
@@ -157,7 +162,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
 			APIURL: apiURL, Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key),
 		},
-		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Target: target, Pacer: pc,
+		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Keyed: in.keyed, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		Stop: stop, Log: log, Progress: rep, Counters: counters,
 		Preflight: func(ctx context.Context, doneBefore int) error {

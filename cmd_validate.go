@@ -34,7 +34,7 @@ func (e *environment) validateCommand() *command {
 		fs.foreign[n] = "validate writes no run folder and sends no create (it is an import flag)"
 	}
 	return &command{
-		name: "validate", args: "[flags] FILE|-", flags: fs,
+		name: "validate", args: "[flags] FILE|-|DATABASE_URL|clerk:", flags: fs,
 		summary: "read, map and check every row as import would, writing nothing to Clerk",
 		notes:   "With a key (CLERK_SECRET_KEY or --secret-key-file), validate also looks the rows up by external_id, read-only.",
 		examples: []string{
@@ -54,11 +54,16 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if err := f.inputFlags.check("validate"); err != nil {
 		return err
 	}
+	if err := f.inputFlags.checkSource("validate", args[0]); err != nil {
+		return err
+	}
 	m, _, err := e.loadMapping(&f.inputFlags)
 	if err != nil {
 		return err
 	}
-	in, err := openInput(args[0], e.stdin, &f.inputFlags, m, false)
+	targetKey, _ := e.secretKey(f.keyFile)
+	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
+		requestTimeout: f.requestTimeout})
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type inputFlags struct {
 	presetOpts                  mapping.PresetOptions
 	encoding, delimiter         string
 	lazyQuotes                  bool
+	sourceFlags
 }
 
 func (f *inputFlags) register(fs *flagSet) {
@@ -38,6 +39,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringVar(&f.presetOpts.CognitoPoolID, "cognito-pool-id", "", "Cognito user pool id, for awscognito lazy password migration")
 	fs.StringVar(&f.presetOpts.CognitoClientID, "cognito-client-id", "", "Cognito app client id, for awscognito lazy password migration")
 	fs.group("Input", "preset", "mapping", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
+	f.sourceFlags.register(fs)
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 }
 
@@ -116,6 +118,7 @@ type input struct {
 	counter    *countingReader
 	reader     source.Reader
 	closer     io.Closer
+	keyed      bool // no stable lines (database, clerk:, stdin): rows are matched by key
 }
 
 func (in *input) Close() error {
@@ -189,6 +192,9 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 }
 
 func runName(path string) string {
+	if n, ok := sourceRunName(path); ok {
+		return n
+	}
 	if path == "-" {
 		return "stdin"
 	}
