@@ -24,10 +24,12 @@ type importFlags struct {
 	out                          string
 	concurrency, limit           int
 	maxDuration                  time.Duration
+	maxPause, unreachable        time.Duration
 	restart, jsonOut, noProgress bool
 	verbose, noPrecheck          bool
 	noReport, useSandbox         bool
 	metricsFile                  string
+	strictFields                 bool
 }
 
 // maxConcurrency bounds --concurrency: every slot is a goroutine and a connection, and Clerk's
@@ -43,6 +45,10 @@ func (e *environment) importCommand() *command {
 	fs.intVar(&f.limit, "limit", 0, 0, maxInt, "a whole number of rows ≥ 0 (0: all)", "take at most `N` rows this run, then exit 75")
 	fs.durationVar(&f.maxDuration, "max-duration", 0, 0, "a duration with a unit, e.g. 45m or 2h (0: no limit)",
 		"stop taking rows after this long, finish in-flight ones, exit 75")
+	fs.durationVar(&f.maxPause, "max-pause", 5*time.Minute, time.Second, "a duration with a unit, e.g. 5m or 1h",
+		"longest pause a 429's Retry-After may impose; a longer one stops the run (exit 75) and says when to come back")
+	fs.durationVar(&f.unreachable, "unreachable-after", 30*time.Second, 100*time.Millisecond, "a duration with a unit, e.g. 30s or 2m",
+		"stop the run (exit 75) once the API has given no answer at all for this long")
 	fs.BoolVar(&f.useSandbox, "sandbox", false, "import into an in-process Clerk-compatible sandbox (rehearsal, demo)")
 	f.apiFlags.register(fs, true)
 	fs.intVar(&f.concurrency, "concurrency", 0, 0, maxConcurrency, fmt.Sprintf("a whole number of requests from 1 to %d (0: adapt)", maxConcurrency),
@@ -52,15 +58,18 @@ func (e *environment) importCommand() *command {
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar, even on a terminal")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose: info-level logs on stderr")
 	fs.BoolVar(&f.noReport, "no-report", false, "do not write the run folder's report.html at the end")
+	registerStrictFields(fs, &f.strictFields)
 	fs.StringVar(&f.metricsFile, "metrics-file", "", "write Prometheus metrics to this `file` every 30 s and at the end (node_exporter textfile collector)")
 	fs.group("Run folder", "out", "restart", "limit", "max-duration", "sandbox")
-	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "no-precheck")
+	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "max-pause", "unreachable-after", "no-precheck", "strict-fields")
 	fs.group("Output", "json", "no-progress", "verbose", "no-report", "metrics-file")
 	return &command{
 		name: "import", args: "[flags] FILE|-|DATABASE_URL|clerk:", flags: fs,
 		summary: "import users into Clerk, or resume the run in --out",
 		notes: "The secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n" +
-			"Run the same command again to resume a stopped or interrupted run.",
+			"Run the same command again to resume a stopped or interrupted run.\n" +
+			"Before the first create it reads the instance's sign-up settings: rows the instance would refuse are\n" +
+			"failed unsent, and fields it cannot store are dropped, both journaled with the reason (--strict-fields).",
 		examples: []string{
 			"# rehearse against an in-process sandbox first",
 			"userimport import --sandbox --preset auth0 users.json",
@@ -154,17 +163,19 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
+	fit := &importer.Fit{Strict: f.strictFields} // its settings are read in the pre-flight
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
 		Header: runfolder.Header{
 			Tool: "userimport", Version: version, Input: in.path, InputSHA256: in.sha256,
 			Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
-			APIURL: apiURL, Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key),
+			APIURL: clerk.DisplayURL(apiURL), Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key), // no query or user info: never a token
 		},
 		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Keyed: in.keyed, Mapping: m, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
-		Stop: stop, Log: log, Progress: rep, Counters: counters,
+		MaxPause: f.maxPause, Unreachable: f.unreachable,
+		Stop: stop, Log: log, Progress: rep, Counters: counters, Fit: fit,
 		Preflight: func(ctx context.Context, doneBefore int) error {
 			if err := pc.Wait(ctx); err != nil {
 				return err
@@ -172,20 +183,24 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			users, err := target.Count(ctx)
 			var ce *clerk.Error
 			if errors.As(err, &ce) && ce.Fatal() {
+				if ce.Status >= 300 && ce.Status < 400 { // a redirect: the URL is wrong, not the key
+					return err
+				}
 				return fmt.Errorf("Clerk refused the key (fingerprint %s): %w", clerk.Fingerprint(key), err)
 			}
 			if err != nil {
 				log.Warn("pre-flight check failed; going on: " + err.Error())
-				return nil
+			} else if isDevInstance(apiURL, key) && in.rows > 0 {
+				if err := devCapCheck(users, in.rows, doneBefore); err != nil {
+					return err
+				}
 			}
-			if isDevInstance(apiURL, key) && in.rows > 0 {
-				return devCapCheck(users, in.rows, doneBefore)
-			}
-			return nil
+			return e.importReadiness(ctx, fit, target, pc, in.path, &f.inputFlags, m, stop, log)
 		},
 	})
 	rep.Close()
 	stopMetrics()
+	e.importReadinessEnd(fit, in.path, log)
 	if sum == nil {
 		return runErr
 	}
@@ -195,7 +210,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Error("write summary: " + err.Error())
 	}
 	reportPath := e.finalReport(f, out, sum, log)
-	if runErr != nil && sum.RunStatus != runfolder.RunFatal {
+	if runErr != nil && sum.RunStatus != runfolder.RunFatal && sum.Fatal == "" { // else the summary says it
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)

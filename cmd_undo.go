@@ -69,7 +69,7 @@ func (e *environment) undoRun(ctx context.Context, f *apiFlags, args []string) e
 		}
 	}()
 	sum, err := importer.Undo(ctx, importer.UndoConfig{
-		OutDir: dir, KeyFingerprint: clerk.Fingerprint(key), APIURL: apiURL, Target: target,
+		OutDir: dir, KeyFingerprint: clerk.Fingerprint(key), APIURL: clerk.DisplayURL(apiURL), Target: target,
 		Pacer: pacer.New(pacer.Config{Rate: r}), Concurrency: pacer.Concurrency(r, time.Second), MaxRetries: 5,
 	})
 	if sum != nil {

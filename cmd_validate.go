@@ -14,6 +14,7 @@ type validateFlags struct {
 	inputFlags
 	apiFlags
 	jsonOut, verbose bool
+	strictFields     bool
 }
 
 // importOnly are import's flags validate refuses: it writes no run folder and sends no create.
@@ -27,7 +28,8 @@ func (e *environment) validateCommand() *command {
 	f.apiFlags.register(fs, false)
 	fs.BoolVar(&f.jsonOut, "json", false, "print the summary as JSON on stdout; all human output goes to stderr")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "verbose (validate logs nothing more today)")
-	fs.group("Clerk (optional: with a key, users already in the instance are found)", "secret-key-file", "rate", "request-timeout")
+	registerStrictFields(fs, &f.strictFields)
+	fs.group("Clerk (optional: with a key, users already in the instance are found)", "secret-key-file", "rate", "request-timeout", "strict-fields")
 	fs.group("Output", "json", "verbose")
 	fs.foreign = map[string]string{}
 	for _, n := range importOnly {
@@ -36,7 +38,8 @@ func (e *environment) validateCommand() *command {
 	return &command{
 		name: "validate", args: "[flags] FILE|-|DATABASE_URL|clerk:", flags: fs,
 		summary: "read, map and check every row as import would, writing nothing to Clerk",
-		notes:   "With a key (CLERK_SECRET_KEY or --secret-key-file), validate also looks the rows up by external_id, read-only.",
+		notes: "With a key (CLERK_SECRET_KEY or --secret-key-file), validate also looks the rows up by external_id, read-only,\n" +
+			"and reads the instance's sign-up settings: which rows it will refuse, which lose a field, and what to change.",
 		examples: []string{
 			"# check an Auth0 export before importing it",
 			"userimport validate --preset auth0 users.json",
@@ -83,13 +86,14 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 			return err
 		}
 		cfg.Target, cfg.Pacer = t, pc
+		cfg.Fit = validateReadiness(ctx, t, pc, f.strictFields)
 	}
 	sum, err := importer.Validate(ctx, cfg)
 	if sum == nil {
 		return err
 	}
 	c := sum.Counts
-	bad := c[runfolder.StatusInvalid] + c[runfolder.StatusDuplicate]
+	bad := c[runfolder.StatusInvalid] + c[runfolder.StatusDuplicate] + c[runfolder.StatusFailed] // failed: the instance refuses them
 	var result error
 	switch {
 	case err != nil:
@@ -103,11 +107,18 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	w := e.stdout
 	if f.jsonOut {
 		w = e.stderr
-		e.report(true, "", in, sum)
+		if cfg.Fit != nil {
+			e.printValidateJSON(sum, cfg.Fit.Tally)
+		} else {
+			e.report(true, "", in, sum)
+		}
 	}
 	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if cfg.Target != nil {
 		e.printf(w, ", %d already in the instance", c[runfolder.StatusExists])
+	}
+	if n := c[runfolder.StatusFailed]; n > 0 {
+		e.printf(w, ", %d refused by the instance's settings", n)
 	}
 	e.printf(w, "\n")
 	if len(sum.Fields) > 0 {
@@ -133,6 +144,9 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	}
 	if bad > len(sum.Problems) {
 		e.printf(w, "… and %d more\n", bad-len(sum.Problems))
+	}
+	if cfg.Fit != nil {
+		_ = cfg.Fit.Tally.Render(w)
 	}
 	return result
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
 )
 
 func TestReporterLinesCountRowsAndSkipped(t *testing.T) {

@@ -38,7 +38,7 @@ type Config struct {
 
 // String hides the key, so a logged Config cannot leak it.
 func (c Config) String() string {
-	return fmt.Sprintf("clerk.Config{URL: %q, Key: %s, RequestTimeout: %s}", c.URL, keyLabel(c.Key), c.RequestTimeout)
+	return fmt.Sprintf("clerk.Config{URL: %q, Key: %s, RequestTimeout: %s}", DisplayURL(c.URL), keyLabel(c.Key), c.RequestTimeout)
 }
 
 // GoString hides the key from %#v too.
@@ -50,7 +50,7 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		URL            string `json:"url"`
 		Key            string `json:"key"`
 		RequestTimeout string `json:"request_timeout"`
-	}{c.URL, keyLabel(c.Key), c.RequestTimeout.String()})
+	}{DisplayURL(c.URL), keyLabel(c.Key), c.RequestTimeout.String()})
 }
 
 func keyLabel(key string) string {
@@ -83,6 +83,9 @@ func New(cfg Config) (*Client, error) {
 	if key == "" {
 		return nil, errors.New("clerk: no secret key")
 	}
+	if lower := strings.ToLower(key); strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
+		return nil, errors.New("clerk: the secret key looks like a URL: are CLERK_API_URL and CLERK_SECRET_KEY swapped?")
+	}
 	if strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return nil, errors.New("clerk: secret key contains whitespace or control characters")
 	}
@@ -99,7 +102,7 @@ func New(cfg Config) (*Client, error) {
 	if next == nil {
 		next = defaultTransport()
 	}
-	hc.Transport = recorder{next: capBodies{next: next}} // capBodies: list.go's page cap
+	hc.Transport = recorder{next: next}
 	// A redirect means the URL is wrong; following one would turn a POST into a GET.
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return errRedirect }
 
@@ -111,18 +114,33 @@ func New(cfg Config) (*Client, error) {
 	return &Client{backend: users.Backend, hc: hc, key: key, url: base, timeout: timeout}, nil
 }
 
-var errRedirect = errors.New("redirect refused")
+// errRedirect is every redirect's error: following one would turn a POST into a GET and could
+// send the key to another host, so the URL must be fixed instead.
+var errRedirect = errors.New("redirect refused: set CLERK_API_URL to the Backend API's own address (e.g. " + DefaultURL + "), not one that redirects")
 
+// checkURL refuses an API URL that cannot be Clerk's. Its messages show the URL only through
+// DisplayURL: a key pasted into CLERK_API_URL, or a token in its query, is never printed.
 func checkURL(raw string) error {
+	shown := DisplayURL(raw)
+	if looksLikeKey(raw) {
+		return fmt.Errorf("clerk: API URL %q looks like a key, not a URL: are CLERK_API_URL and CLERK_SECRET_KEY swapped?", shown)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("clerk: API URL: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error quotes the whole URL
+		}
+		return fmt.Errorf("clerk: API URL %q: %s", shown, Redact(err.Error()))
 	}
 	if u.User != nil {
-		return errors.New("clerk: API URL must not hold credentials")
+		return fmt.Errorf("clerk: API URL %q must not hold credentials (user:password@): the key comes from CLERK_SECRET_KEY", shown)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("clerk: API URL %q must have no query string or fragment: the key comes from CLERK_SECRET_KEY", shown)
 	}
 	if u.Host == "" {
-		return fmt.Errorf("clerk: API URL %q has no host", raw)
+		return fmt.Errorf("clerk: API URL %q has no host (e.g. %s)", shown, DefaultURL)
 	}
 	switch u.Scheme {
 	case "https":
@@ -131,10 +149,21 @@ func checkURL(raw string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("clerk: API URL %q: plain http is allowed only for loopback hosts; use https", raw)
+		return fmt.Errorf("clerk: API URL %q: plain http is allowed only for loopback hosts; use https", shown)
 	default:
-		return fmt.Errorf("clerk: API URL %q: scheme must be https", raw)
+		return fmt.Errorf("clerk: API URL %q: scheme must be https", shown)
 	}
+}
+
+// looksLikeKey: a Clerk key (or a JWT) where a URL belongs.
+func looksLikeKey(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, p := range []string{"sk_", "pk_", "rk_", "eyJ"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopback(host string) bool {
@@ -150,7 +179,7 @@ func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // String names the client by URL and key fingerprint, never the key.
 func (c *Client) String() string {
-	return "clerk " + c.url + " key sha256:" + Fingerprint(c.key)
+	return "clerk " + DisplayURL(c.url) + " key sha256:" + Fingerprint(c.key)
 }
 
 // createBody sends the full mapping.CreateUserParams (the SDK's CreateParams lacks locale, the
@@ -303,25 +332,42 @@ func statusOf(r *sdk.APIResource) int {
 // call runs one SDK request under the per-request timeout and classifies any failure.
 func (c *Client) call(ctx context.Context, op string, req *sdk.APIRequest, out sdk.ResponseReader) error {
 	_, idOnly := out.(*userRef)
-	x := &exchange{idOnly: idOnly}
+	x := &exchange{idOnly: idOnly, limit: MaxBody}
+	if req.Method == http.MethodGet {
+		x.limit = MaxListBody
+	}
 	rctx, cancel := context.WithTimeout(withExchange(ctx, x), c.timeout)
 	defer cancel()
 	err := c.backend.Call(rctx, req, out)
-	if err == nil {
+	s := x.snapshot()
+	if err == nil && !s.overSize {
 		return nil
 	}
 	timedOut := ctx.Err() == nil && errors.Is(rctx.Err(), context.DeadlineExceeded)
-	return c.classify(op, ctx, timedOut, x.snapshot(), err)
+	return c.classify(op, req.Method, ctx, timedOut, s, err)
 }
 
-func (c *Client) classify(op string, ctx context.Context, timedOut bool, s exchangeState, err error) *Error {
+func (c *Client) classify(op, method string, ctx context.Context, timedOut bool, s exchangeState, err error) *Error {
 	e := &Error{Op: op, Status: s.status, TraceID: s.header.Get("Clerk-Trace-Id")}
 	switch {
+	case s.overSize:
+		// Not Clerk's answer: something in between sent more than any answer of Clerk's holds.
+		e.Message = fmt.Sprintf("response body over %d bytes: not an answer Clerk sends (a proxy or gateway in between?)", s.limit)
+		e.Err = ErrResponseTooLarge
+		switch {
+		case s.status >= 400:
+			e.class = statusClass(s.status, "") // the status alone says what happened
+		case method == http.MethodPost:
+			e.class = classAmbiguous // a create answered 2xx: the user may exist; settle by look-up
+		default:
+			e.class = classPermanent // a failed look-up: its answer cannot be read
+		}
 	case s.status >= 300 && s.status < 400:
 		e.Message = "unexpected redirect"
 		if loc := s.header.Get("Location"); loc != "" {
-			e.Message += " to " + loc
+			e.Message += " to " + DisplayURL(loc)
 		}
+		e.Message += ": " + errRedirect.Error()
 		e.Err = errRedirect
 		e.class = statusClass(s.status, "")
 	case s.status >= 400:
@@ -369,6 +415,7 @@ func (c *Client) classify(op string, ctx context.Context, timedOut bool, s excha
 		}
 		e.Message = inner.Error()
 		e.Err = inner
+		e.unanswered = true
 		var ne net.Error
 		switch {
 		case timedOut || errors.As(inner, &ne) && ne.Timeout():
@@ -380,6 +427,7 @@ func (c *Client) classify(op string, ctx context.Context, timedOut bool, s excha
 			e.class = sentClass(s.wrote)
 		case isTLSVerify(inner):
 			e.class = classFatal
+			e.unanswered = false // an answer came: the wrong certificate
 		default:
 			e.class = sentClass(s.wrote)
 		}
@@ -387,6 +435,10 @@ func (c *Client) classify(op string, ctx context.Context, timedOut bool, s excha
 			e.Message += " (after the request was sent)"
 		}
 	}
+	if e.unanswered {
+		e.Message = "no answer from " + DisplayURL(c.url) + ": " + e.Message
+	}
+	e.Code, e.Param = redact(e.Code, c.key), redact(e.Param, c.key)
 	e.Message = redact(e.Message, c.key)
 	return e
 }

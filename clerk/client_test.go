@@ -348,6 +348,11 @@ func TestKeyNeverInErrorText(t *testing.T) {
 				if strings.Contains(err.Error(), "bad header") {
 					t.Errorf("a non-JSON body was quoted: %q", err.Error())
 				}
+			} else if name == "redirect" {
+				// The Location is shown without its query, and says what to fix.
+				if !strings.Contains(err.Error(), "to /x:") || !strings.Contains(err.Error(), "set CLERK_API_URL") {
+					t.Errorf("redirect message = %q, want its path without the query and what to do", err.Error())
+				}
 			} else if !strings.Contains(err.Error(), "[redacted]") {
 				t.Errorf("expected the echoed key to be replaced: %q", err.Error())
 			}
@@ -704,6 +709,11 @@ func TestParseRetryAfter(t *testing.T) {
 		"soon":                          0,
 		"Thu, 01 Jan 2026 00:00:10 GMT": 10 * time.Second,
 		"Wed, 31 Dec 2025 23:59:00 GMT": 0,
+		// Long ones are kept as asked, for the caller to refuse (--max-pause), not turned into 0.
+		"86400":                         24 * time.Hour,
+		"172800":                        48 * time.Hour,
+		"Sat, 03 Jan 2026 00:00:00 GMT": 48 * time.Hour,
+		"1e300":                         maxRetryAfter,
 	} {
 		if got := parseRetryAfter(v, now); got != want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", v, got, want)

@@ -47,6 +47,9 @@ type Error struct {
 	Retry   time.Duration // from Retry-After
 	Err     error         // underlying
 	class   errClass
+	// unanswered: the request reached the network and nothing came back (refused, reset,
+	// timed out, no route): the API may be unreachable.
+	unanswered bool
 }
 
 func (e *Error) Error() string {
@@ -91,6 +94,10 @@ func (e *Error) Ambiguous() bool { return e.class == classAmbiguous }
 
 // Fatal: the key, the instance or the setup is wrong; every further request would fail too.
 func (e *Error) Fatal() bool { return e.class == classFatal }
+
+// Unanswered reports a request that got no answer at all: the connection was refused or reset,
+// or no response came in time. A run of them says the API is unreachable.
+func (e *Error) Unanswered() bool { return e.unanswered }
 
 // Class names the class for logs: permanent, retryable, ambiguous or fatal.
 func (e *Error) Class() string { return e.class.String() }
@@ -139,21 +146,26 @@ func statusClass(status int, code string) errClass {
 	}
 }
 
+// maxRetryAfter bounds a parsed Retry-After; anything near it stops a run anyway.
+const maxRetryAfter = 365 * 24 * time.Hour
+
 // parseRetryAfter reads delay-seconds (Clerk's form) or an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
 	}
+	// A long one is kept as asked (bounded, so it cannot overflow): the caller decides whether
+	// to wait it out or stop the run (pacer.Caller.MaxPause), never a silent shorter wait.
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs > 24*3600 {
+		if !(secs > 0) {
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		return time.Duration(min(secs, maxRetryAfter.Seconds()) * float64(time.Second))
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
-			return d
+			return min(d, maxRetryAfter)
 		}
 	}
 	return 0

@@ -20,28 +20,3 @@ func DefaultRate(key string) float64 {
 	}
 	return 8
 }
-
-// redact removes the key, and anything shaped like a Clerk secret key, from s.
-func redact(s, key string) string {
-	if key != "" {
-		s = strings.ReplaceAll(s, key, "[redacted]")
-	}
-	for _, prefix := range []string{"sk_live_", "sk_test_"} {
-		for {
-			i := strings.Index(s, prefix)
-			if i < 0 {
-				break
-			}
-			j := i + len(prefix)
-			for j < len(s) && isKeyChar(s[j]) {
-				j++
-			}
-			s = s[:i] + "[redacted]" + s[j:]
-		}
-	}
-	return s
-}
-
-func isKeyChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
-}

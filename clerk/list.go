@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,10 +18,7 @@ const PageSize = 500
 // MaxPageBytes bounds one page's response body. A User is 1.5-3 KB, metadata included, so a
 // full page is about 1.5 MB; 16 MiB leaves room for large metadata while a hostile or broken
 // server cannot grow memory without bound.
-const MaxPageBytes = 16 << 20
-
-// ErrResponseTooLarge is wrapped by the error of a response whose body is over its cap.
-var ErrResponseTooLarge = errors.New("response body too large")
+const MaxPageBytes = MaxListBody
 
 // PageSize is the most users one ListUsers call returns.
 func (c *Client) PageSize() int { return PageSize }
@@ -47,7 +43,7 @@ func (c *Client) ListUsers(ctx context.Context, startingAfter string, limit int)
 	req := sdk.NewAPIRequest(http.MethodGet, "/users")
 	req.SetParams(query(q))
 	var out rawPage
-	err := c.call(withBodyCap(ctx, MaxPageBytes), op, req, &out)
+	err := c.call(ctx, op, req, &out) // the transport caps a GET's body at MaxListBody
 	if err == nil {
 		return out, nil
 	}
@@ -66,53 +62,3 @@ func (c *Client) ListUsers(ctx context.Context, startingAfter string, limit int)
 	}
 	return nil, err
 }
-
-type bodyCapKey struct{}
-
-// withBodyCap asks the transport to refuse a response body over n bytes for requests made with ctx.
-func withBodyCap(ctx context.Context, n int64) context.Context {
-	return context.WithValue(ctx, bodyCapKey{}, n)
-}
-
-// capBodies enforces the cap a request's context carries, if any; other requests pass untouched.
-type capBodies struct {
-	next http.RoundTripper
-}
-
-func (c capBodies) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := c.next.RoundTrip(req)
-	n, ok := req.Context().Value(bodyCapKey{}).(int64)
-	if err != nil || !ok || resp == nil {
-		return resp, err
-	}
-	resp.Body = &cappedBody{rc: resp.Body, left: n, declared: resp.ContentLength > n}
-	return resp, nil
-}
-
-// cappedBody reads at most left bytes, then fails with ErrResponseTooLarge. A body whose
-// Content-Length is already over the cap fails at once, unread.
-type cappedBody struct {
-	rc       io.ReadCloser
-	left     int64
-	declared bool
-}
-
-func (b *cappedBody) Read(p []byte) (int, error) {
-	if b.declared {
-		return 0, ErrResponseTooLarge
-	}
-	if b.left < 0 {
-		return 0, ErrResponseTooLarge
-	}
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1] // one byte past the cap tells an over-size body from one exactly at it
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	if b.left < 0 {
-		return n + int(b.left), ErrResponseTooLarge
-	}
-	return n, err
-}
-
-func (b *cappedBody) Close() error { return b.rc.Close() }

@@ -107,39 +107,6 @@ func TestListUsersRefusesDeclaredOversize(t *testing.T) {
 	}
 }
 
-// The cap applies only to the page: other calls on the same client read their bodies whole.
-func TestBodyCapOnlyForListing(t *testing.T) {
-	big := `{"object":"total_count","total_count":7,"pad":"` + strings.Repeat("p", MaxPageBytes) + `"}`
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, big)
-	}))
-	defer srv.Close()
-	c := newTestClient(t, srv.URL, 30*time.Second)
-	if n, err := c.Count(context.Background()); err != nil || n != 7 {
-		t.Fatalf("Count = %d, %v; want 7: the page cap leaked into another call", n, err)
-	}
-}
-
-func TestCappedBodyBoundary(t *testing.T) {
-	for _, tc := range []struct {
-		size    int
-		tooLong bool
-	}{{9, false}, {10, false}, {11, true}, {1000, true}} {
-		b := &cappedBody{rc: io.NopCloser(strings.NewReader(strings.Repeat("x", tc.size))), left: 10}
-		got, err := io.ReadAll(b)
-		if tc.tooLong {
-			if !errors.Is(err, ErrResponseTooLarge) || len(got) > 10 {
-				t.Errorf("size %d: read %d bytes, err %v; want at most 10 and ErrResponseTooLarge", tc.size, len(got), err)
-			}
-			continue
-		}
-		if err != nil || len(got) != tc.size {
-			t.Errorf("size %d: read %d bytes, err %v; want all of it", tc.size, len(got), err)
-		}
-	}
-}
-
 func TestListUsersNotAnArrayIsFatal(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

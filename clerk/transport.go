@@ -3,6 +3,7 @@ package clerk
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -17,8 +18,54 @@ type exchange struct {
 	wrote     bool
 	status    int
 	header    http.Header
-	idOnly    bool // the caller reads only the response's top-level "id"
+	idOnly    bool  // the caller reads only the response's top-level "id"
+	limit     int64 // the most bytes of response body read (see MaxBody)
+	overSize  bool  // the body went past limit: whatever answered is not Clerk
 }
+
+// Response bodies are read through a cap, so a body that never ends (a broken proxy, a hostile
+// server) cannot grow the process: one create's answer is a user of a few KB; a list page of 500
+// users with full metadata stays well under MaxListBody.
+const (
+	MaxBody     = 1 << 20  // a create's, delete's or count's answer
+	MaxListBody = 16 << 20 // a GET: a list page of up to 500 users
+)
+
+// ErrResponseTooLarge ends the read of a body over the exchange's limit; the call's error wraps it.
+var ErrResponseTooLarge = errors.New("response body too large")
+
+func (x *exchange) setOverSize() {
+	x.mu.Lock()
+	x.overSize = true
+	x.mu.Unlock()
+}
+
+// cappedBody reads at most limit bytes of a response body, then fails. Closing it early closes
+// the connection rather than draining an endless body.
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+	x    *exchange
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, ErrResponseTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1] // one byte past the limit tells a body of exactly limit bytes from a longer one
+	}
+	n, err := b.rc.Read(p)
+	if int64(n) > b.left {
+		n, b.left = int(b.left), -1
+		b.x.setOverSize()
+		return n, ErrResponseTooLarge
+	}
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
 
 func (x *exchange) wroteRequest(info httptrace.WroteRequestInfo) {
 	if info.Err != nil {
@@ -37,15 +84,16 @@ func (x *exchange) response(resp *http.Response) {
 }
 
 type exchangeState struct {
-	attempted, wrote bool
-	status           int
-	header           http.Header
+	attempted, wrote, overSize bool
+	status                     int
+	header                     http.Header
+	limit                      int64
 }
 
 func (x *exchange) snapshot() exchangeState {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s := exchangeState{attempted: x.attempted, wrote: x.wrote, status: x.status, header: x.header}
+	s := exchangeState{attempted: x.attempted, wrote: x.wrote, status: x.status, header: x.header, overSize: x.overSize, limit: x.limit}
 	if s.header == nil {
 		s.header = http.Header{}
 	}
@@ -86,6 +134,16 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.next.RoundTrip(req)
 	if resp != nil {
 		x.response(resp)
+		limit := x.limit
+		if limit <= 0 {
+			limit = MaxBody
+		}
+		cb := &cappedBody{rc: resp.Body, left: limit, x: x}
+		if resp.ContentLength > limit { // said up front: not worth reading a byte of it
+			cb.left = -1
+			x.setOverSize()
+		}
+		resp.Body = cb
 		if x.idOnly && resp.StatusCode == http.StatusOK {
 			trimToID(resp)
 		}

@@ -88,12 +88,16 @@ type Config struct {
 	MaxRetries  int             // failed attempts a row may make after its first; below 0 counts as 0
 	Limit       int             // rows to take this session; 0 = all
 	MaxDuration time.Duration   // 0 = no limit
+	MaxPause    time.Duration   // a 429's Retry-After beyond it stops the run (runfolder.RunStopped); 0 = no limit
+	Unreachable time.Duration   // this long with no answer at all stops the run (runfolder.RunStopped); 0 = never
 	Stop        <-chan struct{} // closed on the first signal: stop taking rows, drain, flush
 	// Preflight runs once there is work to do, before any row: a wrong key costs one request.
 	// doneBefore is how many rows earlier sessions finished. An error stops the run as fatal.
 	Preflight func(ctx context.Context, doneBefore int) error
 	Log       *zap.Logger
 	Progress  Progress // optional
+	// Fit, when set, checks each row against the instance's sign-up settings (fit.go).
+	Fit *Fit
 	// Counters, when given, are updated live (for metrics written during the run).
 	Counters *Counters
 	// Sleep waits between retries; tests replace it. It must return early when ctx ends.
@@ -132,7 +136,9 @@ type job struct {
 	rec        source.Record
 	params     *mapping.CreateUserParams
 	extID      string
-	wasPending bool // an earlier session sent it and did not hear back: settle first
+	wasPending bool     // an earlier session sent it and did not hear back: settle first
+	dropped    []string // create fields the instance cannot store, left out (fit.go)
+	readiness  []string // the instance settings' reason codes for the row
 	// key is the row's rowKey, set when extID is not.
 	key string
 }
@@ -308,7 +314,7 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 		sum.RequestRate = float64(sum.Requests) / s
 		sum.CreateRate = float64(sum.Counts[runfolder.StatusCreated]) / s
 	}
-	if status == runfolder.RunFatal && runErr != nil {
+	if (status == runfolder.RunFatal || status == runfolder.RunStopped) && runErr != nil { // why it stopped
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	if h := r.cfg.Source.Header(); h != nil {
@@ -355,7 +361,7 @@ func (r *runner) run(ctx context.Context) (runfolder.RunStatus, error) {
 		}()
 	}
 
-	if err := r.settlePending(ctx); err != nil {
+	if err := r.settlePending(ctx, intake); err != nil {
 		r.setFatal(err)
 	}
 	limited, readErr := r.feed(intake, jobs)
@@ -367,6 +373,8 @@ func (r *runner) run(ctx context.Context) (runfolder.RunStatus, error) {
 		readErr = r.countRest(ctx) // a time-boxed or stopped run says how much is left
 	}
 	switch {
+	case pacer.ClassOf(r.fatalErr) == pacer.Halted: // a clean stop: nothing sent is left undone
+		return runfolder.RunStopped, r.fatalErr
 	case r.fatalErr != nil:
 		return runfolder.RunFatal, fmt.Errorf("%w: %w", ErrFatal, r.fatalErr)
 	case readErr != nil && intake.Err() == nil:
@@ -576,6 +584,8 @@ type mapped struct {
 	params *mapping.CreateUserParams
 	err    *runfolder.RowError
 	keys   []string // a JSON input's first record's keys: its "header", for unread-column warnings
+	// providers are the social providers the source says the user signs in with (fit.go)
+	providers []string
 }
 
 // mapRow maps and validates one record. It touches no shared state, so rows are mapped on
@@ -605,6 +615,8 @@ func (r *runner) mapRow(m *mapped) {
 	m.params = p
 	if err != nil {
 		m.err = rowError(err)
+	} else if r.cfg.Fit.active() {
+		m.providers = providersOf(mrec)
 	}
 }
 
@@ -628,6 +640,9 @@ func (r *runner) accept(m *mapped) (job, bool) {
 	if k := jb.matchKey(); k != "" && r.resume.doneIDs.has(k) {
 		// An earlier session (perhaps of another export) created or adopted this user.
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, Settled: "journal"})
+		return jb, false
+	}
+	if !r.fit(&jb, m) {
 		return jb, false
 	}
 	firstLine, field, err := r.dups.Check(jb.params, m.rec.Line)
@@ -662,6 +677,9 @@ func (r *runner) settle(jb job, e runfolder.Event) {
 	}
 	if e.ExternalID == "" && e.Key == "" {
 		e.Key = jb.key
+	}
+	if e.Dropped == nil && e.Readiness == nil && e.Settled != "precheck" { // what was sent, or refused
+		e.Dropped, e.Readiness = jb.dropped, jb.readiness
 	}
 	if err := r.journal.Write(e); err != nil {
 		r.setFatal(err)

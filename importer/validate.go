@@ -25,6 +25,9 @@ type ValidateConfig struct {
 	Pacer  *pacer.Pacer
 	Stop   <-chan struct{} // closed on the first signal: stop reading
 	Log    *zap.Logger
+	// Fit, when set, classifies every valid row against the instance's settings as import
+	// would; rows the instance would refuse are counted failed.
+	Fit *Fit
 }
 
 // Validate reads, maps and checks every row as Run would, writing no run folder and creating no
@@ -40,7 +43,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 		cfg.Target = lookups
 	}
 	r := newRunner(Config{Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Target: cfg.Target,
-		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log}, start)
+		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log, Fit: cfg.Fit}, start)
 	r.dryRun, r.fields = true, map[string]int{}
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
@@ -69,7 +72,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 		status, err = runfolder.RunFatal, fmt.Errorf("%w: could not ask the instance which users it already holds: %w", ErrFatal, lookups.failed())
 	case intake.Err() != nil:
 		status = runfolder.RunInterrupted
-	case c[runfolder.StatusInvalid]+c[runfolder.StatusDuplicate] > 0:
+	case c[runfolder.StatusInvalid]+c[runfolder.StatusDuplicate]+c[runfolder.StatusFailed] > 0:
 		status = runfolder.RunWithFailures
 	}
 	sum := &runfolder.Summary{StartedAt: start.UTC()}

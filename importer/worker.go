@@ -34,6 +34,7 @@ func newPolicies(maxRetries int) policies {
 func (r *runner) newCaller(gate *pacer.Gate) *pacer.Caller {
 	return &pacer.Caller{
 		Pacer: r.cfg.Pacer, Gate: gate, Counters: &r.Counters.Counters, Sleep: r.cfg.Sleep,
+		MaxPause: r.cfg.MaxPause, Unreachable: r.cfg.Unreachable,
 		OnRetry: func(failed int, err error) {
 			r.journal.Write(runfolder.Event{Event: runfolder.EventRetry, Error: rowError(err), Attempts: failed})
 		},
@@ -68,6 +69,11 @@ func (r *runner) importRow(ctx, intake context.Context, jb job) {
 			return
 		case r.stopped(ctx, &t, err):
 			r.leave(jb, &t) // the write-ahead mark lets the next run settle it
+			return
+		case errors.Is(err, pacer.ErrSpent) && !t.Sent && pacer.Unanswered(err):
+			// Every attempt went unanswered before anything was done (connection refused): the
+			// row was never sent, so it is left for the next run, not failed.
+			r.leave(jb, &t)
 			return
 		case errors.Is(err, pacer.ErrSpent):
 			r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: t.Failed, Error: rowError(err)})
@@ -127,6 +133,8 @@ func (r *runner) settledByLookup(ctx context.Context, jb job, t *pacer.Tries) bo
 	switch {
 	case err != nil && r.stopped(ctx, t, err):
 		r.leave(jb, t)
+	case err != nil && pacer.Unanswered(err):
+		r.leave(jb, t) // the API did not answer: its write-ahead mark lets the next run settle it
 	case err != nil:
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusFailed, Attempts: t.Failed, Error: unsettled(err)})
 	case found:
@@ -176,9 +184,10 @@ func (r *runner) stopped(ctx context.Context, t *pacer.Tries, err error) bool {
 	return r.stopOn(err)
 }
 
-// stopOn reports whether err ends the whole run (401, 403, quota), and records it.
+// stopOn reports whether err ends the whole run (401, 403, quota; or a halt: a Retry-After past
+// --max-pause, an unreachable API), and records it.
 func (r *runner) stopOn(err error) bool {
-	if pacer.ClassOf(err) == pacer.Fatal {
+	if pacer.ClassOf(err)&(pacer.Fatal|pacer.Halted) != 0 {
 		r.setFatal(err)
 		return true
 	}
@@ -215,8 +224,9 @@ func (r *runner) lookUp(ctx context.Context, jb job, t *pacer.Tries) (id string,
 }
 
 // settlePending asks the target, in batches, about rows an earlier session left pending, so
-// that those created already are recorded without being sent again.
-func (r *runner) settlePending(ctx context.Context) error {
+// that those created already are recorded without being sent again. Its waits end with intake:
+// a look-up left undone leaves its rows pending, nothing lost.
+func (r *runner) settlePending(ctx, intake context.Context) error {
 	if r.cfg.Target == nil || len(r.resume.pending) == 0 {
 		return nil
 	}
@@ -229,7 +239,7 @@ func (r *runner) settlePending(ctx context.Context) error {
 		}
 	}
 	var werr error
-	err := r.findAll(ctx, ids, func(ext, uid string) bool {
+	err := r.findAll(ctx, intake, ids, func(ext, uid string) bool {
 		row := byID[ext]
 		delete(r.resume.pending, row)
 		r.resume.done.set(row) // the stream skips it; counted below as created this session
@@ -243,9 +253,9 @@ func (r *runner) settlePending(ctx context.Context) error {
 	switch {
 	case werr != nil:
 		return werr
-	case err != nil && pacer.ClassOf(err) == pacer.Fatal:
+	case err != nil && pacer.ClassOf(err)&(pacer.Fatal|pacer.Halted) != 0:
 		return err
-	case err != nil && ctx.Err() == nil:
+	case err != nil && intake.Err() == nil:
 		// Leave them pending: each is settled one by one when the stream reaches it.
 		r.cfg.Log.Warn("batched look-up of pending rows failed", zap.Error(err))
 	}
@@ -253,13 +263,14 @@ func (r *runner) settlePending(ctx context.Context) error {
 }
 
 // findAll looks ids up by external_id, as many a request as the target takes, and hands each
-// one found to found with its user id until found returns false. It stops at a look-up's error.
-func (r *runner) findAll(ctx context.Context, ids []string, found func(extID, userID string) bool) error {
+// one found to found with its user id until found returns false. It stops at a look-up's error;
+// its waits end with unsent.
+func (r *runner) findAll(ctx, unsent context.Context, ids []string, found func(extID, userID string) bool) error {
 	for len(ids) > 0 {
 		n := min(r.lookupN, len(ids))
 		batch := ids[:n]
 		var m map[string]string
-		var t pacer.Tries
+		t := pacer.Tries{Unsent: unsent} // a read: nothing to see through once stopped
 		err := r.calls.Call(ctx, r.pol.lookup, &t, func(ctx context.Context) error {
 			var err error
 			m, err = r.cfg.Target.FindByExternalID(ctx, batch)

@@ -1,6 +1,8 @@
 package importer
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"github.com/userimport/userimport/runfolder"
 	"os"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"github.com/userimport/userimport/importer/pacer"
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
 )
 
 // rowEvents are the journal's row outcomes by external_id (the last one each).
@@ -141,5 +145,74 @@ func TestAdaptiveConcurrencyWithoutARateLimit(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("an adaptive run with no rate limit sent nothing in 30s")
+	}
+}
+
+// noAnswer is a connection refused: nothing was written, nothing came back.
+type noAnswer struct{}
+
+func (noAnswer) Error() string    { return "connection refused" }
+func (noAnswer) Retryable() bool  { return true }
+func (noAnswer) Unanswered() bool { return true }
+
+// A row whose every attempt was refused before a byte was written spends its retries without
+// being sent: it is left for the next run, not failed. One refused by a 503 still fails.
+func TestNeverSentRowIsLeftNotFailed(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{err: noAnswer{}}, {err: noAnswer{}}}
+	f.script["b"] = []step{{err: &fakeErr{status: 503, retryable: true}}, {err: &fakeErr{status: 503, retryable: true}}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = 1 })
+	ev := rowEvents(t, dir)
+	if a, ok := ev["a"]; ok {
+		t.Errorf("a was never sent, yet the journal settles it: %+v", a)
+	}
+	if b := ev["b"]; b.Status != runfolder.StatusFailed {
+		t.Errorf("b: %+v, want failed with the 503", b)
+	}
+	if sum.Counts[runfolder.StatusFailed] != 1 || sum.Left != 1 || sum.Counts[runfolder.StatusCreated] != 2 {
+		t.Errorf("counts %v left %d: want a left, b failed, the other two created", sum.Counts, sum.Left)
+	}
+}
+
+// A halt (here: a Retry-After past MaxPause) stops the run cleanly: runfolder.RunStopped, the reason in
+// the summary, every row not imported left and none failed.
+func TestHaltStopsTheRun(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{err: &fakeErr{status: 429, retryable: true, retry: 24 * time.Hour}}}
+	dir := t.TempDir()
+	src, err := source.Open(strings.NewReader(testCSV), source.Options{Format: source.CSV})
+	must(t, err)
+	sum, err := Run(context.Background(), Config{
+		OutDir: dir, Header: runfolder.Header{InputSHA256: "x", APIURL: "fake", KeyFingerprint: "k"},
+		Source: src, Format: source.CSV, Mapping: mapping.Native(), Target: f,
+		Pacer: pacer.New(pacer.Config{Rate: 1e6, Burst: 100}), Concurrency: 1, MaxRetries: 3, MaxPause: time.Minute,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() },
+	})
+	var he *pacer.HaltError
+	if !errors.As(err, &he) {
+		t.Errorf("Run = %v, want the HaltError", err)
+	}
+	if sum.RunStatus != runfolder.RunStopped || sum.Counts[runfolder.StatusFailed] != 0 || sum.Left == 0 || !strings.Contains(sum.Fatal, "called back") {
+		t.Errorf("status %s counts %v left %d fatal %q: want stopped, none failed, rows left, the reason", sum.RunStatus, sum.Counts, sum.Left, sum.Fatal)
+	}
+	if a, ok := rowEvents(t, dir)["a"]; ok {
+		t.Errorf("a was refused untouched, yet the journal settles it: %+v", a)
+	}
+}
+
+// An ambiguous create whose look-ups go unanswered is left pending for the next run to settle,
+// not failed: the API said nothing either way.
+func TestUnansweredLookupLeavesRowPending(t *testing.T) {
+	f := newFake()
+	f.script["a"] = []step{{err: &fakeErr{status: 502, unclear: true}}}
+	f.lookupErrs = []error{noAnswer{}, noAnswer{}, noAnswer{}}
+	dir := t.TempDir()
+	sum := runOnce(t, dir, testCSV, f, func(c *Config) { c.MaxRetries = 1; c.Precheck = false })
+	if a, ok := rowEvents(t, dir)["a"]; ok {
+		t.Errorf("a's outcome is unknown, yet the journal settles it: %+v", a)
+	}
+	if sum.Counts[runfolder.StatusFailed] != 0 || sum.Left != 1 {
+		t.Errorf("counts %v left %d: want a left pending, none failed", sum.Counts, sum.Left)
 	}
 }

@@ -254,7 +254,7 @@ func decodeLine(body []byte, h *Header, e *Event, w *wireLine, strs bool) (isHea
 	}
 	*e = Event{Event: w.Event, Row: w.Row, Line: w.Line, ExternalID: w.ExternalID, Key: w.Key, Status: w.Status,
 		UserID: w.UserID, Error: w.Error, Attempts: w.Attempts, Settled: w.Settled, DupOfLine: w.DupOfLine,
-		At: w.At, RunStatus: w.RunStatus}
+		Dropped: w.Dropped, Readiness: w.Readiness, At: w.At, RunStatus: w.RunStatus}
 	return false, nil
 }
 
@@ -271,6 +271,8 @@ type wireLine struct {
 	Attempts   int       `json:"attempts"`
 	Settled    string    `json:"settled"`
 	DupOfLine  int       `json:"duplicate_of_line"`
+	Dropped    []string  `json:"dropped"`
+	Readiness  []string  `json:"readiness"`
 	At         time.Time `json:"at"`
 	RunStatus  RunStatus `json:"run_status"`
 

@@ -126,7 +126,11 @@ type Event struct {
 	Attempts   int       `json:"attempts,omitempty"`
 	Settled    string    `json:"settled,omitempty"` // how an uncertain create was settled: "lookup", "identifier_exists"
 	DupOfLine  int       `json:"duplicate_of_line,omitempty"`
-	At         time.Time `json:"at"`
+	// Dropped are the create fields left out because the instance cannot store them, and
+	// Readiness the reason codes its settings gave the row (issue 15): names, never values.
+	Dropped   []string  `json:"dropped,omitempty"`
+	Readiness []string  `json:"readiness,omitempty"`
+	At        time.Time `json:"at"`
 	// Set on "end" events.
 	RunStatus RunStatus `json:"run_status,omitempty"`
 }

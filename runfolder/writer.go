@@ -168,11 +168,9 @@ func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
 		if v == "" || !ok {
 			return
 		}
-		for i := 0; i < len(v); i++ {
-			if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				ok = false // escaping and UTF-8 checks: encoding/json's job
-				return
-			}
+		if !plainASCII(v) {
+			ok = false // escaping and UTF-8 checks: encoding/json's job
+			return
 		}
 		sep()
 		b = append(b, '"')
@@ -202,6 +200,31 @@ func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
 	num("attempts", e.Attempts)
 	str("settled", e.Settled)
 	num("duplicate_of_line", e.DupOfLine)
+	list := func(key string, vs []string) {
+		if len(vs) == 0 || !ok {
+			return
+		}
+		sep()
+		b = append(b, '"')
+		b = append(b, key...)
+		b = append(b, `":[`...)
+		open := len(b)
+		for _, v := range vs {
+			if !plainASCII(v) {
+				ok = false
+				return
+			}
+			if len(b) > open {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, v...)
+			b = append(b, '"')
+		}
+		b = append(b, ']')
+	}
+	list("dropped", e.Dropped)
+	list("readiness", e.Readiness)
 	if !ok {
 		return nil, false
 	}
@@ -210,6 +233,16 @@ func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
 	b = e.At.AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `"}`...)
 	return b, true
+}
+
+// plainASCII reports whether encoding/json writes v as it is, between quotes.
+func plainASCII(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 // writeLine appends one encoded line; flush hands it to the OS at once (the write-ahead mark).

@@ -34,6 +34,11 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 		{Row: 9, Status: StatusFailed, Error: &RowError{Code: "x"}, At: at}, // errors: left to encoding/json
 		{Event: EventEnd, RunStatus: RunComplete, At: at},                   // end: left to encoding/json
 		{Row: 10, Line: 11, ExternalID: "back\\slash", Status: StatusExists, At: at},
+		{Row: 11, Line: 12, ExternalID: "u11", Status: StatusCreated, UserID: "user_d", Dropped: []string{"username"},
+			Readiness: []string{"username_off", "oauth_google_off"}, At: at}, // issue 15's fields
+		{Row: 12, Status: StatusCreated, Readiness: []string{"password_missing"}, At: at},
+		{Row: 13, Status: StatusCreated, Dropped: []string{}, Readiness: []string{}, At: at}, // empty: omitted
+		{Row: 14, Status: StatusCreated, Dropped: []string{"a<b"}, At: at},                   // escaped: left to encoding/json
 	}
 	handled := 0
 	for _, e := range events {
@@ -50,8 +55,8 @@ func TestAppendEventMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("appendEvent(%+v)\n got %s\nwant %s", e, got, want)
 		}
 	}
-	if handled != 5 {
-		t.Errorf("hand-encoded %d events, want the 5 plain ones", handled)
+	if handled != 8 {
+		t.Errorf("hand-encoded %d events, want the 8 plain ones", handled)
 	}
 }
 
@@ -111,5 +116,49 @@ func TestJournalPendingIsInTheFileWhenWriteReturns(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &e); err != nil {
 			t.Fatalf("torn or mixed line %q: %v", l, err)
 		}
+	}
+}
+
+// dropped and readiness survive the journal: written by the Writer, read back by ReadJournal,
+// whichever encoder wrote the line.
+func TestDroppedAndReadinessRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ResultsFile)
+	j, err := OpenWriter(path)
+	must(t, err)
+	want := []Event{
+		{Row: 1, Line: 2, ExternalID: "u1", Status: StatusCreated, UserID: "user_1", Dropped: []string{"username"}, Readiness: []string{"username_off"}},
+		{Row: 2, Line: 3, ExternalID: "u2", Status: StatusFailed, Readiness: []string{"email_address_required"},
+			Error: &RowError{Code: "email_address_required", Message: "the instance requires an email address"}},
+		{Row: 3, Line: 4, ExternalID: "ü3", Status: StatusCreated, Dropped: []string{"username", "web3_wallet"}},
+		{Row: 4, Line: 5, ExternalID: "u4", Status: StatusCreated},
+	}
+	for _, e := range want {
+		must(t, j.Write(e))
+	}
+	must(t, j.Close())
+	raw, err := os.ReadFile(path)
+	must(t, err)
+	if !bytes.Contains(raw, []byte(`"dropped":["username"],"readiness":["username_off"]`)) {
+		t.Errorf("journal lacks the dropped field as written:\n%s", raw)
+	}
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	var got []Event
+	if _, err := ReadJournal(f, func(Header) {}, func(e Event) { got = append(got, e) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if fmt.Sprint(g.Dropped) != fmt.Sprint(w.Dropped) || fmt.Sprint(g.Readiness) != fmt.Sprint(w.Readiness) ||
+			g.Status != w.Status || g.ExternalID != w.ExternalID {
+			t.Errorf("event %d read back as %+v, want %+v", i, g, w)
+		}
+	}
+	if got[3].Dropped != nil || got[3].Readiness != nil {
+		t.Errorf("a row without them read back with %v %v", got[3].Dropped, got[3].Readiness)
 	}
 }

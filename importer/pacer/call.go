@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -19,6 +20,7 @@ const (
 	Throttled                   // a Retryable refusal by the rate limit (HTTP 429)
 	Ambiguous                   // it may have been done: settle it before sending again
 	Fatal                       // every call will fail the same way: stop
+	Halted                      // the run stops cleanly: see HaltError
 )
 
 // Transient are the classes worth another attempt after a backoff.
@@ -31,6 +33,7 @@ type (
 	ambiguousError  interface{ Ambiguous() bool }
 	fatalError      interface{ Fatal() bool }
 	retryAfterError interface{ RetryAfter() time.Duration }
+	unansweredError interface{ Unanswered() bool }
 )
 
 func answers[T any](err error, test func(T) bool) bool {
@@ -38,12 +41,15 @@ func answers[T any](err error, test func(T) bool) bool {
 	return errors.As(err, &t) && test(t)
 }
 
-// ClassOf is err's class: Fatal, Throttled, Retryable, Ambiguous or Permanent, in that order
-// of precedence. A nil error has none (0).
+// ClassOf is err's class: Halted, Fatal, Throttled, Retryable, Ambiguous or Permanent, in that
+// order of precedence. A nil error has none (0).
 func ClassOf(err error) Class {
+	var he *HaltError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &he):
+		return Halted
 	case answers(err, fatalError.Fatal):
 		return Fatal
 	case answers(err, throttledError.Throttled):
@@ -95,6 +101,21 @@ func NotIdempotent(maxRetries int) Policy {
 	return Policy{Retry: Retryable | Throttled, PauseAll: Throttled, MaxRetries: maxRetries}
 }
 
+// Unanswered reports a failure that got no answer at all (refused, reset, timed out).
+func Unanswered(err error) bool { return answers(err, unansweredError.Unanswered) }
+
+// HaltError ends a run cleanly, Caller's verdict on every call rather than one call's failure:
+// the server asked to be called back later than MaxPause allows, or the API has not answered for
+// Unreachable. The call it ends did nothing (a refusal, or no answer); the next run continues.
+type HaltError struct {
+	Reason string    // what to tell the operator
+	Until  time.Time // when the server asked to be called back; zero when it did not say
+	Err    error     // the failure that decided it
+}
+
+func (e *HaltError) Error() string { return e.Reason + " (last: " + e.Err.Error() + ")" }
+func (e *HaltError) Unwrap() error { return e.Err }
+
 // Tries is one piece of work's account over the calls made for it (a row's creates and
 // look-ups share one): failed attempts for the give-up rule, whether a request may have left,
 // and the failure whose backoff the next attempt owes, whichever call makes it.
@@ -102,10 +123,12 @@ type Tries struct {
 	// Unsent, when set, is the context waits use until a request leaves, so a stop can still
 	// give the work back untouched. After that only Call's ctx ends them.
 	Unsent context.Context
-	Failed int  // failed attempts so far
-	Sent   bool // a request may have reached the server
-	last   error
-	owed   bool // the next attempt backs off from last
+	Failed int // failed attempts so far
+	// Sent: a request may have reached the server's state. An attempt refused with nothing
+	// done (a retryable refusal, a 429, a connection refused) leaves it as it was.
+	Sent bool
+	last error
+	owed bool // the next attempt backs off from last
 }
 
 // ErrSpent is wrapped, with the last failure, by Call's error when the work's retries are spent.
@@ -137,7 +160,22 @@ type Caller struct {
 	OnRetry func(failed int, err error)
 	// OnPause, if set, hears of each pause of every call (the report's time line shows them).
 	OnPause func(err error)
+	// MaxPause is the longest Retry-After that pauses every call; a longer one halts the run
+	// (HaltError) rather than hold it for hours. 0: no limit.
+	MaxPause time.Duration
+	// Unreachable halts the run once calls have failed with no answer at all (Unanswered) for
+	// this long, with at least minMisses of them and no answer in between. 0: never.
+	Unreachable time.Duration
+
+	mu       sync.Mutex
+	halt     *HaltError // sticky: once halted, every call returns it
+	misses   int        // consecutive unanswered failures, over every call
+	missFrom time.Time  // when the first of them came
 }
+
+// minMisses is the fewest consecutive unanswered failures that can say the API is unreachable,
+// however long they took: one slow timeout is not an outage.
+const minMisses = 3
 
 // Call makes op under the pacer and the gate, and makes it again as pol says until it
 // succeeds, fails in a class pol does not retry, or t's retries are spent (the error then
@@ -145,6 +183,9 @@ type Caller struct {
 // op must honour its ctx.
 func (c *Caller) Call(ctx context.Context, pol Policy, t *Tries, op func(context.Context) error) error {
 	for first := true; ; first = false {
+		if h := c.halted(); h != nil {
+			return h
+		}
 		if t.Failed > max(pol.MaxRetries, 0) && !(first && pol.Settles) {
 			return fmt.Errorf("%w: %w", ErrSpent, t.last)
 		}
@@ -153,41 +194,58 @@ func (c *Caller) Call(ctx context.Context, pol Policy, t *Tries, op func(context
 				return err
 			}
 		}
-		err := c.attempt(ctx, pol, t, op)
+		err, made := c.attempt(ctx, pol, t, op)
 		if err == nil {
 			t.owed = false
 			return nil
 		}
-		if ctx.Err() != nil || !t.Sent { // a wait ended: nothing to retry
+		if ctx.Err() != nil || !made { // a wait ended: nothing to retry
 			return err
 		}
 		class := ClassOf(err)
 		t.Failed++
 		t.last, t.owed = err, class&Transient != 0
-		if class&pol.Retry == 0 || class == Fatal {
+		if class&pol.Retry == 0 || class&(Fatal|Halted) != 0 {
 			return err
 		}
 	}
 }
 
-// attempt waits for a slot and makes op once, counting it and telling the pacer how it went.
-func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(context.Context) error) error {
-	waitCtx := ctx
+// waitCtx is what t's waits end with: until a request may have reached the server, a stop
+// (t.Unsent) ends them at once, since there is nothing to see through.
+func waitCtx(ctx context.Context, t *Tries) context.Context {
 	if !t.Sent && t.Unsent != nil {
-		waitCtx = t.Unsent
+		return t.Unsent
 	}
-	if err := c.Pacer.Wait(waitCtx); err != nil {
-		return err
+	return ctx
+}
+
+// attempt waits for a slot and makes op once, counting it and telling the pacer how it went;
+// made says whether op ran.
+func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(context.Context) error) (err error, made bool) {
+	wctx := waitCtx(ctx, t)
+	if err := c.Pacer.Wait(wctx); err != nil {
+		return err, false
 	}
-	if err := c.Gate.Acquire(ctx); err != nil {
-		return err
+	if err := c.Gate.Acquire(wctx); err != nil {
+		return err, false
 	}
 	c.Counters.Requests.Add(1)
+	sentBefore := t.Sent
 	t.Sent = true
 	began := time.Now()
-	err := op(ctx)
+	err = op(ctx)
 	c.Gate.Release()
 	c.Gate.Observe(time.Since(began), c.Pacer.Rate())
+	if err != nil && !sentBefore && ClassOf(err)&(Retryable|Throttled) != 0 {
+		t.Sent = false // refused with nothing done: the work is as untouched as before
+	}
+	if h := c.observe(err, began); h != nil {
+		if ClassOf(err) == Throttled {
+			c.Counters.Status429.Add(1)
+		}
+		return h, true // no pause: the run stops instead of waiting it out
+	}
 	switch {
 	case err == nil:
 		c.Pacer.Success()
@@ -202,7 +260,7 @@ func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(cont
 			c.OnPause(err)
 		}
 	}
-	return err
+	return err, true
 }
 
 // backoff waits before the next attempt: nothing more when the failure paused every caller
@@ -224,5 +282,46 @@ func (c *Caller) backoff(ctx context.Context, pol Policy, t *Tries) error {
 	if sleep == nil {
 		sleep = Sleep
 	}
-	return sleep(ctx, d)
+	return sleep(waitCtx(ctx, t), d)
+}
+
+func (c *Caller) halted() *HaltError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.halt
+}
+
+// observe keeps the account of answers across every call and decides a halt: a Retry-After
+// past MaxPause, or no answer for Unreachable, counted from when the first unanswered request
+// of the run of them left (a timeout's wait counts). It returns the halt, if there is one.
+func (c *Caller) observe(err error, began time.Time) *HaltError {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case err == nil:
+		c.misses = 0
+		return nil // a success stands, halted or not
+	case c.halt != nil:
+		return c.halt
+	case !Unanswered(err):
+		c.misses = 0
+		if ra := RetryAfter(err); c.MaxPause > 0 && ra > c.MaxPause && ClassOf(err) == Throttled {
+			until := now.Add(ra).UTC().Truncate(time.Second)
+			c.halt = &HaltError{Until: until, Err: err, Reason: fmt.Sprintf(
+				"the API asked to be called back at %s (in %s), later than --max-pause %s allows: run the same command again after that",
+				until.Format(time.RFC3339), ra.Round(time.Second), c.MaxPause)}
+		}
+		return c.halt
+	}
+	if c.misses == 0 || began.Before(c.missFrom) {
+		c.missFrom = began
+	}
+	c.misses++
+	if c.Unreachable > 0 && c.misses >= minMisses && now.Sub(c.missFrom) >= c.Unreachable {
+		c.halt = &HaltError{Err: err, Reason: fmt.Sprintf(
+			"the API is unreachable: %d requests in a row got no answer over %s: check the network and CLERK_API_URL, then run the same command again",
+			c.misses, now.Sub(c.missFrom).Round(time.Second))}
+	}
+	return c.halt
 }
