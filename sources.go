@@ -156,7 +156,7 @@ func (e *environment) openClerk(ctx context.Context, fl *inputFlags, se sourceEn
 			var t pacer.Tries
 			return calls.Call(ctx, pol, &t, op)
 		}}
-	in := &input{path: clerkSource, format: source.JSONL, keyed: true, sha256: clerksrc.Identity(apiURL, key, opts), counter: &countingReader{}}
+	in := &input{path: clerkSource, format: source.JSONL, keyed: true, sha256: clerksrc.Identity(clerk.DisplayURL(apiURL), key, opts), counter: &countingReader{}}
 	if se.count {
 		n, err := clerksrc.Count(ctx, c, opts)
 		if err != nil {
