@@ -66,7 +66,7 @@ func (e *environment) importCommand() *command {
 	fs.group("Clerk", "secret-key-file", "rate", "concurrency", "max-retries", "request-timeout", "max-rate", "max-pause", "unreachable-after", "no-precheck", "strict-fields", "dev-user-cap")
 	fs.group("Output", "json", "no-progress", "verbose", "no-report", "metrics-file")
 	return &command{
-		name: "import", args: "[flags] FILE|-", flags: fs,
+		name: "import", args: "[flags] FILE|-|DATABASE_URL|clerk:", flags: fs,
 		summary: "import users into Clerk, or resume the run in --out",
 		notes: "The secret key comes from CLERK_SECRET_KEY or --secret-key-file; CLERK_API_URL overrides Clerk's.\n" +
 			"Run the same command again to resume a stopped or interrupted run.\n" +
@@ -100,11 +100,16 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 	if err := f.inputFlags.check("import"); err != nil {
 		return err
 	}
+	if err := f.inputFlags.checkSource("import", args[0]); err != nil {
+		return err
+	}
 	m, preset, err := e.loadMapping(&f.inputFlags)
 	if err != nil {
 		return err
 	}
-	in, err := openInput(args[0], e.stdin, &f.inputFlags, m, true)
+	targetKey, _ := e.secretKey(f.keyFile) // its errors are doImport's to report
+	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
+		requestTimeout: f.requestTimeout, count: true})
 	if err != nil {
 		return err
 	}
@@ -204,12 +209,12 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
-	fit := &importer.Fit{Strict: f.strictFields} // its settings are read in the pre-flight
+	fit := &importer.Fit{Strict: f.strictFields, NoSkipPassword: f.presetOpts.NoSkipPasswordRequirement} // its settings are read in the pre-flight
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
 		OutDir: out,
 		Header: header,
-		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Mapping: m, Joins: joins, Target: target, Pacer: pc,
+		Source: in.reader, Format: in.format, HeaderlessCSV: in.headerless, Keyed: in.keyed, Mapping: m, Joins: joins, Target: target, Pacer: pc,
 		Precheck: !f.noPrecheck, Concurrency: f.concurrency, MaxRetries: f.maxRetries, Limit: f.limit, MaxDuration: f.maxDuration,
 		MaxPause: f.maxPause, Unreachable: f.unreachable,
 		Stop: stop, Log: log, Progress: rep, Counters: counters, Fit: fit, AllowNoExternalID: f.allowNoExternalID,

@@ -36,7 +36,7 @@ func (e *environment) validateCommand() *command {
 		fs.foreign[n] = "validate writes no run folder and sends no create (it is an import flag)"
 	}
 	return &command{
-		name: "validate", args: "[flags] FILE|-", flags: fs,
+		name: "validate", args: "[flags] FILE|-|DATABASE_URL|clerk:", flags: fs,
 		summary: "read, map and check every row as import would, writing nothing to Clerk",
 		notes: "With a key (CLERK_SECRET_KEY or --secret-key-file), validate also looks the rows up by external_id, read-only,\n" +
 			"and reads the instance's sign-up settings: which rows it will refuse, which lose a field, and what to change.",
@@ -64,11 +64,16 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if err := f.inputFlags.check("validate"); err != nil {
 		return err
 	}
+	if err := f.inputFlags.checkSource("validate", args[0]); err != nil {
+		return err
+	}
 	m, _, err := e.loadMapping(&f.inputFlags)
 	if err != nil {
 		return err
 	}
-	in, err := openInput(args[0], e.stdin, &f.inputFlags, m, false)
+	targetKey, _ := e.secretKey(f.keyFile)
+	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
+		requestTimeout: f.requestTimeout})
 	if err != nil {
 		return err
 	}
@@ -94,6 +99,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		}
 		cfg.Target, cfg.Pacer = t, pc
 		cfg.Fit = validateReadiness(ctx, t, pc, f.strictFields)
+		cfg.Fit.NoSkipPassword = f.presetOpts.NoSkipPasswordRequirement
 	}
 	sum, err := importer.Validate(ctx, cfg)
 	if sum == nil {

@@ -23,6 +23,7 @@ type inputFlags struct {
 	lazyQuotes                  bool
 	allowNoExternalID           bool
 	joins                       []string // --join values: FILE or NAME=FILE
+	sourceFlags
 }
 
 func (f *inputFlags) register(fs *flagSet) {
@@ -47,6 +48,7 @@ func (f *inputFlags) register(fs *flagSet) {
 		"apply the instance's allowlist, blocklist and disposable-email rules to imported users (default: skip_restriction_checks, as Clerk's CLI)")
 	fs.BoolVar(&f.allowNoExternalID, "allow-no-external-id", false, "accept an input whose rows map no external_id (validate refuses one; import warns)")
 	fs.group("Input", "preset", "mapping", "join", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
+	f.sourceFlags.register(fs)
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
 }
@@ -126,6 +128,7 @@ type input struct {
 	counter    *countingReader
 	reader     source.Reader
 	closer     io.Closer
+	keyed      bool // no stable lines (database, clerk:, stdin): rows are matched by key
 }
 
 func (in *input) Close() error {
@@ -201,6 +204,9 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 }
 
 func runName(path string) string {
+	if n, ok := sourceRunName(path); ok {
+		return n
+	}
 	if path == "-" {
 		return "stdin"
 	}

@@ -52,6 +52,8 @@ type jsonOutput struct {
 	UnreadColumns []string       `json:"unread_columns"`
 	Problems      []jsonProblem  `json:"problems"`
 	Fields        map[string]int `json:"fields,omitempty"` // validate: valid rows carrying each field
+	// Joins count, per --join file, the rows read and the records that found theirs.
+	Joins []runfolder.JoinCount `json:"joins,omitempty"`
 	// Readiness classifies the rows against the instance's settings, when they were checked.
 	Readiness *readiness.Summary `json:"readiness,omitempty"`
 }
@@ -152,6 +154,7 @@ func (r *runResult) output(err error, code int, errText string) jsonOutput {
 		o.Problems = append(o.Problems, jp)
 	}
 	o.Fields = s.Fields
+	o.Joins = s.Joins
 	return o
 }
 

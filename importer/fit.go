@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/userimport/userimport/mapping"
@@ -19,6 +20,9 @@ type Fit struct {
 	Strict bool
 	// Tally, when set, counts every row classified, once. Only the ordered stage touches it.
 	Tally *readiness.Tally
+	// NoSkipPassword (--no-skip-password-requirement): a row without a password is not given
+	// skip_password_requirement, so one the instance requires a password of is refused unsent.
+	NoSkipPassword bool
 }
 
 func (f *Fit) active() bool { return f != nil && (f.Settings != nil || f.Tally != nil) }
@@ -40,7 +44,11 @@ func (r *runner) fit(jb *job, m *mapped) (ok bool) {
 	if len(v.Reasons) > 0 {
 		codes = v.Codes()
 	}
-	if code, msg := v.Refusal(f.Strict); code != "" {
+	code, msg := v.Refusal(f.Strict)
+	if code == "" && f.NoSkipPassword && slices.Contains(codes, "password_missing") {
+		code, msg = "password_missing", "the instance requires a password, the row has none, and --no-skip-password-requirement is set: map the source's password hashes or drop the flag"
+	}
+	if code != "" {
 		r.settle(*jb, runfolder.Event{Status: runfolder.StatusFailed, Readiness: codes,
 			Error: &runfolder.RowError{Code: code, Message: msg}})
 		return false

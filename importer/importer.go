@@ -105,6 +105,10 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// AllowNoExternalID silences the warning for an input whose first rows map no external_id.
 	AllowNoExternalID bool
+	// Keyed: the input has no stable lines (a database, another Clerk instance, stdin), so its
+	// rows are matched to the journal by key (external_id, else the primary identifier), never
+	// by number; a session of the same run is never "already complete" (the source may have grown).
+	Keyed bool
 }
 
 // statusLeft counts, never journals, a row taken from the input but given back unsent on a stop.
@@ -137,6 +141,8 @@ type job struct {
 	wasPending bool     // an earlier session sent it and did not hear back: settle first
 	dropped    []string // create fields the instance cannot store, left out (fit.go)
 	readiness  []string // the instance settings' reason codes for the row
+	// key is the row's rowKey, set when extID is not.
+	key string
 }
 
 // dupChecker is the duplicate table the ordered stage consults: a dupset.Set.
@@ -255,13 +261,13 @@ func newRunner(cfg Config, start time.Time) *runner {
 func (r *runner) open(ctx context.Context, sum *runfolder.Summary) (done bool, err error) {
 	cfg := r.cfg
 	journalPath := filepath.Join(cfg.OutDir, runfolder.ResultsFile)
-	st, err := loadResume(journalPath, cfg.Header)
+	st, err := loadResumeKeyed(journalPath, cfg.Header, cfg.Keyed)
 	if err != nil {
 		return false, err
 	}
 	r.resume = st
 	sum.DoneBefore = st.doneN
-	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 {
+	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 && !cfg.Keyed {
 		sum.RunStatus = runfolder.RunAlready
 		return true, nil
 	}
@@ -498,8 +504,8 @@ func (r *runner) read(intake context.Context, work, ordered chan<- *chunk) (limi
 		if err != nil {
 			return false, fmt.Errorf("read input: %w", err)
 		}
-		if r.resume.done.has(rec.Num) {
-			continue
+		if r.resume.done.has(rec.Num) || r.cfg.Limit > 0 && r.keyedDone(rec) {
+			continue // (keyed rows done before are otherwise skipped after the parallel mapping)
 		}
 		if r.cfg.Limit > 0 && taken >= r.cfg.Limit {
 			r.tally(statusLeft)
@@ -579,7 +585,7 @@ func (r *runner) countRest(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read input: %w", err)
 		}
-		if !r.resume.done.has(rec.Num) {
+		if !r.resume.done.has(rec.Num) && !r.keyedDone(rec) {
 			r.tally(statusLeft)
 		}
 	}
@@ -661,7 +667,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		return jb, false
 	}
 	if m.params != nil {
-		jb.extID = m.params.ExternalIDValue()
+		jb.extID, jb.key = m.params.ExternalIDValue(), rowKey(m.params)
 	}
 	if m.skip {
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusSkipped, Error: m.err})
@@ -671,7 +677,10 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusInvalid, Error: m.err})
 		return jb, false
 	}
-	if jb.extID != "" && r.resume.doneIDs.has(jb.extID) {
+	if r.resume.doneBefore(jb.matchKey()) {
+		return jb, false // a session of this run finished it: counted in done_before
+	}
+	if k := jb.matchKey(); k != "" && r.resume.doneIDs.has(k) {
 		// An earlier session (perhaps of another export) created or adopted this user.
 		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, Settled: "journal"})
 		return jb, false
@@ -691,7 +700,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 			Message: fmt.Sprintf("same %s as line %d", field, firstLine)}})
 		return jb, false
 	}
-	jb.wasPending = r.resume.wasPending(m.rec.Num, jb.extID)
+	jb.wasPending = r.resume.wasPending(m.rec.Num, jb.matchKey())
 	if r.dryRun {
 		r.mu.Lock()
 		var buf [15]string
@@ -708,6 +717,9 @@ func (r *runner) settle(jb job, e runfolder.Event) {
 	e.Row, e.Line = jb.rec.Num, jb.rec.Line
 	if e.ExternalID == "" {
 		e.ExternalID = jb.extID
+	}
+	if e.ExternalID == "" && e.Key == "" {
+		e.Key = jb.key
 	}
 	if e.Dropped == nil && e.Readiness == nil && e.Settled != "precheck" { // what was sent, or refused
 		e.Dropped, e.Readiness = jb.dropped, jb.readiness

@@ -76,24 +76,44 @@ type resumeState struct {
 	// input) left pending and no later event settled: their creates may have reached the
 	// target, so each is looked up before it is sent again.
 	pendingIDs *idSet
+	// keyed: rows are matched by key (rowKey), not by number (Config.Keyed); sameKeys then
+	// holds the keys finished by sessions of the same run, which this one skips as done before.
+	keyed    bool
+	sameKeys *idSet
 }
 
 // wasPending reports whether an earlier session sent the row and never heard back: by row for
-// the same input, by external_id for any input against the same target.
-func (st *resumeState) wasPending(row int, extID string) bool {
+// the same input, by key (external_id, else rowKey) for any input against the same target.
+func (st *resumeState) wasPending(row int, key string) bool {
 	if _, ok := st.pending[row]; ok {
 		return true
 	}
-	return extID != "" && st.pendingIDs.has(extID)
+	return key != "" && st.pendingIDs.has(key)
+}
+
+// doneBefore reports whether a session of the same run finished the row with this key: only
+// for keyed runs, whose rows have no number to be skipped by.
+func (st *resumeState) doneBefore(key string) bool {
+	return st.keyed && key != "" && st.sameKeys.has(key)
 }
 
 func newResumeState() *resumeState {
-	return &resumeState{pending: map[int]string{}, doneIDs: newIDSet(), pendingIDs: newIDSet()}
+	st := &resumeState{pending: map[int]string{}, doneIDs: newIDSet(), pendingIDs: newIDSet(), sameKeys: newIDSet()}
+	st.sameKeys.freeze(nil)
+	return st
 }
 
-// loadResume reads the folder's journal, keeping only what this run can use.
+// loadResume reads the folder's journal, keeping only what this run can use, for rows
+// matched by number where the input has stable lines.
 func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
+	return loadResumeKeyed(path, cur, false)
+}
+
+// loadResumeKeyed is loadResume; keyed: the input has no stable lines, so rows of the same run
+// are matched by key too.
+func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeState, error) {
 	st := newResumeState()
+	st.keyed = keyed
 	f, err := runfolder.OpenFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		st.pendingIDs.freeze(nil)
@@ -105,6 +125,7 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 	defer f.Close()
 	var same, sameTarget bool
 	var finishedIDs []uint64         // hashes, appended as read: no map on the way to the sorted set
+	var sameIDs []uint64             // keyed: those of them finished by the same run
 	openIDs := map[uint64]struct{}{} // pending marks not yet settled, by external_id hash
 	sc := runfolder.NewScanner(f)
 	for sc.Scan() {
@@ -131,10 +152,17 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 			continue
 		}
 		finished := e.Status.Finished()
-		if sameTarget && e.ExternalID != "" {
-			h := st.doneIDs.hash(e.ExternalID)
+		key := e.ExternalID
+		if key == "" {
+			key = e.Key
+		}
+		if sameTarget && key != "" {
+			h := st.doneIDs.hash(key)
 			if finished {
 				finishedIDs = append(finishedIDs, h)
+				if same && keyed {
+					sameIDs = append(sameIDs, h)
+				}
 			}
 			if e.Status == runfolder.StatusPending {
 				openIDs[h] = struct{}{}
@@ -142,7 +170,7 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 				delete(openIDs, h)
 			}
 		}
-		if !same || e.Row <= 0 {
+		if !same || e.Row <= 0 || keyed {
 			continue
 		}
 		switch {
@@ -163,6 +191,11 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 	}
 	st.damage = sc.Warnings()
 	st.doneIDs.freeze(finishedIDs)
+	if keyed {
+		st.sameKeys.seed = st.doneIDs.seed
+		st.sameKeys.freeze(sameIDs)
+		st.doneN = st.sameKeys.len()
+	}
 	open := make([]uint64, 0, len(openIDs))
 	for h := range openIDs {
 		open = append(open, h)

@@ -102,7 +102,7 @@ func (r *runner) create(ctx context.Context, jb job, t *pacer.Tries) (id string,
 	err = r.calls.Call(ctx, r.pol.create, t, func(ctx context.Context) error {
 		if mark {
 			mark = false
-			if err := r.journal.Write(runfolder.Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Status: runfolder.StatusPending}); err != nil {
+			if err := r.journal.Write(runfolder.Event{Row: jb.rec.Num, Line: jb.rec.Line, ExternalID: jb.extID, Key: jb.key, Status: runfolder.StatusPending}); err != nil {
 				return &markError{err}
 			}
 		}

@@ -173,6 +173,14 @@ type jsonRecord struct {
 // JSONRecord decodes one JSON object (numbers kept as json.Number). Anything else, or a
 // top-level key given twice, is an error.
 func JSONRecord(raw []byte) (Record, error) {
+	if r, ok := fastJSONRecord(raw); ok {
+		return r, nil
+	}
+	return jsonRecordGeneral(raw)
+}
+
+// jsonRecordGeneral decodes value by value, so that every malformed record gets its own error.
+func jsonRecordGeneral(raw []byte) (Record, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	tok, err := dec.Token()

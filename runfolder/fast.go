@@ -84,7 +84,7 @@ func fastEvent(b []byte, e *Event, strs bool) bool {
 				return false
 			}
 			at = val
-		case "external_id", "user_id", "settled":
+		case "external_id", "user_id", "settled", "key":
 			if !isStr || !plainText(val) {
 				return false
 			}
@@ -96,6 +96,8 @@ func fastEvent(b []byte, e *Event, strs bool) bool {
 				e.ExternalID = string(val)
 			case "user_id":
 				e.UserID = string(val)
+			case "key":
+				e.Key = string(val)
 			default:
 				e.Settled = string(val)
 			}

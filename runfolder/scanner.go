@@ -252,7 +252,7 @@ func decodeLine(body []byte, h *Header, e *Event, w *wireLine, strs bool) (isHea
 		}
 		return true, nil
 	}
-	*e = Event{Event: w.Event, Row: w.Row, Line: w.Line, ExternalID: w.ExternalID, Status: w.Status,
+	*e = Event{Event: w.Event, Row: w.Row, Line: w.Line, ExternalID: w.ExternalID, Key: w.Key, Status: w.Status,
 		UserID: w.UserID, Error: w.Error, Attempts: w.Attempts, Settled: w.Settled, DupOfLine: w.DupOfLine,
 		Dropped: w.Dropped, Readiness: w.Readiness, At: w.At, RunStatus: w.RunStatus}
 	return false, nil
@@ -264,6 +264,7 @@ type wireLine struct {
 	Row        int       `json:"row"`
 	Line       int       `json:"line"`
 	ExternalID string    `json:"external_id"`
+	Key        string    `json:"key"`
 	Status     Status    `json:"status"`
 	UserID     string    `json:"user_id"`
 	Error      *RowError `json:"error"`

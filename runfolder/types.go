@@ -122,6 +122,7 @@ type Event struct {
 	Row        int       `json:"row,omitempty"`
 	Line       int       `json:"line,omitempty"`
 	ExternalID string    `json:"external_id,omitempty"`
+	Key        string    `json:"key,omitempty"` // a row without external_id: its primary identifier's digest (importer's rowKey)
 	Status     Status    `json:"status,omitempty"`
 	UserID     string    `json:"user_id,omitempty"`
 	Error      *RowError `json:"error,omitempty"`

@@ -194,6 +194,7 @@ func appendEvent(b []byte, e *Event) (_ []byte, ok bool) {
 	num("row", e.Row)
 	num("line", e.Line)
 	str("external_id", e.ExternalID)
+	str("key", e.Key)
 	str("status", string(e.Status))
 	str("user_id", e.UserID)
 	num("attempts", e.Attempts)

@@ -1,0 +1,628 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite"
+
+	"github.com/userimport/userimport/clerk/sandbox"
+	"github.com/userimport/userimport/internal/fixtures"
+)
+
+// End to end: each source database, and another Clerk instance, imported through the CLI into
+// a sandbox, checked against the fixtures' per-user expectations (what the source facts say
+// must land in Clerk), the same expectations the file exports are held to.
+
+const testDBStart = `eval "$(scripts/testdb.sh env 2>/dev/null || scripts/testdb.sh start)"`
+
+// testDBURL is a test server's URL; under CI=true a missing one fails, it never skips.
+func testDBURL(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must start the test databases (%s)", name, testDBStart)
+		}
+		t.Skipf("%s is not set: start the test databases with %s", name, testDBStart)
+	}
+	return v
+}
+
+func randDBName() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "uiw_" + hex.EncodeToString(b)
+}
+
+// sqlTarget is a fresh database on one of the servers: its SOURCE URL and a way to fill it.
+type sqlTarget struct {
+	dialect string
+	url     string
+	exec    func(q string, args ...any) error
+}
+
+func newPostgres(t *testing.T) sqlTarget {
+	t.Helper()
+	base := testDBURL(t, "USERIMPORT_TEST_POSTGRES_URL")
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("cannot reach the test PostgreSQL (%s): %v", testDBStart, err)
+	}
+	name := randDBName()
+	if _, err := admin.Exec(ctx, "create database "+name); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close(ctx)
+		_, _ = admin.Exec(ctx, "drop database if exists "+name+" with (force)")
+		admin.Close(ctx)
+	})
+	return sqlTarget{dialect: "postgres", url: u.String(), exec: func(q string, a ...any) error {
+		_, err := conn.Exec(ctx, q, a...)
+		return err
+	}}
+}
+
+func newMariaDB(t *testing.T) sqlTarget {
+	t.Helper()
+	base := testDBURL(t, "USERIMPORT_TEST_MYSQL_URL")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mysql.NewConfig()
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net, cfg.Addr, cfg.MultiStatements = "tcp", u.Host, true
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err == nil {
+		err = admin.Ping()
+	}
+	if err != nil {
+		t.Fatalf("cannot reach the test MariaDB (%s): %v", testDBStart, err)
+	}
+	name := randDBName()
+	if _, err := admin.Exec("create database " + name + " character set utf8mb4 collate utf8mb4_unicode_ci"); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DBName = name
+	conn, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		_, _ = admin.Exec("drop database if exists " + name)
+		admin.Close()
+	})
+	u.Path = "/" + name
+	return sqlTarget{dialect: "mysql", url: u.String(), exec: func(q string, a ...any) error {
+		_, err := conn.Exec(q, a...)
+		return err
+	}}
+}
+
+func newSQLite(t *testing.T) sqlTarget {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "app.db")
+	conn, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(wal)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetMaxOpenConns(1)
+	t.Cleanup(func() { conn.Close() })
+	return sqlTarget{dialect: "sqlite", url: "sqlite:" + path, exec: func(q string, a ...any) error {
+		_, err := conn.Exec(q, a...)
+		return err
+	}}
+}
+
+func (d sqlTarget) run(t *testing.T, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if err := d.exec(s); err != nil {
+			t.Fatalf("%v\n%s", err, s)
+		}
+	}
+}
+
+// insert writes the fixture rows as the source's own adapter would (skip: generated columns).
+func (d sqlTarget) insert(t *testing.T, table string, rows []fixtures.Row, skip ...string) {
+	t.Helper()
+	if len(rows) == 0 {
+		t.Fatalf("no %s rows in the data set: the test would prove nothing", table)
+	}
+	for _, r := range rows {
+		var cols, ph []string
+		var args []any
+		for i, c := range r.Columns {
+			if slices.Contains(skip, c) {
+				continue
+			}
+			v := r.Values[i]
+			switch x := v.(type) {
+			case fixtures.Timestamp:
+				v = time.Time(x)
+			case map[string]any:
+				b, _ := json.Marshal(x)
+				v = string(b)
+			}
+			if tm, ok := v.(time.Time); ok && d.dialect == "sqlite" {
+				v = tm.UTC().Format("2006-01-02T15:04:05.000Z")
+			}
+			cols = append(cols, `"`+c+`"`)
+			args = append(args, v)
+			if d.dialect == "postgres" {
+				ph = append(ph, fmt.Sprintf("$%d", len(args)))
+			} else {
+				ph = append(ph, "?")
+			}
+		}
+		q := "insert into " + table + " (" + strings.Join(cols, ", ") + ") values (" + strings.Join(ph, ", ") + ")"
+		if d.dialect == "mysql" {
+			q = strings.ReplaceAll(q, `"`, "`")
+		}
+		if err := d.exec(q, args...); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+}
+
+// sourceUser is the part of a Clerk User object the expectations speak of.
+type sourceUser struct {
+	ID                    string  `json:"id"`
+	ExternalID            *string `json:"external_id"`
+	Username              *string `json:"username"`
+	FirstName             *string `json:"first_name"`
+	LastName              *string `json:"last_name"`
+	PrimaryEmailAddressID *string `json:"primary_email_address_id"`
+	EmailAddresses        []struct {
+		ID           string `json:"id"`
+		EmailAddress string `json:"email_address"`
+		Verification *struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	} `json:"email_addresses"`
+	PhoneNumbers []struct {
+		PhoneNumber  string `json:"phone_number"`
+		Verification *struct {
+			Status string `json:"status"`
+		} `json:"verification"`
+	} `json:"phone_numbers"`
+	Web3Wallets []struct {
+		Web3Wallet string `json:"web3_wallet"`
+	} `json:"web3_wallets"`
+	PasswordEnabled bool            `json:"password_enabled"`
+	Banned          bool            `json:"banned"`
+	Locked          bool            `json:"locked"`
+	CreatedAt       int64           `json:"created_at"`
+	PublicMetadata  json.RawMessage `json:"public_metadata"`
+	PrivateMetadata json.RawMessage `json:"private_metadata"`
+	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata"`
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// listUsers reads every user of the sandbox at apiURL through its Backend API.
+func listUsers(t *testing.T, apiURL, key string) []sourceUser {
+	t.Helper()
+	var all []sourceUser
+	for offset := 0; ; offset += 500 {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/users?limit=500&offset=%d&order_by=%%2Bcreated_at", apiURL, offset), nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page []sourceUser
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if len(page) < 500 {
+			return all
+		}
+	}
+}
+
+// checkExpect holds the instance's users to the fixtures' expectations: every record not
+// skipped is one user with these identifiers (verified as the source says, the first primary),
+// names, ban, password and creation time; no other user.
+func checkExpect(t *testing.T, users []sourceUser, want []fixtures.Expect) {
+	t.Helper()
+	byKey := map[string]*sourceUser{}
+	for i := range users {
+		u := &users[i]
+		if id := str(u.ExternalID); id != "" {
+			byKey["x:"+id] = u
+		}
+		for _, e := range u.EmailAddresses {
+			byKey["e:"+strings.ToLower(e.EmailAddress)] = u
+		}
+	}
+	n := 0
+	for _, e := range want {
+		if e.Skipped {
+			continue
+		}
+		n++
+		var u *sourceUser
+		if e.ExternalID != "" {
+			u = byKey["x:"+e.ExternalID]
+		} else if len(e.Emails) > 0 {
+			u = byKey["e:"+strings.ToLower(e.Emails[0].Value)]
+		}
+		if u == nil {
+			t.Errorf("%s: no user with external_id %q / email %v", e.Key, e.ExternalID, e.Emails)
+			continue
+		}
+		for i, a := range e.Emails {
+			j := slices.IndexFunc(u.EmailAddresses, func(x struct {
+				ID           string `json:"id"`
+				EmailAddress string `json:"email_address"`
+				Verification *struct {
+					Status string `json:"status"`
+				} `json:"verification"`
+			}) bool {
+				return strings.EqualFold(x.EmailAddress, a.Value)
+			})
+			if j < 0 {
+				t.Errorf("%s: email %s missing", e.Key, a.Value)
+				continue
+			}
+			got := u.EmailAddresses[j]
+			if v := got.Verification != nil && got.Verification.Status == "verified"; v != a.Verified {
+				t.Errorf("%s: %s verified=%v, want %v", e.Key, a.Value, v, a.Verified)
+			}
+			if i == 0 && str(u.PrimaryEmailAddressID) != got.ID {
+				t.Errorf("%s: %s is not the primary address", e.Key, a.Value)
+			}
+		}
+		if len(u.EmailAddresses) != len(e.Emails) {
+			t.Errorf("%s: %d emails, want %d", e.Key, len(u.EmailAddresses), len(e.Emails))
+		}
+		for _, p := range e.Phones {
+			found := false
+			for _, g := range u.PhoneNumbers {
+				if g.PhoneNumber == p.Value {
+					found = true
+					if v := g.Verification != nil && g.Verification.Status == "verified"; v != p.Verified {
+						t.Errorf("%s: phone %s verified=%v, want %v", e.Key, p.Value, v, p.Verified)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s: phone %s missing (have %v)", e.Key, p.Value, u.PhoneNumbers)
+			}
+		}
+		if e.Username != "" && !strings.EqualFold(str(u.Username), e.Username) {
+			t.Errorf("%s: username %q, want %q", e.Key, str(u.Username), e.Username)
+		}
+		if e.FirstName != "" && str(u.FirstName) != e.FirstName || e.LastName != "" && str(u.LastName) != e.LastName {
+			t.Errorf("%s: names %q %q, want %q %q", e.Key, str(u.FirstName), str(u.LastName), e.FirstName, e.LastName)
+		}
+		if e.Name != "" {
+			if got := strings.TrimSpace(str(u.FirstName) + " " + str(u.LastName)); got != e.Name {
+				t.Errorf("%s: name %q, want %q", e.Key, got, e.Name)
+			}
+		}
+		if u.Banned != e.Banned {
+			t.Errorf("%s: banned %v, want %v", e.Key, u.Banned, e.Banned)
+		}
+		if u.PasswordEnabled != e.Password {
+			t.Errorf("%s: password_enabled %v, want %v", e.Key, u.PasswordEnabled, e.Password)
+		}
+		if !e.CreatedAt.IsZero() && u.CreatedAt != e.CreatedAt.UnixMilli() {
+			t.Errorf("%s: created_at %d, want %d", e.Key, u.CreatedAt, e.CreatedAt.UnixMilli())
+		}
+	}
+	if len(users) != n {
+		t.Errorf("%d users in the instance, want %d", len(users), n)
+	}
+}
+
+// importDB runs import SOURCE into c's sandbox and checks it ends complete.
+func importDB(t *testing.T, c *cli, out string, args ...string) result {
+	t.Helper()
+	argv := append([]string{"import", "--rate", "1000", "--no-progress", "--no-report", "--out", out}, args...)
+	r := c.run(nil, argv...)
+	if r.code != 0 && r.code != 1 {
+		t.Fatalf("import %v: exit %d\n%s\n%s", args, r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func TestDatabaseSourcesEndToEnd(t *testing.T) {
+	users := fixtures.Users()
+	cases := []struct {
+		name   string
+		open   func(*testing.T) sqlTarget
+		fill   func(*testing.T, sqlTarget)
+		preset string
+		want   []fixtures.Expect
+	}{
+		{"postgres/supabase", newPostgres, func(t *testing.T, d sqlTarget) {
+			d.run(t, supabaseDDL)
+			d.insert(t, "auth.users", fixtures.SupabaseRows(users), "confirmed_at")
+		}, "supabase", fixtures.SupabaseExpect(users)},
+	}
+	for _, dc := range []struct {
+		name string
+		open func(*testing.T) sqlTarget
+	}{{"postgres", newPostgres}, {"mariadb", newMariaDB}, {"sqlite", newSQLite}} {
+		dialect := map[string]string{"postgres": "postgres", "mariadb": "mysql", "sqlite": "sqlite"}[dc.name]
+		cases = append(cases, struct {
+			name   string
+			open   func(*testing.T) sqlTarget
+			fill   func(*testing.T, sqlTarget)
+			preset string
+			want   []fixtures.Expect
+		}{dc.name + "/authjs", dc.open, func(t *testing.T, d sqlTarget) {
+			d.run(t, authjsSchemas["prisma"][dialect])
+			d.insert(t, `"User"`, fixtures.AuthjsUserRows(users, fixtures.AuthjsPrisma))
+			d.insert(t, `"Account"`, fixtures.AuthjsAccountRows(users, fixtures.AuthjsPrisma))
+		}, "authjs", fixtures.AuthjsExpect(users, fixtures.AuthjsPrisma)}, struct {
+			name   string
+			open   func(*testing.T) sqlTarget
+			fill   func(*testing.T, sqlTarget)
+			preset string
+			want   []fixtures.Expect
+		}{dc.name + "/betterauth", dc.open, func(t *testing.T, d sqlTarget) {
+			d.run(t, betterAuthDDL(dialect, true)...)
+			d.insert(t, `"user"`, fixtures.BetterAuthUserRows(users))
+			d.insert(t, `"account"`, fixtures.BetterAuthAccountRows(users))
+		}, "betterauth", fixtures.BetterAuthExpect(users)})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := tc.open(t)
+			tc.fill(t, d)
+			c := newCLI(t, testKey)
+			out := filepath.Join(t.TempDir(), "run")
+			r := importDB(t, c, out, "--preset", tc.preset, d.url)
+			checkExpect(t, listUsers(t, c.env["CLERK_API_URL"], testKey), tc.want)
+			if t.Failed() {
+				t.Logf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			}
+			// The same source again: nothing is sent, every user is done before.
+			before := c.sb.Stats().Creates
+			importDB(t, c, out, "--preset", tc.preset, d.url)
+			if sent := c.sb.Stats().Creates - before; sent != 0 {
+				t.Errorf("the second run sent %d creates", sent)
+			}
+		})
+	}
+}
+
+// homeGrown is a users table of an application's own, read with --query.
+func homeGrown(t *testing.T, d sqlTarget, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		d.run(t, fmt.Sprintf(`insert into app_users (uid, mail, given, family, joined) values ('u%d', 'User%d@Example.com', 'Given%d', 'Family', '2024-03-%02d 10:00:00+00')`, i, i, i, 1+i%28))
+	}
+}
+
+const homeGrownQuery = `select uid as external_id, mail as email_address, given as first_name, family as last_name, joined as created_at from app_users order by uid`
+
+func TestHomeGrownDatabaseWithQuery(t *testing.T) {
+	d := newPostgres(t)
+	d.run(t, `create table app_users (uid text primary key, mail text not null, given text, family text, joined timestamptz)`)
+	homeGrown(t, d, 0, 5)
+	c := newCLI(t, testKey)
+	out := filepath.Join(t.TempDir(), "run")
+	importDB(t, c, out, "--query", homeGrownQuery, d.url)
+	var want []fixtures.Expect
+	for i := range 5 {
+		want = append(want, fixtures.Expect{Key: fmt.Sprint(i), ExternalID: fmt.Sprintf("u%d", i),
+			Emails:    []fixtures.Address{{Value: fmt.Sprintf("user%d@example.com", i), Verified: true}},
+			FirstName: fmt.Sprintf("Given%d", i), LastName: "Family",
+			CreatedAt: time.Date(2024, 3, 1+i%28, 10, 0, 0, 0, time.UTC)})
+	}
+	checkExpect(t, listUsers(t, c.env["CLERK_API_URL"], testKey), want)
+	// The run folder names the source without its password, everywhere.
+	pw := "userimport-test-pw"
+	for _, f := range []string{"results.jsonl", "summary.json", "log.jsonl"} {
+		b, _ := os.ReadFile(filepath.Join(out, f))
+		if strings.Contains(string(b), pw) {
+			t.Errorf("%s holds the database password", f)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if err != nil || !strings.Contains(string(b), `"input":"postgres://***@`) || !strings.Contains(string(b), "query-sha256:") {
+		t.Errorf("header does not name the redacted source and the query's hash:\n%.400s", b)
+	}
+}
+
+// A database run killed with its creates in flight, then run again (and the next night with
+// new rows): nobody is created twice, whether rows carry an external_id or only an email.
+func TestDatabaseRunKilledThenRerun(t *testing.T) {
+	for _, tc := range []struct {
+		name, query string
+	}{
+		{"external_id", homeGrownQuery},
+		{"email only", `select mail as email_address, given as first_name from app_users order by uid desc`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newPostgres(t)
+			d.run(t, `create table app_users (uid text primary key, mail text not null, given text, family text, joined timestamptz)`)
+			homeGrown(t, d, 0, 30)
+			c := newCLI(t, testKey)
+			out := filepath.Join(t.TempDir(), "run")
+			importDB(t, c, out, "--query", tc.query, d.url)
+			killAfterSend(t, out) // every create left; no outcome reached the journal
+			homeGrown(t, d, 100, 110)
+			r := importDB(t, c, out, "--query", tc.query, d.url)
+			st := c.sb.Stats()
+			if st.Creates != st.Users || st.Users != 40 {
+				t.Errorf("sandbox: %d creates for %d users, want 40 each\n%s", st.Creates, st.Users, r.stderr)
+			}
+			if r.code != 0 || strings.Contains(r.stdout, " 1 failed") || !strings.Contains(r.stdout, "40 created") {
+				t.Errorf("rerun: exit %d\n%s", r.code, r.stdout)
+			}
+			r = importDB(t, c, out, "--query", tc.query, d.url)
+			if st2 := c.sb.Stats(); st2.Creates != st.Creates || !strings.Contains(r.stdout, "40 done by an earlier run") {
+				t.Errorf("third run: %d more creates\n%s", st2.Creates-st.Creates, r.stdout)
+			}
+		})
+	}
+}
+
+func TestValidateReportsDatabaseErrors(t *testing.T) {
+	c := newCLI(t, testKey)
+	path := filepath.Join(t.TempDir(), "missing.db")
+	r := c.run(nil, "validate", "--preset", "betterauth", "sqlite:"+path)
+	if r.code != 2 || !strings.Contains(r.stderr, "file missing") {
+		t.Errorf("missing SQLite file: exit %d\n%s", r.code, r.stderr)
+	}
+	r = c.run(nil, "validate", "--preset", "supabase", "postgres://admin:s3cret-pw@127.0.0.1:1/app")
+	if r.code != 2 || strings.Contains(r.stderr, "s3cret-pw") || !strings.Contains(r.stderr, "postgres://***@127.0.0.1:1/app") ||
+		!strings.Contains(r.stderr, "host unreachable") {
+		t.Errorf("unreachable host: exit %d\n%s", r.code, r.stderr)
+	}
+	r = c.run(nil, "validate", "--query", "select 1", "users.csv")
+	if r.code != 2 || !strings.Contains(r.stderr, "--query") {
+		t.Errorf("--query with a file: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// Another Clerk instance as the source: a sandbox filled from the Dashboard CSV fixture is read
+// through the Backend API into a second sandbox; each user lands with the same fields (no
+// password: the API returns no digests, said once), keyed by the source's external_id or id.
+func TestClerkSourceEndToEnd(t *testing.T) {
+	const srcKey = "sk_test_source_instance_key"
+	src, err := sandbox.New(sandbox.Options{Key: srcKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcURL, err := src.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "dashboard.csv")
+	f, err := os.Create(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fixtures.ClerkDashboardCSV(f, fixtures.ClerkUsers(fixtures.Users())); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fill := newCLI(t, srcKey)
+	fill.env["CLERK_API_URL"] = srcURL
+	if r := fill.run(nil, "import", "--preset", "clerk", "--rate", "1000", "--no-progress", "--no-report", "--out", filepath.Join(dir, "fill"), csvPath); r.code != 0 {
+		t.Fatalf("filling the source: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	want := listUsers(t, srcURL, srcKey)
+	if len(want) < 3 {
+		t.Fatalf("the source holds %d users: the test would prove little", len(want))
+	}
+
+	c := newCLI(t, testKey)
+	c.env["CLERK_SOURCE_API_URL"], c.env["CLERK_SOURCE_SECRET_KEY"] = srcURL, srcKey
+	out := filepath.Join(dir, "run")
+	r := importDB(t, c, out, "clerk:")
+	if r.code != 0 || strings.Count(r.stderr, "returns no password digests") != 1 || !strings.Contains(r.stderr, "--join") {
+		t.Errorf("exit %d; the notice must be said once and suggest --join:\n%s", r.code, r.stderr)
+	}
+	got := listUsers(t, c.env["CLERK_API_URL"], testKey)
+	byExt := map[string]sourceUser{}
+	for _, u := range got {
+		byExt[str(u.ExternalID)] = u
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d users imported, the source has %d", len(got), len(want))
+	}
+	for _, s := range want {
+		key := str(s.ExternalID)
+		if key == "" {
+			key = s.ID
+		}
+		u, ok := byExt[key]
+		if !ok {
+			t.Errorf("source user %s (external_id %q) not imported", s.ID, str(s.ExternalID))
+			continue
+		}
+		type same struct {
+			Emails, Phones, Wallets []string
+			Username, First, Last   string
+			Banned, Locked          bool
+			CreatedAt               int64
+			Public, Private, Unsafe string
+		}
+		shape := func(u sourceUser) same {
+			var s same
+			for _, e := range u.EmailAddresses {
+				s.Emails = append(s.Emails, fmt.Sprintf("%s %v %v", e.EmailAddress, e.Verification != nil && e.Verification.Status == "verified", e.ID == str(u.PrimaryEmailAddressID)))
+			}
+			for _, p := range u.PhoneNumbers {
+				s.Phones = append(s.Phones, fmt.Sprintf("%s %v", p.PhoneNumber, p.Verification != nil && p.Verification.Status == "verified"))
+			}
+			for _, w := range u.Web3Wallets {
+				s.Wallets = append(s.Wallets, w.Web3Wallet)
+			}
+			slices.Sort(s.Emails)
+			slices.Sort(s.Phones)
+			norm := func(m json.RawMessage) string {
+				var v any
+				_ = json.Unmarshal(m, &v)
+				if mm, ok := v.(map[string]any); ok && len(mm) == 0 || v == nil {
+					return "{}"
+				}
+				b, _ := json.Marshal(v)
+				return string(b)
+			}
+			return same{s.Emails, s.Phones, s.Wallets, str(u.Username), str(u.FirstName), str(u.LastName), u.Banned, u.Locked, u.CreatedAt,
+				norm(u.PublicMetadata), norm(u.PrivateMetadata), norm(u.UnsafeMetadata)}
+		}
+		if a, b := shape(s), shape(u); fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("user %s:\nsource %+v\nimported %+v", s.ID, a, b)
+		}
+		if u.PasswordEnabled {
+			t.Errorf("user %s has a password: the Backend API returns none", s.ID)
+		}
+	}
+	// Run again: every user is done before, nobody sent.
+	before := c.sb.Stats().Creates
+	importDB(t, c, out, "clerk:")
+	if sent := c.sb.Stats().Creates - before; sent != 0 {
+		t.Errorf("second run sent %d creates", sent)
+	}
+
+	// The target's own key as the source's is refused before anything is read.
+	c.env["CLERK_SOURCE_SECRET_KEY"] = testKey
+	if r := c.run(nil, "import", "--no-progress", "--out", filepath.Join(dir, "self"), "clerk:"); r.code != 2 || !strings.Contains(r.stderr, "is the target's key") ||
+		strings.Contains(r.stderr, testKey) {
+		t.Errorf("source key = target key: exit %d\n%s", r.code, r.stderr)
+	}
+}
