@@ -247,7 +247,7 @@ func (r *runner) open(ctx context.Context, sum *runfolder.Summary) (done bool, e
 	}
 	r.resume = st
 	sum.DoneBefore = st.doneN
-	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 {
+	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 && st.undoneN == 0 {
 		sum.RunStatus = runfolder.RunAlready
 		return true, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
+	"path/filepath"
 	"slices"
 
 	"github.com/userimport/userimport/runfolder"
@@ -71,6 +72,8 @@ type resumeState struct {
 	pending  map[int]string      // rows left pending by the same run: row -> external_id ("" when none)
 	doneIDs  *idSet              // external_ids finished by any session against the same target
 	lastEnd  runfolder.RunStatus // run_status of the latest session of the same run, "" if it did not end
+	undone   bitset              // rows of the same run finished once, whose users an undo then deleted
+	undoneN  int                 // how many
 	damage   []runfolder.Warning // damage read past at the journal's end (a crash, a full disk)
 	// pendingIDs holds the external_ids any session against the same target (whatever its
 	// input) left pending and no later event settled: their creates may have reached the
@@ -103,6 +106,11 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	defer f.Close()
+	users, err := readUndone(filepath.Join(filepath.Dir(path), runfolder.UndoFile))
+	if err != nil {
+		return nil, err
+	}
+	undo := &undoMarks{users: users, ext: map[uint64]struct{}{}}
 	var same, sameTarget bool
 	var finishedIDs []uint64         // hashes, appended as read: no map on the way to the sorted set
 	openIDs := map[uint64]struct{}{} // pending marks not yet settled, by external_id hash
@@ -131,8 +139,16 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 			continue
 		}
 		finished := e.Status.Finished()
+		var h uint64
 		if sameTarget && e.ExternalID != "" {
-			h := st.doneIDs.hash(e.ExternalID)
+			h = st.doneIDs.hash(e.ExternalID)
+		}
+		undone := finished && sameTarget && undo.undid(e, h, e.ExternalID != "")
+		finished = finished && !undone
+		if sameTarget && e.ExternalID != "" {
+			if finished || undone {
+				undo.mark(h, undone)
+			}
 			if finished {
 				finishedIDs = append(finishedIDs, h)
 			}
@@ -154,6 +170,14 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 				st.done.set(e.Row)
 				st.doneN++
 			}
+			st.undone.clear(e.Row)
+		case undone: // created or adopted, then deleted by undo: to be created again
+			delete(st.pending, e.Row)
+			if st.done.has(e.Row) {
+				st.done.clear(e.Row)
+				st.doneN--
+			}
+			st.undone.set(e.Row)
 		default:
 			delete(st.pending, e.Row)
 		}
@@ -162,7 +186,8 @@ func loadResume(path string, cur runfolder.Header) (*resumeState, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	st.damage = sc.Warnings()
-	st.doneIDs.freeze(finishedIDs)
+	st.undoneN = st.undone.count()
+	st.doneIDs.freeze(undo.keep(finishedIDs))
 	open := make([]uint64, 0, len(openIDs))
 	for h := range openIDs {
 		open = append(open, h)
