@@ -201,6 +201,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	result := outcome(sum.RunStatus, runErr)
 	sum.ExitCode = exitCode(result)
+	sum.Left = rowsLeft(sum, in.rows) // rows never read count too
 	if err := runfolder.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
 	}
@@ -249,7 +250,9 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder
 	}
 	switch sum.RunStatus {
 	case runfolder.RunStopped, runfolder.RunInterrupted, runfolder.RunFatal:
-		if sum.Left > 0 {
+		if quotaReached(sum) {
+			e.printf(w, "%s\n", quotaAdvice(out, sum.Left))
+		} else if sum.Left > 0 {
 			e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
 		}
 	}
