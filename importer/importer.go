@@ -296,8 +296,10 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 	limit, latency := r.calls.Gate.Current()
 	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
 	sum.Left = sum.Counts[runfolder.StatusPending] + sum.Counts[statusLeft]
+	sum.DoneBefore += sum.Counts[statusDoneBefore]
 	delete(sum.Counts, runfolder.StatusPending)
 	delete(sum.Counts, statusLeft)
+	delete(sum.Counts, statusDoneBefore)
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}
@@ -629,7 +631,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 	}
 	if jb.extID != "" && r.resume.doneIDs.has(jb.extID) {
 		// An earlier session (perhaps of another export) created or adopted this user.
-		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, Settled: "journal"})
+		r.doneBefore()
 		return jb, false
 	}
 	if !r.fit(&jb, m) {
