@@ -143,7 +143,8 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	}
 	defer lock.Release()
 
-	log, closeLog, err := newLogger(out, e.stderr, f.verbose)
+	con := newConsole(e.stderr)
+	log, closeLog, err := newLogger(out, con, f.verbose)
 	if err != nil {
 		return err
 	}
@@ -158,6 +159,9 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
+	rep.showTraffic(&counters.Counters)
+	con.attach(rep)
+	sayStopping(ctx, stop, con, "requests", counters.InFlight.Load)
 	fit := &importer.Fit{Strict: f.strictFields} // its settings are read in the pre-flight
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
@@ -193,6 +197,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 			return e.importReadiness(ctx, fit, target, pc, in.path, &f.inputFlags, m, stop, log)
 		},
 	})
+	con.detach()
 	rep.Close()
 	stopMetrics()
 	e.importReadinessEnd(fit, in.path, log)
@@ -210,6 +215,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		log.Error("run ended with an error: " + runErr.Error())
 	}
 	e.report(f.jsonOut, out, in, sum)
+	con.more(sum.FailedFile)
 	if reportPath != "" && !f.jsonOut {
 		e.printf(e.stdout, "report: %s\n", reportPath)
 	}

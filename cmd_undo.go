@@ -115,7 +115,6 @@ func (e *environment) undoRun(ctx context.Context, f *undoFlags, args []string) 
 
 	where := clerk.DisplayURL(apiURL)
 	counters := &pacer.Counters{}
-	del := &inflightDeleter{d: target}
 	prog := &lateProgress{}
 	var rep atomic.Pointer[reporter]
 	defer func() {
@@ -123,15 +122,10 @@ func (e *environment) undoRun(ctx context.Context, f *undoFlags, args []string) 
 			p.Close()
 		}
 	}()
-	go func() {
-		select {
-		case <-stop:
-			e.printf(e.stderr, "stopping: finishing %d deletes in flight… (again to abort)\n", del.n.Load())
-		case <-ctx.Done():
-		}
-	}()
+	con := newConsole(e.stderr)
+	sayStopping(ctx, stop, con, "deletes", counters.InFlight.Load)
 	sum, err = importer.Undo(ctx, importer.UndoConfig{
-		OutDir: dir, KeyFingerprint: clerk.Fingerprint(key), APIURL: where, Target: del,
+		OutDir: dir, KeyFingerprint: clerk.Fingerprint(key), APIURL: where, Target: target,
 		Pacer: pacer.New(pacer.Config{Rate: r}), Concurrency: pacer.Concurrency(r, time.Second), MaxRetries: 5,
 		Counters: counters, Stop: stop, Progress: prog, DryRun: f.dryRun,
 		List: func(it importer.UndoItem) {
@@ -147,9 +141,11 @@ func (e *environment) undoRun(ctx context.Context, f *undoFlags, args []string) 
 			p := newUndoReporter(e.stderr, !f.noProgress && isTerminal(e.stderr), n, counters, zap.NewNop())
 			rep.Store(p)
 			prog.r.Store(p)
+			con.attach(p)
 			return true, nil
 		},
 	})
+	con.detach()
 	if p := rep.Swap(nil); p != nil {
 		p.Close()
 	}
@@ -240,18 +236,6 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// inflightDeleter counts the deletes in flight, for the first signal's message.
-type inflightDeleter struct {
-	d importer.Deleter
-	n atomic.Int64
-}
-
-func (d *inflightDeleter) Delete(ctx context.Context, id string) error {
-	d.n.Add(1)
-	defer d.n.Add(-1)
-	return d.d.Delete(ctx, id)
 }
 
 // lateProgress forwards to the reporter once the confirmation has started it.
