@@ -189,7 +189,8 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 		apiURL, header.APIURL = url, sandboxTarget
 	}
 
-	log, closeLog, err := newLogger(out, e.stderr, f.verbose)
+	con := newConsole(e.stderr)
+	log, closeLog, err := newLogger(out, con, f.verbose)
 	if err != nil {
 		return err
 	}
@@ -209,6 +210,9 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 	terminal := !f.noProgress && isTerminal(e.stderr)
 	rep := newReporter(e.stderr, terminal, in.rows, in.size, in.counter.Pos, log)
 	counters := &importer.Counters{}
+	rep.showTraffic(&counters.Counters)
+	con.attach(rep)
+	sayStopping(ctx, stop, con, "requests", counters.InFlight.Load)
 	fit := &importer.Fit{Strict: f.strictFields, NoSkipPassword: f.presetOpts.NoSkipPasswordRequirement} // its settings are read in the pre-flight
 	stopMetrics := e.liveMetrics(f.metricsFile, out, rep, counters, log)
 	sum, runErr := importer.Run(ctx, importer.Config{
@@ -240,6 +244,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 			return e.importReadiness(ctx, fit, target, pc, in.path, &f.inputFlags, m, stop, log)
 		},
 	})
+	con.detach()
 	rep.Close()
 	stopMetrics()
 	e.importReadinessEnd(fit, in.path, log)
@@ -251,6 +256,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 	}
 	result := outcome(sum.RunStatus, runErr)
 	sum.ExitCode = exitCode(result)
+	sum.Left = rowsLeft(sum, in.rows) // rows never read count too
 	e.res.sum = sum
 	if err := runfolder.WriteSummary(out, sum); err != nil {
 		log.Error("write summary: " + err.Error())
@@ -267,6 +273,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 	}
 	e.report(f.jsonOut, out, in, sum)
 	warnJoins(e.stderr, sum.Joins)
+	con.more(sum.FailedFile)
 	if reportPath != "" && !f.jsonOut {
 		e.printf(e.stdout, "report: %s\n", reportPath)
 	}
@@ -307,7 +314,9 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder
 	}
 	switch sum.RunStatus {
 	case runfolder.RunStopped, runfolder.RunInterrupted, runfolder.RunFatal:
-		if sum.Left > 0 {
+		if quotaReached(sum) {
+			e.printf(w, "%s\n", quotaAdvice(out, sum.Left))
+		} else if sum.Left > 0 {
 			e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
 		}
 	}

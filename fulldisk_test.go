@@ -104,7 +104,7 @@ func TestFullDiskThenMoreRoom(t *testing.T) {
 	if r := c.run(nil, args...); r.code != 0 || !strings.Contains(r.stdout, "already complete") {
 		t.Errorf("a third run: exit %d, want already complete\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if r := c.run(nil, "undo", "--rate", "5000", dir); r.code != 0 {
+	if r := c.run(nil, "undo", "--yes", "--rate", "5000", dir); r.code != 0 {
 		t.Fatalf("undo: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if n := c.sb.Stats().Users; n != 0 {

@@ -32,8 +32,12 @@ func newLogger(dir string, stderr io.Writer, verbose bool) (*zap.Logger, func(),
 	consoleCfg.StacktraceKey = ""
 	jsonCfg := zap.NewProductionEncoderConfig()
 	jsonCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	consoleCore := zapcore.NewCore(zapcore.NewConsoleEncoder(consoleCfg), zapcore.AddSync(stderr), level)
+	if c, ok := stderr.(*console); ok { // a run's stderr: the first few bad rows, between bar redraws
+		consoleCore = c.capRows(consoleCore)
+	}
 	core := zapcore.NewTee(
-		zapcore.NewCore(zapcore.NewConsoleEncoder(consoleCfg), zapcore.AddSync(stderr), level),
+		consoleCore,
 		zapcore.NewCore(zapcore.NewJSONEncoder(jsonCfg), zapcore.AddSync(f), zapcore.DebugLevel),
 	)
 	log := zap.New(core)

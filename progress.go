@@ -10,6 +10,8 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"go.uber.org/zap"
+
+	"github.com/userimport/userimport/importer/pacer"
 )
 
 // countingReader counts the bytes read through it, for progress by position in the input.
@@ -37,6 +39,8 @@ type reporter struct {
 	w       io.Writer // unattended: one plain line per report, for cron mail and log collectors
 	log     *zap.Logger
 	start   time.Time
+	undo    bool            // counts deletes, not creates
+	traffic *pacer.Counters // optional: 429s and retries shown as they happen
 
 	mu      sync.Mutex
 	counts  map[rowStatus]int
@@ -52,7 +56,16 @@ type reporter struct {
 // newReporter starts a reporter. rows is the input's row count, or 0 when unknown: then
 // progress is bytes read of size (pos). On a terminal the bar is drawn on w; otherwise lines.
 func newReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger) *reporter {
-	r := &reporter{total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[rowStatus]int{},
+	return startReporter(w, terminal, rows, size, pos, log, nil, false)
+}
+
+// newUndoReporter shows an undo's deletes (toDelete of them) as an import's rows are shown.
+func newUndoReporter(w io.Writer, terminal bool, toDelete int, traffic *pacer.Counters, log *zap.Logger) *reporter {
+	return startReporter(w, terminal, toDelete, 0, func() int64 { return 0 }, log, traffic, true)
+}
+
+func startReporter(w io.Writer, terminal bool, rows int, size int64, pos func() int64, log *zap.Logger, traffic *pacer.Counters, undo bool) *reporter {
+	r := &reporter{undo: undo, traffic: traffic, total: int64(rows), pos: pos, log: log, w: w, start: time.Now(), counts: map[rowStatus]int{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if rows <= 0 {
 		r.total, r.byBytes = size, true
@@ -116,7 +129,8 @@ type rowStatus = runfolder.Status
 // settled: a row's final status, as opposed to pending, or left (given back unsent on a stop).
 func settled(status rowStatus) bool {
 	switch status {
-	case runfolder.StatusCreated, runfolder.StatusExists, runfolder.StatusFailed, runfolder.StatusInvalid, runfolder.StatusDuplicate, runfolder.StatusSkipped:
+	case runfolder.StatusCreated, runfolder.StatusExists, runfolder.StatusFailed, runfolder.StatusInvalid, runfolder.StatusDuplicate,
+		runfolder.StatusSkipped, runfolder.StatusDeleted, statusGone:
 		return true
 	}
 	return false
@@ -179,9 +193,27 @@ func (r *reporter) describe(now time.Time, done int64, withETA bool) string {
 		left := time.Duration(float64(el) * float64(r.total-done) / float64(progress))
 		eta = fmt.Sprintf(" · eta %s", left.Round(time.Second))
 	}
-	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s",
+	traffic := ""
+	if r.traffic != nil {
+		traffic = fmt.Sprintf(" · 429s %d · retries %d", r.traffic.Status429.Load(), r.traffic.Retries.Load())
+	}
+	if r.undo {
+		return fmt.Sprintf("deleted %d · gone %d · failed %d · %.1f users/s%s%s",
+			r.counts[runfolder.StatusDeleted], r.counts[statusGone], r.counts[runfolder.StatusFailed], rate, traffic, eta)
+	}
+	return fmt.Sprintf("created %d · exists %d · failed %d · invalid %d · %.1f rows/s%s%s",
 		r.counts[runfolder.StatusCreated], r.counts[runfolder.StatusExists], r.counts[runfolder.StatusFailed],
-		r.counts[runfolder.StatusInvalid]+r.counts[runfolder.StatusDuplicate], rate, eta)
+		r.counts[runfolder.StatusInvalid]+r.counts[runfolder.StatusDuplicate], rate, traffic, eta)
+}
+
+// statusGone is undo.jsonl's status of a user a delete found already gone.
+const statusGone runfolder.Status = "gone"
+
+// showTraffic has the reporter show the run's 429s and retries as they happen.
+func (r *reporter) showTraffic(c *pacer.Counters) {
+	r.mu.Lock()
+	r.traffic = c
+	r.mu.Unlock()
 }
 
 // Close stops the reporter and clears the bar.

@@ -30,7 +30,7 @@ func TestEmailOnlyRowsAreKeyedByEmail(t *testing.T) {
 		}
 		r := c.run(strings.NewReader(in), args...)
 		st := c.sb.Stats()
-		if r.code != 0 || !strings.Contains(r.stdout, "0 created, 60 exists, 0 failed") || st.Creates != 60 || st.Users != 60 {
+		if r.code != 0 || !strings.Contains(r.stdout, "0 created, 0 exists, 0 failed") || !strings.Contains(r.stdout, "60 done by an earlier run") || st.Creates != 60 || st.Users != 60 {
 			t.Errorf("second: exit %d, %d creates for %d users\n%s%s", r.code, st.Creates, st.Users, r.stdout, r.stderr)
 		}
 	})

@@ -148,7 +148,7 @@ func TestPendingRowsAreSettledWhateverChanged(t *testing.T) {
 					t.Errorf("%s ended %v, want created, settled by look-up", id, got)
 				}
 			}
-			if r := c.run(nil, "undo", dir); r.code != 0 {
+			if r := c.run(nil, "undo", "--yes", dir); r.code != 0 {
 				t.Fatalf("undo: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 			}
 			if n := c.sb.Stats().Users; n != 0 {

@@ -267,7 +267,7 @@ func (r *runner) open(ctx context.Context, sum *runfolder.Summary) (done bool, e
 	}
 	r.resume = st
 	sum.DoneBefore = st.doneN
-	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 && !cfg.Keyed {
+	if st.same > 0 && st.lastEnd == runfolder.RunComplete && len(st.pending) == 0 && st.undoneN == 0 && !cfg.Keyed {
 		sum.RunStatus = runfolder.RunAlready
 		return true, nil
 	}
@@ -316,8 +316,10 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 	limit, latency := r.calls.Gate.Current()
 	sum.Concurrency, sum.LatencyMS = limit, float64(latency.Microseconds())/1000
 	sum.Left = sum.Counts[runfolder.StatusPending] + sum.Counts[statusLeft]
+	sum.DoneBefore += sum.Counts[statusDoneBefore]
 	delete(sum.Counts, runfolder.StatusPending)
 	delete(sum.Counts, statusLeft)
+	delete(sum.Counts, statusDoneBefore)
 	for _, n := range sum.Counts {
 		sum.Rows += n
 	}
@@ -682,7 +684,7 @@ func (r *runner) accept(m *mapped) (job, bool) {
 	}
 	if k := jb.matchKey(); k != "" && r.resume.doneIDs.has(k) {
 		// An earlier session (perhaps of another export) created or adopted this user.
-		r.settle(jb, runfolder.Event{Status: runfolder.StatusExists, Settled: "journal"})
+		r.doneBefore()
 		return jb, false
 	}
 	if !r.fit(&jb, m) {

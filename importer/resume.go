@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
+	"path/filepath"
 	"slices"
 
 	"github.com/userimport/userimport/runfolder"
@@ -71,6 +72,8 @@ type resumeState struct {
 	pending  map[int]string      // rows left pending by the same run: row -> external_id ("" when none)
 	doneIDs  *idSet              // external_ids finished by any session against the same target
 	lastEnd  runfolder.RunStatus // run_status of the latest session of the same run, "" if it did not end
+	undone   bitset              // rows of the same run finished once, whose users an undo then deleted
+	undoneN  int                 // how many
 	damage   []runfolder.Warning // damage read past at the journal's end (a crash, a full disk)
 	// pendingIDs holds the external_ids any session against the same target (whatever its
 	// input) left pending and no later event settled: their creates may have reached the
@@ -123,6 +126,11 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
 	defer f.Close()
+	users, err := readUndone(filepath.Join(filepath.Dir(path), runfolder.UndoFile))
+	if err != nil {
+		return nil, err
+	}
+	undo := &undoMarks{users: users, ext: map[uint64]struct{}{}}
 	var same, sameTarget bool
 	var finishedIDs []uint64         // hashes, appended as read: no map on the way to the sorted set
 	var sameIDs []uint64             // keyed: those of them finished by the same run
@@ -152,12 +160,20 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 			continue
 		}
 		finished := e.Status.Finished()
-		key := e.ExternalID
+		key := e.ExternalID // else the row's key (its primary identifier's digest): rows without an external_id
 		if key == "" {
 			key = e.Key
 		}
+		var h uint64
 		if sameTarget && key != "" {
-			h := st.doneIDs.hash(key)
+			h = st.doneIDs.hash(key)
+		}
+		undone := finished && sameTarget && undo.undid(e, h, key != "")
+		finished = finished && !undone
+		if sameTarget && key != "" {
+			if finished || undone {
+				undo.mark(h, undone)
+			}
 			if finished {
 				finishedIDs = append(finishedIDs, h)
 				if same && keyed {
@@ -182,6 +198,14 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 				st.done.set(e.Row)
 				st.doneN++
 			}
+			st.undone.clear(e.Row)
+		case undone: // created or adopted, then deleted by undo: to be created again
+			delete(st.pending, e.Row)
+			if st.done.has(e.Row) {
+				st.done.clear(e.Row)
+				st.doneN--
+			}
+			st.undone.set(e.Row)
 		default:
 			delete(st.pending, e.Row)
 		}
@@ -190,10 +214,11 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	st.damage = sc.Warnings()
-	st.doneIDs.freeze(finishedIDs)
+	st.undoneN = st.undone.count()
+	st.doneIDs.freeze(undo.keep(finishedIDs))
 	if keyed {
 		st.sameKeys.seed = st.doneIDs.seed
-		st.sameKeys.freeze(sameIDs)
+		st.sameKeys.freeze(undo.keep(sameIDs))
 		st.doneN = st.sameKeys.len()
 	}
 	open := make([]uint64, 0, len(openIDs))

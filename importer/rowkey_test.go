@@ -152,9 +152,9 @@ func TestEmailOnlyExportChangedAfterCrash(t *testing.T) {
 		t.Errorf("sent twice: %v", twice)
 	}
 	// 20 new + 80 never sent are created; 10 settled by look-up count as created; 110 already
-	// done by the first session are exists.
-	if c[runfolder.StatusCreated] != 110 || c[runfolder.StatusExists] != 110 || len(f.users) != 220 {
-		t.Errorf("counts %v, users %d; want 110 created, 110 exists, 220 users", c, len(f.users))
+	// done by the first session are done before (skipped without a call).
+	if c[runfolder.StatusCreated] != 110 || c[runfolder.StatusExists] != 0 || sum.DoneBefore != 110 || len(f.users) != 220 {
+		t.Errorf("counts %v, done before %d, users %d; want 110 created, 110 done before, 220 users", c, sum.DoneBefore, len(f.users))
 	}
 	if f.byEmail < 10 {
 		t.Errorf("%d look-ups by email: the pending rows must be settled by look-up", f.byEmail)
@@ -178,8 +178,8 @@ func TestStdinTwiceIsKeyed(t *testing.T) {
 	}
 	sum = runOnce(t, dir, in, f, stdin)
 	c := sum.Counts
-	if c[runfolder.StatusFailed] != 0 || c[runfolder.StatusCreated] != 0 || c[runfolder.StatusExists] != 300 || len(f.twice()) > 0 {
-		t.Errorf("second stdin run: %v, sent twice %v", c, f.twice())
+	if c[runfolder.StatusFailed] != 0 || c[runfolder.StatusCreated] != 0 || sum.DoneBefore != 300 || len(f.twice()) > 0 {
+		t.Errorf("second stdin run: %v, done before %d, sent twice %v", c, sum.DoneBefore, f.twice())
 	}
 }
 

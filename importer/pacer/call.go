@@ -139,6 +139,7 @@ type Counters struct {
 	Requests  atomic.Int64 // requests sent
 	Status429 atomic.Int64 // refusals by the rate limit (Throttled)
 	Retries   atomic.Int64 // attempts made again after a failure
+	InFlight  atomic.Int64 // requests sent and not yet answered (a stop waits for them)
 }
 
 // Backoff bounds for retries that carry no Retry-After.
@@ -234,8 +235,10 @@ func (c *Caller) attempt(ctx context.Context, pol Policy, t *Tries, op func(cont
 	sentBefore := t.Sent
 	t.Sent = true
 	began := time.Now()
+	c.Counters.InFlight.Add(1)
 	err = op(ctx)
 	latency := time.Since(began)
+	c.Counters.InFlight.Add(-1)
 	c.Gate.Release()
 	rate, ready := c.Pacer.Pace()
 	c.Gate.Observe(latency, rate, ready)
