@@ -165,6 +165,6 @@ The secret key comes from CLERK_SECRET_KEY or --secret-key-file, never from a fl
 CLERK_API_URL overrides https://api.clerk.com/v1. Run "userimport help import" for the flags.
 
 Exit codes: 0 all rows imported · 1 some rows failed or were invalid · 2 refused or fatal
-· 75 stopped by --limit/--max-duration (re-run to continue) · 130 interrupted (re-run to continue)
+· 75 stopped by --limit, --max-duration, --max-pause or an unreachable API (re-run to continue) · 130 interrupted (re-run to continue)
 `)
 }
