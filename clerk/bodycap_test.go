@@ -117,6 +117,7 @@ func TestBodiesAreCapped(t *testing.T) {
 			var err error
 			grew := heapGrowth(func() {
 				for range 3 {
+					runtime.GC() // each capped read is measured, not the garbage of the ones before
 					if err = tc.call(c); err == nil {
 						break
 					}
