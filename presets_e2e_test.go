@@ -123,6 +123,7 @@ type apiUser struct {
 	UnsafeMetadata        map[string]any
 	EmailAddresses        []apiIdent `json:"email_addresses"`
 	PhoneNumbers          []apiIdent `json:"phone_numbers"`
+	Web3Wallets           []apiIdent `json:"web3_wallets"`
 	PasswordEnabled       bool       `json:"password_enabled"`
 	TOTPEnabled           bool       `json:"totp_enabled"`
 	Banned                bool       `json:"banned"`
@@ -138,6 +139,7 @@ type apiIdent struct {
 	ID           string `json:"id"`
 	EmailAddress string `json:"email_address"`
 	PhoneNumber  string `json:"phone_number"`
+	Web3Wallet   string `json:"web3_wallet"`
 	Reserved     bool   `json:"reserved"`
 	Verification *struct {
 		Status string `json:"status"`
@@ -163,28 +165,7 @@ func (u *apiUser) UnmarshalJSON(b []byte) error {
 // users lists every user of the instance through the Backend API, as Clerk serves them.
 func (tg *e2eTarget) users() []apiUser {
 	tg.t.Helper()
-	var all []apiUser
-	for offset := 0; ; offset += 100 {
-		req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/users?limit=100&offset=%d&order_by=%%2Bcreated_at", tg.url, offset), nil)
-		if err != nil {
-			tg.t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+testKey)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			tg.t.Fatal(err)
-		}
-		var page []apiUser
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			tg.t.Fatalf("list users: HTTP %d: %v", resp.StatusCode, err)
-		}
-		all = append(all, page...)
-		if len(page) < 100 {
-			return all
-		}
-	}
+	return listUsers(tg.t, tg.url, testKey)
 }
 
 // journalEvent is a row event of results.jsonl, keyed by record number.
