@@ -477,15 +477,7 @@ func TestValidateReportsDatabaseErrors(t *testing.T) {
 // password: the API returns no digests, said once), keyed by the source's external_id or id.
 func TestClerkSourceEndToEnd(t *testing.T) {
 	const srcKey = "sk_test_source_instance_key"
-	src, err := sandbox.New(sandbox.Options{Key: srcKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srcURL, err := src.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	_, srcURL := serveSandbox(t, sandbox.Options{Key: srcKey})
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "dashboard.csv")
 	f, err := os.Create(csvPath)
