@@ -53,6 +53,18 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
 }
 
+// checkArgs refuses anything but one SOURCE argument, then checks the input flags against
+// each other (check) and against the SOURCE's kind (checkSource).
+func (f *inputFlags) checkArgs(cmd string, args []string) error {
+	if len(args) != 1 {
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("%s takes one input file (or - for stdin), got %d arguments", cmd, len(args))}
+	}
+	if err := f.check(cmd); err != nil {
+		return err
+	}
+	return f.checkSource(cmd, args[0])
+}
+
 // check refuses flag combinations no single value shows wrong.
 func (f *inputFlags) check(cmd string) error {
 	if f.preset != "" && f.mappingFile != "" {
