@@ -219,8 +219,8 @@ func listUsers(t testing.TB, apiURL, key string) []apiUser {
 }
 
 // checkExpect holds the instance's users to the fixtures' expectations: every record not
-// skipped is one user with these identifiers (verified as the source says, the first primary),
-// names, ban, password and creation time; no other user.
+// skipped is one user as checkUser has it (identifiers verified as the source says, the first
+// primary, names, ban, password, metadata, creation time); no other user.
 func checkExpect(t *testing.T, users []apiUser, want []fixtures.Expect) {
 	t.Helper()
 	byKey := map[string]*apiUser{}
@@ -249,59 +249,7 @@ func checkExpect(t *testing.T, users []apiUser, want []fixtures.Expect) {
 			t.Errorf("%s: no user with external_id %q / email %v", e.Key, e.ExternalID, e.Emails)
 			continue
 		}
-		for i, a := range e.Emails {
-			j := slices.IndexFunc(u.EmailAddresses, func(x apiIdent) bool {
-				return strings.EqualFold(x.EmailAddress, a.Value)
-			})
-			if j < 0 {
-				t.Errorf("%s: email %s missing", e.Key, a.Value)
-				continue
-			}
-			got := u.EmailAddresses[j]
-			if v := got.Verification != nil && got.Verification.Status == "verified"; v != a.Verified {
-				t.Errorf("%s: %s verified=%v, want %v", e.Key, a.Value, v, a.Verified)
-			}
-			if i == 0 && deref(u.PrimaryEmailAddressID) != got.ID {
-				t.Errorf("%s: %s is not the primary address", e.Key, a.Value)
-			}
-		}
-		if len(u.EmailAddresses) != len(e.Emails) {
-			t.Errorf("%s: %d emails, want %d", e.Key, len(u.EmailAddresses), len(e.Emails))
-		}
-		for _, p := range e.Phones {
-			found := false
-			for _, g := range u.PhoneNumbers {
-				if g.PhoneNumber == p.Value {
-					found = true
-					if v := g.Verification != nil && g.Verification.Status == "verified"; v != p.Verified {
-						t.Errorf("%s: phone %s verified=%v, want %v", e.Key, p.Value, v, p.Verified)
-					}
-				}
-			}
-			if !found {
-				t.Errorf("%s: phone %s missing (have %v)", e.Key, p.Value, u.PhoneNumbers)
-			}
-		}
-		if e.Username != "" && !strings.EqualFold(deref(u.Username), e.Username) {
-			t.Errorf("%s: username %q, want %q", e.Key, deref(u.Username), e.Username)
-		}
-		if e.FirstName != "" && deref(u.FirstName) != e.FirstName || e.LastName != "" && deref(u.LastName) != e.LastName {
-			t.Errorf("%s: names %q %q, want %q %q", e.Key, deref(u.FirstName), deref(u.LastName), e.FirstName, e.LastName)
-		}
-		if e.Name != "" {
-			if got := strings.TrimSpace(deref(u.FirstName) + " " + deref(u.LastName)); got != e.Name {
-				t.Errorf("%s: name %q, want %q", e.Key, got, e.Name)
-			}
-		}
-		if u.Banned != e.Banned {
-			t.Errorf("%s: banned %v, want %v", e.Key, u.Banned, e.Banned)
-		}
-		if u.PasswordEnabled != e.Password {
-			t.Errorf("%s: password_enabled %v, want %v", e.Key, u.PasswordEnabled, e.Password)
-		}
-		if !e.CreatedAt.IsZero() && u.CreatedAt != e.CreatedAt.UnixMilli() {
-			t.Errorf("%s: created_at %d, want %d", e.Key, u.CreatedAt, e.CreatedAt.UnixMilli())
-		}
+		checkUser(t, e.Key, e, u)
 	}
 	if len(users) != n {
 		t.Errorf("%d users in the instance, want %d", len(users), n)
