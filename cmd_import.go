@@ -94,13 +94,7 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 	if len(args) > 0 {
 		e.res.input = args[0]
 	}
-	if len(args) != 1 {
-		return &usageError{cmd: "import", msg: fmt.Sprintf("import takes one input file (or - for stdin), got %d arguments", len(args))}
-	}
-	if err := f.inputFlags.check("import"); err != nil {
-		return err
-	}
-	if err := f.inputFlags.checkSource("import", args[0]); err != nil {
+	if err := f.inputFlags.checkArgs("import", args); err != nil {
 		return err
 	}
 	m, preset, err := e.loadMapping(&f.inputFlags)

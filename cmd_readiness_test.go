@@ -22,16 +22,7 @@ const readinessKey = "sk_live_readinessWiring42"
 func newReadinessCLI(t *testing.T, opts sandbox.Options) *cli {
 	t.Helper()
 	opts.Key = readinessKey
-	sb, err := sandbox.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	return &cli{t: t, sb: sb, env: map[string]string{"CLERK_API_URL": url, "CLERK_SECRET_KEY": readinessKey}}
+	return newCLIWith(t, opts)
 }
 
 var emailRequiredNoUsernames = sandbox.Options{Required: []string{"email_address"}, Disabled: []string{"username"}}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,14 +16,7 @@ import (
 // On a terminal undo asks, naming how many users and the instance; anything but yes (an empty
 // line included) deletes nothing, "y" deletes.
 func TestUndoAsksOnATerminal(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Key: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	defer srv.Close()
-	defer sb.Close()
-	api := srv.URL + "/v1"
+	sb, api := serveSandbox(t, sandbox.Options{Key: testKey})
 	dir := t.TempDir()
 	j, err := runfolder.OpenWriter(filepath.Join(dir, runfolder.ResultsFile))
 	if err != nil {

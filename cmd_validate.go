@@ -58,13 +58,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if len(args) > 0 {
 		e.res.input = args[0]
 	}
-	if len(args) != 1 {
-		return &usageError{cmd: "validate", msg: fmt.Sprintf("validate takes one input file (or - for stdin), got %d arguments", len(args))}
-	}
-	if err := f.inputFlags.check("validate"); err != nil {
-		return err
-	}
-	if err := f.inputFlags.checkSource("validate", args[0]); err != nil {
+	if err := f.inputFlags.checkArgs("validate", args); err != nil {
 		return err
 	}
 	m, _, err := e.loadMapping(&f.inputFlags)

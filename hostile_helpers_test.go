@@ -26,7 +26,21 @@ type cli struct {
 // newCLI starts a sandbox accepting key and returns a CLI whose environment points at it.
 func newCLI(t testing.TB, key string) *cli {
 	t.Helper()
-	sb, err := sandbox.New(sandbox.Options{Key: key})
+	return newCLIWith(t, sandbox.Options{Key: key})
+}
+
+// newCLIWith is newCLI against a sandbox holding opts, whose key is opts.Key.
+func newCLIWith(t testing.TB, opts sandbox.Options) *cli {
+	t.Helper()
+	sb, url := serveSandbox(t, opts)
+	return &cli{t: t, sb: sb, env: map[string]string{"CLERK_API_URL": url, "CLERK_SECRET_KEY": opts.Key}}
+}
+
+// serveSandbox starts a sandbox holding opts on a loopback port, closed when the test ends,
+// and returns it with its Backend API URL (.../v1).
+func serveSandbox(t testing.TB, opts sandbox.Options) (*sandbox.Server, string) {
+	t.Helper()
+	sb, err := sandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +49,7 @@ func newCLI(t testing.TB, key string) *cli {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	return &cli{t: t, sb: sb, env: map[string]string{"CLERK_API_URL": url, "CLERK_SECRET_KEY": key}}
+	return sb, url
 }
 
 // result is what one run printed and returned.

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/userimport/userimport/clerk/sandbox"
+	"github.com/userimport/userimport/internal/heapwatch"
 )
 
 // A hostile API: a proxy, a misbehaving gateway or Clerk under incident. Each test puts a handler
@@ -125,35 +125,6 @@ func readSummary(t *testing.T, dir string) runSummary {
 	return s
 }
 
-// heapGrowthDuring runs f and returns how far HeapAlloc rose above where it started, sampled.
-func heapGrowthDuring(f func()) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > base && ms.HeapAlloc-base > peak.Load() {
-				peak.Store(ms.HeapAlloc - base)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(stop)
-	<-stopped
-	return peak.Load()
-}
-
 // Bodies that never end, or that declare gigabytes, are cut at the cap: the heap stays bounded.
 // An endless create answer is ambiguous and its look-up fails, so the row fails saying so; a
 // pre-check look-up with a huge answer is skipped, and the creates go through.
@@ -177,7 +148,7 @@ func TestHostileBodies(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "run")
 			input := hostileInput(t, 3)
 			var res result
-			grew := heapGrowthDuring(func() {
+			grew := heapwatch.Growth(func() {
 				res = c.run(nil, "import", "--rate", "1000", "--concurrency", "1", "--max-retries", "1", "--request-timeout", "30s", "--no-progress", "--out", out, input)
 			})
 			if res.code != tc.code {

@@ -35,7 +35,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.lazyQuotes, "csv-lazy-quotes", false, "read bare quotes inside CSV fields as text (the firebase and cognito presets turn it on)")
 	fs.StringArrayVar(&f.joins, "join", nil, "a second `file` joined to each record by the preset's key, e.g. Auth0's password hashes (repeatable; NAME=FILE when it declares several joins)")
 	fs.Lookup("join").DefValue = "" // not "[]" in the help
-	fs.intVar(&f.maxRecordSize, "max-record-size", 1<<20, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
+	fs.intVar(&f.maxRecordSize, "max-record-size", source.DefaultMaxRecordSize, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
 	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
 	fs.intVar(&f.presetOpts.FirebaseRounds, "firebase-rounds", 0, 0, math.MaxInt32, "a whole number of rounds ≥ 0", "Firebase scrypt rounds; or FIREBASE_ROUNDS")
@@ -51,6 +51,18 @@ func (f *inputFlags) register(fs *flagSet) {
 	f.sourceFlags.register(fs)
 	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
+}
+
+// checkArgs refuses anything but one SOURCE argument, then checks the input flags against
+// each other (check) and against the SOURCE's kind (checkSource).
+func (f *inputFlags) checkArgs(cmd string, args []string) error {
+	if len(args) != 1 {
+		return &usageError{cmd: cmd, msg: fmt.Sprintf("%s takes one input file (or - for stdin), got %d arguments", cmd, len(args))}
+	}
+	if err := f.check(cmd); err != nil {
+		return err
+	}
+	return f.checkSource(cmd, args[0])
 }
 
 // check refuses flag combinations no single value shows wrong.

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,20 +13,8 @@ import (
 	"github.com/userimport/userimport/runfolder"
 )
 
-// sandboxUser is the part of the Backend API's User the join tests look at.
-type sandboxUser struct {
-	ExternalID      *string `json:"external_id"`
-	PasswordEnabled bool    `json:"password_enabled"`
-	EmailAddresses  []struct {
-		EmailAddress string `json:"email_address"`
-		Verification *struct {
-			Status string `json:"status"`
-		} `json:"verification"`
-	} `json:"email_addresses"`
-}
-
 // verified tells whether the user's address email is verified.
-func (u sandboxUser) verified(email string) (verified, found bool) {
+func (u apiUser) verified(email string) (verified, found bool) {
 	for _, e := range u.EmailAddresses {
 		if e.EmailAddress == email {
 			return e.Verification != nil && e.Verification.Status == "verified", true
@@ -36,36 +23,21 @@ func (u sandboxUser) verified(email string) (verified, found bool) {
 	return false, false
 }
 
-// apiUsers lists every user through the sandbox's Backend API, as Clerk returns them.
-func (c *cli) apiUsers() map[string]sandboxUser {
+// apiUsers lists every user through the sandbox's Backend API, as Clerk returns them, by
+// external_id: every user must have one, and only one user each.
+func (c *cli) apiUsers() map[string]apiUser {
 	c.t.Helper()
-	users := map[string]sandboxUser{}
-	for offset := 0; ; offset += 500 {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/users?limit=500&offset=%d", c.env["CLERK_API_URL"], offset), nil)
-		req.Header.Set("Authorization", "Bearer "+c.env["CLERK_SECRET_KEY"])
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			c.t.Fatal(err)
+	users := map[string]apiUser{}
+	for _, u := range listUsers(c.t, c.env["CLERK_API_URL"], c.env["CLERK_SECRET_KEY"]) {
+		if u.ExternalID == nil {
+			c.t.Fatalf("a user without external_id was created: %+v", u)
 		}
-		var page []sandboxUser
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil {
-			c.t.Fatal(err)
+		if _, dup := users[*u.ExternalID]; dup {
+			c.t.Fatalf("two users hold external_id %s", *u.ExternalID)
 		}
-		for _, u := range page {
-			if u.ExternalID == nil {
-				c.t.Fatalf("a user without external_id was created: %+v", u)
-			}
-			if _, dup := users[*u.ExternalID]; dup {
-				c.t.Fatalf("two users hold external_id %s", *u.ExternalID)
-			}
-			users[*u.ExternalID] = u
-		}
-		if len(page) < 500 {
-			return users
-		}
+		users[*u.ExternalID] = u
 	}
+	return users
 }
 
 func fixtureFiles(t *testing.T) map[string]fixtures.File {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,13 +21,7 @@ import (
 // After the first signal, "rows left" is every row not settled, the ones never read included:
 // created + left = the input's rows, in the summary and in the message.
 func TestInterruptCountsRowsNeverRead(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Key: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb.Handler())
-	defer srv.Close()
-	defer sb.Close()
+	sb, api := serveSandbox(t, sandbox.Options{Key: testKey})
 	dir := t.TempDir()
 	const rows = 3000 // far more than the reader reads ahead
 	var csv strings.Builder
@@ -41,7 +34,7 @@ func TestInterruptCountsRowsNeverRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "run")
-	env := map[string]string{"CLERK_SECRET_KEY": testKey, "CLERK_API_URL": srv.URL + "/v1"}
+	env := map[string]string{"CLERK_SECRET_KEY": testKey, "CLERK_API_URL": api}
 	var stdout, stderr bytes.Buffer
 	done := make(chan int)
 	go func() {

@@ -91,16 +91,7 @@ func TestSkippedRowsExitZero(t *testing.T) {
 // with none is created (skip_password_requirement is sent) unless the flag turns that off.
 func TestNoSkipPasswordRequirementFlag(t *testing.T) {
 	const key = "sk_test_h16wire_password_0123456789"
-	sb, err := sandbox.New(sandbox.Options{Key: key, Required: []string{"password"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	c := &cli{t: t, sb: sb, env: map[string]string{"CLERK_API_URL": url, "CLERK_SECRET_KEY": key}}
+	c := newCLIWith(t, sandbox.Options{Key: key, Required: []string{"password"}})
 	dir := t.TempDir()
 	in := writeFile(t, dir, "users.csv", "external_id,email_address\np1,p1@example.com\n")
 	r := c.run(nil, "import", "--rate", "500", "--no-progress", "--out", filepath.Join(dir, "a"), in)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/userimport/userimport/clerk/sandbox"
+	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/runfolder"
 )
 
@@ -151,7 +152,7 @@ func rerunFlags(f *importFlags) []string {
 	if f.lazyQuotes {
 		flags = append(flags, "--csv-lazy-quotes")
 	}
-	if f.maxRecordSize != 1<<20 {
+	if f.maxRecordSize != source.DefaultMaxRecordSize {
 		add("--max-record-size", strconv.Itoa(f.maxRecordSize))
 	}
 	if f.presetOpts.FirebaseRounds != 0 {

@@ -190,62 +190,26 @@ func (d sqlTarget) insert(t *testing.T, table string, rows []fixtures.Row, skip 
 	}
 }
 
-// sourceUser is the part of a Clerk User object the expectations speak of.
-type sourceUser struct {
-	ID                    string  `json:"id"`
-	ExternalID            *string `json:"external_id"`
-	Username              *string `json:"username"`
-	FirstName             *string `json:"first_name"`
-	LastName              *string `json:"last_name"`
-	PrimaryEmailAddressID *string `json:"primary_email_address_id"`
-	EmailAddresses        []struct {
-		ID           string `json:"id"`
-		EmailAddress string `json:"email_address"`
-		Verification *struct {
-			Status string `json:"status"`
-		} `json:"verification"`
-	} `json:"email_addresses"`
-	PhoneNumbers []struct {
-		PhoneNumber  string `json:"phone_number"`
-		Verification *struct {
-			Status string `json:"status"`
-		} `json:"verification"`
-	} `json:"phone_numbers"`
-	Web3Wallets []struct {
-		Web3Wallet string `json:"web3_wallet"`
-	} `json:"web3_wallets"`
-	PasswordEnabled bool            `json:"password_enabled"`
-	Banned          bool            `json:"banned"`
-	Locked          bool            `json:"locked"`
-	CreatedAt       int64           `json:"created_at"`
-	PublicMetadata  json.RawMessage `json:"public_metadata"`
-	PrivateMetadata json.RawMessage `json:"private_metadata"`
-	UnsafeMetadata  json.RawMessage `json:"unsafe_metadata"`
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-// listUsers reads every user of the sandbox at apiURL through its Backend API.
-func listUsers(t *testing.T, apiURL, key string) []sourceUser {
+// listUsers reads every user of the sandbox at apiURL (.../v1) through its Backend API, as
+// Clerk serves them.
+func listUsers(t testing.TB, apiURL, key string) []apiUser {
 	t.Helper()
-	var all []sourceUser
+	var all []apiUser
 	for offset := 0; ; offset += 500 {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/users?limit=500&offset=%d&order_by=%%2Bcreated_at", apiURL, offset), nil)
+		req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/users?limit=500&offset=%d&order_by=%%2Bcreated_at", apiURL, offset), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var page []sourceUser
+		var page []apiUser
 		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("list users: HTTP %d: %v", resp.StatusCode, err)
 		}
 		all = append(all, page...)
 		if len(page) < 500 {
@@ -255,14 +219,14 @@ func listUsers(t *testing.T, apiURL, key string) []sourceUser {
 }
 
 // checkExpect holds the instance's users to the fixtures' expectations: every record not
-// skipped is one user with these identifiers (verified as the source says, the first primary),
-// names, ban, password and creation time; no other user.
-func checkExpect(t *testing.T, users []sourceUser, want []fixtures.Expect) {
+// skipped is one user as checkUser has it (identifiers verified as the source says, the first
+// primary, names, ban, password, metadata, creation time); no other user.
+func checkExpect(t *testing.T, users []apiUser, want []fixtures.Expect) {
 	t.Helper()
-	byKey := map[string]*sourceUser{}
+	byKey := map[string]*apiUser{}
 	for i := range users {
 		u := &users[i]
-		if id := str(u.ExternalID); id != "" {
+		if id := deref(u.ExternalID); id != "" {
 			byKey["x:"+id] = u
 		}
 		for _, e := range u.EmailAddresses {
@@ -275,7 +239,7 @@ func checkExpect(t *testing.T, users []sourceUser, want []fixtures.Expect) {
 			continue
 		}
 		n++
-		var u *sourceUser
+		var u *apiUser
 		if e.ExternalID != "" {
 			u = byKey["x:"+e.ExternalID]
 		} else if len(e.Emails) > 0 {
@@ -285,65 +249,7 @@ func checkExpect(t *testing.T, users []sourceUser, want []fixtures.Expect) {
 			t.Errorf("%s: no user with external_id %q / email %v", e.Key, e.ExternalID, e.Emails)
 			continue
 		}
-		for i, a := range e.Emails {
-			j := slices.IndexFunc(u.EmailAddresses, func(x struct {
-				ID           string `json:"id"`
-				EmailAddress string `json:"email_address"`
-				Verification *struct {
-					Status string `json:"status"`
-				} `json:"verification"`
-			}) bool {
-				return strings.EqualFold(x.EmailAddress, a.Value)
-			})
-			if j < 0 {
-				t.Errorf("%s: email %s missing", e.Key, a.Value)
-				continue
-			}
-			got := u.EmailAddresses[j]
-			if v := got.Verification != nil && got.Verification.Status == "verified"; v != a.Verified {
-				t.Errorf("%s: %s verified=%v, want %v", e.Key, a.Value, v, a.Verified)
-			}
-			if i == 0 && str(u.PrimaryEmailAddressID) != got.ID {
-				t.Errorf("%s: %s is not the primary address", e.Key, a.Value)
-			}
-		}
-		if len(u.EmailAddresses) != len(e.Emails) {
-			t.Errorf("%s: %d emails, want %d", e.Key, len(u.EmailAddresses), len(e.Emails))
-		}
-		for _, p := range e.Phones {
-			found := false
-			for _, g := range u.PhoneNumbers {
-				if g.PhoneNumber == p.Value {
-					found = true
-					if v := g.Verification != nil && g.Verification.Status == "verified"; v != p.Verified {
-						t.Errorf("%s: phone %s verified=%v, want %v", e.Key, p.Value, v, p.Verified)
-					}
-				}
-			}
-			if !found {
-				t.Errorf("%s: phone %s missing (have %v)", e.Key, p.Value, u.PhoneNumbers)
-			}
-		}
-		if e.Username != "" && !strings.EqualFold(str(u.Username), e.Username) {
-			t.Errorf("%s: username %q, want %q", e.Key, str(u.Username), e.Username)
-		}
-		if e.FirstName != "" && str(u.FirstName) != e.FirstName || e.LastName != "" && str(u.LastName) != e.LastName {
-			t.Errorf("%s: names %q %q, want %q %q", e.Key, str(u.FirstName), str(u.LastName), e.FirstName, e.LastName)
-		}
-		if e.Name != "" {
-			if got := strings.TrimSpace(str(u.FirstName) + " " + str(u.LastName)); got != e.Name {
-				t.Errorf("%s: name %q, want %q", e.Key, got, e.Name)
-			}
-		}
-		if u.Banned != e.Banned {
-			t.Errorf("%s: banned %v, want %v", e.Key, u.Banned, e.Banned)
-		}
-		if u.PasswordEnabled != e.Password {
-			t.Errorf("%s: password_enabled %v, want %v", e.Key, u.PasswordEnabled, e.Password)
-		}
-		if !e.CreatedAt.IsZero() && u.CreatedAt != e.CreatedAt.UnixMilli() {
-			t.Errorf("%s: created_at %d, want %d", e.Key, u.CreatedAt, e.CreatedAt.UnixMilli())
-		}
+		checkUser(t, e.Key, e, u)
 	}
 	if len(users) != n {
 		t.Errorf("%d users in the instance, want %d", len(users), n)
@@ -519,15 +425,7 @@ func TestValidateReportsDatabaseErrors(t *testing.T) {
 // password: the API returns no digests, said once), keyed by the source's external_id or id.
 func TestClerkSourceEndToEnd(t *testing.T) {
 	const srcKey = "sk_test_source_instance_key"
-	src, err := sandbox.New(sandbox.Options{Key: srcKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srcURL, err := src.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	_, srcURL := serveSandbox(t, sandbox.Options{Key: srcKey})
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "dashboard.csv")
 	f, err := os.Create(csvPath)
@@ -556,21 +454,21 @@ func TestClerkSourceEndToEnd(t *testing.T) {
 		t.Errorf("exit %d; the notice must be said once and suggest --join:\n%s", r.code, r.stderr)
 	}
 	got := listUsers(t, c.env["CLERK_API_URL"], testKey)
-	byExt := map[string]sourceUser{}
+	byExt := map[string]apiUser{}
 	for _, u := range got {
-		byExt[str(u.ExternalID)] = u
+		byExt[deref(u.ExternalID)] = u
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d users imported, the source has %d", len(got), len(want))
 	}
 	for _, s := range want {
-		key := str(s.ExternalID)
+		key := deref(s.ExternalID)
 		if key == "" {
 			key = s.ID
 		}
 		u, ok := byExt[key]
 		if !ok {
-			t.Errorf("source user %s (external_id %q) not imported", s.ID, str(s.ExternalID))
+			t.Errorf("source user %s (external_id %q) not imported", s.ID, deref(s.ExternalID))
 			continue
 		}
 		type same struct {
@@ -580,10 +478,10 @@ func TestClerkSourceEndToEnd(t *testing.T) {
 			CreatedAt               int64
 			Public, Private, Unsafe string
 		}
-		shape := func(u sourceUser) same {
+		shape := func(u apiUser) same {
 			var s same
 			for _, e := range u.EmailAddresses {
-				s.Emails = append(s.Emails, fmt.Sprintf("%s %v %v", e.EmailAddress, e.Verification != nil && e.Verification.Status == "verified", e.ID == str(u.PrimaryEmailAddressID)))
+				s.Emails = append(s.Emails, fmt.Sprintf("%s %v %v", e.EmailAddress, e.Verification != nil && e.Verification.Status == "verified", e.ID == deref(u.PrimaryEmailAddressID)))
 			}
 			for _, p := range u.PhoneNumbers {
 				s.Phones = append(s.Phones, fmt.Sprintf("%s %v", p.PhoneNumber, p.Verification != nil && p.Verification.Status == "verified"))
@@ -593,16 +491,14 @@ func TestClerkSourceEndToEnd(t *testing.T) {
 			}
 			slices.Sort(s.Emails)
 			slices.Sort(s.Phones)
-			norm := func(m json.RawMessage) string {
-				var v any
-				_ = json.Unmarshal(m, &v)
-				if mm, ok := v.(map[string]any); ok && len(mm) == 0 || v == nil {
+			norm := func(m map[string]any) string {
+				if len(m) == 0 {
 					return "{}"
 				}
-				b, _ := json.Marshal(v)
+				b, _ := json.Marshal(m)
 				return string(b)
 			}
-			return same{s.Emails, s.Phones, s.Wallets, str(u.Username), str(u.FirstName), str(u.LastName), u.Banned, u.Locked, u.CreatedAt,
+			return same{s.Emails, s.Phones, s.Wallets, deref(u.Username), deref(u.FirstName), deref(u.LastName), u.Banned, u.Locked, u.CreatedAt,
 				norm(u.PublicMetadata), norm(u.PrivateMetadata), norm(u.UnsafeMetadata)}
 		}
 		if a, b := shape(s), shape(u); fmt.Sprint(a) != fmt.Sprint(b) {

@@ -5,12 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/userimport/userimport/internal/heapwatch"
 )
 
 // endless writes a body that never ends (until the client goes away), starting with head.
@@ -43,36 +43,6 @@ func huge(n int64) http.HandlerFunc {
 		}
 		io.WriteString(w, "]")
 	}
-}
-
-// heapGrowth runs f and returns the most the heap in use grew above where it started, sampled
-// every few milliseconds.
-func heapGrowth(f func()) uint64 {
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > base && ms.HeapAlloc-base > peak.Load() {
-				peak.Store(ms.HeapAlloc - base)
-			}
-			select {
-			case <-time.After(2 * time.Millisecond):
-			case <-done:
-				return
-			}
-		}
-	}()
-	f()
-	done <- struct{}{}
-	<-done
-	return peak.Load()
 }
 
 // A body that never ends, or one far bigger than any answer of Clerk's, is cut at the cap: the
@@ -115,7 +85,7 @@ func TestBodiesAreCapped(t *testing.T) {
 			defer srv.Close()
 			c := newTestClient(t, srv.URL, 20*time.Second)
 			var err error
-			grew := heapGrowth(func() {
+			grew := heapwatch.Growth(func() {
 				for range 3 {
 					runtime.GC() // each capped read is measured, not the garbage of the ones before
 					if err = tc.call(c); err == nil {

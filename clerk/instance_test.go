@@ -90,13 +90,7 @@ func TestInstanceSettingsFromSandbox(t *testing.T) {
 }
 
 func TestDomainsWrongKeyIsFatal(t *testing.T) {
-	s, err := sandbox.New(sandbox.Options{Key: sandboxKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { srv.Close(); s.Close() })
-	c, err := clerk.New(clerk.Config{URL: srv.URL + "/v1", Key: "sk_test_wrongKey99"})
+	c, err := clerk.New(clerk.Config{URL: serveSandbox(t, sandbox.Options{}), Key: "sk_test_wrongKey99"})
 	if err != nil {
 		t.Fatal(err)
 	}

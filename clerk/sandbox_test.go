@@ -17,6 +17,17 @@ const sandboxKey = "sk_test_sandboxKey123"
 
 func sandboxClient(t *testing.T, opts sandbox.Options) *clerk.Client {
 	t.Helper()
+	c, err := clerk.New(clerk.Config{URL: serveSandbox(t, opts), Key: sandboxKey, RequestTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// serveSandbox serves a sandbox holding opts, with sandboxKey its key, until the test ends, and
+// returns its Backend API URL (.../v1).
+func serveSandbox(t *testing.T, opts sandbox.Options) string {
+	t.Helper()
 	opts.Key = sandboxKey
 	s, err := sandbox.New(opts)
 	if err != nil {
@@ -24,11 +35,7 @@ func sandboxClient(t *testing.T, opts sandbox.Options) *clerk.Client {
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(func() { srv.Close(); s.Close() })
-	c, err := clerk.New(clerk.Config{URL: srv.URL + "/v1", Key: sandboxKey, RequestTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return srv.URL + "/v1"
 }
 
 func str(s string) *string { return &s }
@@ -118,14 +125,8 @@ func TestSandboxRateLimitAndAuth(t *testing.T) {
 		t.Errorf("over the limit: %v, want retryable 429 with Retry-After >= 1s (got %v)", err, e.RetryAfter())
 	}
 
-	s, err := sandbox.New(sandbox.Options{Key: sandboxKey, UserCap: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	defer s.Close()
-	wrong, err := clerk.New(clerk.Config{URL: srv.URL + "/v1", Key: "sk_test_wrongKey999"})
+	capped := serveSandbox(t, sandbox.Options{UserCap: 1})
+	wrong, err := clerk.New(clerk.Config{URL: capped, Key: "sk_test_wrongKey999"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestSandboxRateLimitAndAuth(t *testing.T) {
 		t.Errorf("wrong key: %v, want fatal 401 without the key", err)
 	}
 
-	right, err := clerk.New(clerk.Config{URL: srv.URL + "/v1", Key: sandboxKey})
+	right, err := clerk.New(clerk.Config{URL: capped, Key: sandboxKey})
 	if err != nil {
 		t.Fatal(err)
 	}

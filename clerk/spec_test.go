@@ -89,9 +89,14 @@ func TestRequestsConformToClerkSpec(t *testing.T) {
 	if _, err := c.Count(ctx); err != nil {
 		t.Errorf("Count: %v", err)
 	}
+	for _, after := range []string{"", "user_2abc"} { // ListUsers' first page and a cursor page
+		if _, err := c.ListUsers(ctx, after, PageSize); err != nil {
+			t.Errorf("ListUsers(%q): %v", after, err)
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got, want := strings.Join(ops, ","), "CreateUser,GetUserList,GetUserList,DeleteUser,GetUsersCount"; got != want {
+	if got, want := strings.Join(ops, ","), "CreateUser,GetUserList,GetUserList,DeleteUser,GetUsersCount,GetUserList,GetUserList"; got != want {
 		t.Errorf("operations = %s, want %s", got, want)
 	}
 }

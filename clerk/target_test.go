@@ -66,14 +66,7 @@ func TestErrorsAsTheCallPathReadsThem(t *testing.T) {
 			t.Errorf("%v: class %v, want %v and not throttled", err, pacer.ClassOf(err), tc.want)
 		}
 	}
-	s, err := sandbox.New(sandbox.Options{Key: sandboxKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	defer s.Close()
-	wrong, err := clerk.New(clerk.Config{URL: srv.URL + "/v1", Key: "sk_test_wrongKey999"})
+	wrong, err := clerk.New(clerk.Config{URL: serveSandbox(t, sandbox.Options{}), Key: "sk_test_wrongKey999"})
 	if err != nil {
 		t.Fatal(err)
 	}

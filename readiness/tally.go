@@ -52,9 +52,6 @@ func NewTally(s *Settings, readErr error, firstN int) *Tally {
 // Settings are the settings the tally classifies against; nil when they could not be read.
 func (t *Tally) Settings() *Settings { return t.settings }
 
-// ReadError is why the settings could not be read, or nil.
-func (t *Tally) ReadError() error { return t.readErr }
-
 func (b *bucket) add(r Row, firstN int) {
 	b.n++
 	if len(b.first) < firstN {

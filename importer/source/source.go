@@ -53,17 +53,6 @@ func Detect(path string) (f Format, gzipped bool, err error) {
 	return "", false, fmt.Errorf("cannot tell the format of %q from its extension (want .csv, .jsonl, .ndjson or .json, optionally .gz): set the format explicitly", filepath.Base(path))
 }
 
-// ParseFormat checks a user-given format name.
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(strings.ToLower(s)); f {
-	case CSV, JSONL, JSON:
-		return f, nil
-	case "ndjson":
-		return JSONL, nil
-	}
-	return "", fmt.Errorf("unknown format %q (want csv, jsonl or json)", s)
-}
-
 // Options configure Open.
 type Options struct {
 	Format        Format     // "" = read it from the content (Sniff); an explicit format wins over the content

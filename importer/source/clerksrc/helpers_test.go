@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -223,5 +222,3 @@ func (f *fakeLister) ListUsers(_ context.Context, after string, limit int) ([]js
 	}
 	return out, nil
 }
-
-func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
