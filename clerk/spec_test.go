@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,9 @@ func specPath(t *testing.T) string {
 	t.Helper()
 	p, ok := spectest.SpecPath()
 	if !ok {
+		if os.Getenv("CI") == "true" { // CI has ../shared beside the clone: a missing spec is a failure there
+			t.Fatal("Clerk's OpenAPI spec (../shared/clerk/bapi-2025-04-10.yml) is not beside the repository")
+		}
 		t.Skip("Clerk's OpenAPI spec (../shared/clerk/bapi-2025-04-10.yml) is not beside the repository")
 	}
 	return p

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -16,6 +17,9 @@ func load(t *testing.T) *spectest.Validator {
 	t.Helper()
 	p, ok := spectest.SpecPath()
 	if !ok {
+		if os.Getenv("CI") == "true" { // CI has ../shared beside the clone: a missing spec is a failure there
+			t.Fatal("Clerk spec ../shared/clerk/bapi-2025-04-10.yml not found above the module root")
+		}
 		t.Skip("Clerk spec ../shared/clerk/bapi-2025-04-10.yml not found above the module root")
 	}
 	v, err := spectest.Load(p)
@@ -122,6 +126,9 @@ func TestAllowsOnlyTheUnpublishedCreateField(t *testing.T) {
 func TestLoadDocAddsExactlyOneField(t *testing.T) {
 	p, ok := spectest.SpecPath()
 	if !ok {
+		if os.Getenv("CI") == "true" { // CI has ../shared beside the clone: a missing spec is a failure there
+			t.Fatal("Clerk spec ../shared/clerk/bapi-2025-04-10.yml not found above the module root")
+		}
 		t.Skip("Clerk spec ../shared/clerk/bapi-2025-04-10.yml not found above the module root")
 	}
 	plain, err := openapi3.NewLoader().LoadFromFile(p)
