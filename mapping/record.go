@@ -335,3 +335,13 @@ func decodeJSON(s string) (any, error) {
 	}
 	return v, nil
 }
+
+// ObjectRecord is JSONRecord for a source that already holds the decoded object (a database
+// row): keys in order, values exactly as JSONRecord would decode them (string, bool,
+// json.Number, map[string]any, []any; absent keys left out). It skips the JSON round trip.
+func ObjectRecord(keys []string, values map[string]any) Record {
+	if len(keys) == 0 {
+		keys = nil // as JSONRecord leaves it
+	}
+	return &jsonRecord{keys: keys, values: values}
+}
