@@ -143,14 +143,12 @@ func boolName(name string) bool {
 	return false
 }
 
-// decodeValue decodes one JSON value as mapping.JSONRecord decodes a record's values (numbers
-// as json.Number), for the columns whose value is not read straight from the row.
-func decodeValue(js []byte) (any, error) {
+// decodeStd is encoding/json's decode of one value, numbers as json.Number.
+func decodeStd(js []byte, v *any) error {
 	d := json.NewDecoder(bytes.NewReader(js))
 	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("cannot decode the value written: %w", err)
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("cannot decode the value written: %w", err)
 	}
-	return v, nil
+	return nil
 }
