@@ -237,13 +237,13 @@ func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
 		}
 		return nil, false
 	}
-	parts := strings.Split(key, ".")
-	if v, ok := walk(r.values, parts); ok {
+	if v, ok := walkPath(r.values, key, true); ok {
 		return v, true
 	}
-	if _, ok := r.values[parts[0]]; !ok {
-		if k := loose(parts[0]); k != "" {
-			return walk(r.values[k], parts[1:])
+	first, rest, _ := strings.Cut(key, ".")
+	if _, ok := r.values[first]; !ok {
+		if k := loose(first); k != "" {
+			return walkPath(r.values[k], rest, true)
 		}
 	}
 	return nil, false
