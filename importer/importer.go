@@ -614,7 +614,7 @@ func (r *runner) mapRow(m *mapped) {
 	}
 	var mrec mapping.Record
 	if d, ok := m.rec.Decoded.(mapping.Record); ok { // a database row: no JSON round trip
-		mrec = d
+		mrec, m.rec.Decoded = d, nil // not held while the chunk waits for its turn
 	} else if r.cfg.Format == source.CSV {
 		mrec = mapping.CSVRecord(r.cfg.Source.Header(), m.rec.Cells)
 	} else {
