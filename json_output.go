@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/userimport/userimport/importer/source/db"
 	"github.com/userimport/userimport/readiness"
 	"github.com/userimport/userimport/runfolder"
 )
@@ -112,7 +113,7 @@ func jsonRequested(args []string) bool {
 // output is the object for a command that ended with err and exits with code.
 func (r *runResult) output(err error, code int, errText string) jsonOutput {
 	o := jsonOutput{
-		SchemaVersion: jsonSchemaVersion, Command: r.cmd, ExitCode: code, Input: r.input, Sandbox: r.sandbox,
+		SchemaVersion: jsonSchemaVersion, Command: r.cmd, ExitCode: code, Input: redactedInput(r.input), Sandbox: r.sandbox,
 		RunFolder: r.runFolder, SummaryFile: r.summaryFile, Report: r.report, RefeedCommand: r.refeed,
 		UnreadColumns: []string{}, Problems: []jsonProblem{}, Readiness: r.readiness,
 	}
@@ -191,4 +192,12 @@ func (e *environment) writeRefusedSummary(out string, err error) {
 	if runfolder.WriteSummary(out, sum) == nil {
 		e.res.summaryFile = filepath.Join(out, runfolder.SummaryFile)
 	}
+}
+
+// redactedInput is the SOURCE argument as --json may show it: a database URL without its password.
+func redactedInput(in string) string {
+	if db.IsURL(in) {
+		return db.Redact(in)
+	}
+	return in
 }

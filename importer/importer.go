@@ -613,7 +613,9 @@ func (r *runner) mapRow(m *mapped) {
 		return
 	}
 	var mrec mapping.Record
-	if r.cfg.Format == source.CSV {
+	if d, ok := m.rec.Decoded.(mapping.Record); ok { // a database row: no JSON round trip
+		mrec, m.rec.Decoded = d, nil // not held while the chunk waits for its turn
+	} else if r.cfg.Format == source.CSV {
 		mrec = mapping.CSVRecord(r.cfg.Source.Header(), m.rec.Cells)
 	} else {
 		var err error

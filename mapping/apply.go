@@ -488,6 +488,9 @@ func metaValue(v any) (json.RawMessage, error) {
 	if len(o) == 0 {
 		return nil, nil
 	}
+	if raw, ok := encodeMetaFast(o); ok { // a database's jsonb: no reflection
+		return raw, nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

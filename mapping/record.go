@@ -237,13 +237,13 @@ func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
 		}
 		return nil, false
 	}
-	parts := strings.Split(key, ".")
-	if v, ok := walk(r.values, parts); ok {
+	if v, ok := walkPath(r.values, key, true); ok {
 		return v, true
 	}
-	if _, ok := r.values[parts[0]]; !ok {
-		if k := loose(parts[0]); k != "" {
-			return walk(r.values[k], parts[1:])
+	first, rest, _ := strings.Cut(key, ".")
+	if _, ok := r.values[first]; !ok {
+		if k := loose(first); k != "" {
+			return walkPath(r.values[k], rest, true)
 		}
 	}
 	return nil, false
@@ -334,4 +334,14 @@ func decodeJSON(s string) (any, error) {
 		return nil, errors.New("data after the JSON value")
 	}
 	return v, nil
+}
+
+// ObjectRecord is JSONRecord for a source that already holds the decoded object (a database
+// row): keys in order, values exactly as JSONRecord would decode them (string, bool,
+// json.Number, map[string]any, []any; absent keys left out). It skips the JSON round trip.
+func ObjectRecord(keys []string, values map[string]any) Record {
+	if len(keys) == 0 {
+		keys = nil // as JSONRecord leaves it
+	}
+	return &jsonRecord{keys: keys, values: values}
 }

@@ -104,6 +104,9 @@ type Record struct {
 	Cells []string // CSV: cells aligned to Header()
 	Raw   []byte   // the record's exact input bytes, decoded to UTF-8 (CSV: without the line terminator); nil when too long
 	Err   error    // non-nil: this record could not be read (*RecordError)
+	// Decoded, when a source sets it, is the record already decoded (a mapping.Record, as
+	// mapping.JSONRecord(Raw) would give): the importer uses it instead of decoding Raw again.
+	Decoded any
 }
 
 // RecordError says why one record could not be read. Msg never holds record contents.

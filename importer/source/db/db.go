@@ -28,6 +28,7 @@ import (
 	"sync"
 
 	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
 )
 
 // Options configure Open.
@@ -52,6 +53,7 @@ type Reader struct {
 	cols    []string
 	keys    [][]byte // each column's JSON-quoted name followed by ':'
 	buf     []byte
+	vals    []any // the current row's decoded values (decodedRows)
 	cancel  context.CancelFunc
 	ctx     context.Context
 	watched context.Context // the caller's ctx whose cancel ends the read
@@ -84,6 +86,12 @@ type rows interface {
 	AppendObject(b []byte, keys [][]byte) (out []byte, col int, err error)
 	Err() error
 	Close()
+}
+
+// decodedRows is rows that also hand over each value decoded (vals[i], nil for NULL), as the
+// JSON written decodes: the reader then gives the importer the record without a JSON round trip.
+type decodedRows interface {
+	AppendDecoded(b []byte, keys [][]byte, vals []any) (out []byte, col int, err error)
 }
 
 // Open connects to rawURL (postgres://, postgresql://, mysql://, sqlite:PATH), begins the
@@ -229,7 +237,15 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 	rec := source.Record{Num: r.num, Line: r.num}
 	var col int
 	var err error
-	r.buf, col, err = r.rows.AppendObject(r.buf[:0], r.keys)
+	dr, decoded := r.rows.(decodedRows)
+	if decoded {
+		if len(r.vals) != len(r.cols) {
+			r.vals = make([]any, len(r.cols))
+		}
+		r.buf, col, err = dr.AppendDecoded(r.buf[:0], r.keys, r.vals)
+	} else {
+		r.buf, col, err = r.rows.AppendObject(r.buf[:0], r.keys)
+	}
 	if err != nil {
 		if col < 0 {
 			return source.Record{}, r.fail(ctx, err)
@@ -238,7 +254,30 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 		return rec, nil
 	}
 	rec.Raw = append([]byte(nil), r.buf...)
+	if decoded {
+		rec.Decoded = r.record()
+	}
 	return rec, nil
+}
+
+// record is the row just read as a mapping.Record: the non-NULL columns in order, the values
+// AppendDecoded set (what decoding Raw would give), so the importer skips that decode.
+func (r *Reader) record() mapping.Record {
+	n := 0
+	for _, v := range r.vals {
+		if v != nil {
+			n++
+		}
+	}
+	keys := make([]string, 0, n)
+	m := make(map[string]any, n)
+	for i, v := range r.vals {
+		if v != nil {
+			keys = append(keys, r.cols[i])
+			m[r.cols[i]] = v
+		}
+	}
+	return mapping.ObjectRecord(keys, m)
 }
 
 func (r *Reader) fail(ctx context.Context, err error) error {

@@ -142,3 +142,13 @@ func boolName(name string) bool {
 	}
 	return false
 }
+
+// decodeStd is encoding/json's decode of one value, numbers as json.Number.
+func decodeStd(js []byte, v *any) error {
+	d := json.NewDecoder(bytes.NewReader(js))
+	d.UseNumber()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("cannot decode the value written: %w", err)
+	}
+	return nil
+}

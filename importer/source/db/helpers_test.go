@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -19,6 +20,9 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/userimport/userimport/importer/source"
+	"github.com/userimport/userimport/mapping"
 )
 
 // The servers come from scripts/testdb.sh; under CI=true a missing one fails the test.
@@ -164,6 +168,7 @@ func readAll(t *testing.T, rawURL string, opts Options, key string) (map[string]
 		}
 		m := decode(t, rec.Raw)
 		out[m[key].(string)] = m
+		sameDecoded(t, rawURL, rec)
 	}
 	if int(n) != len(out) {
 		t.Errorf("Count = %d, read %d rows", n, len(out))
@@ -245,4 +250,34 @@ func pgConn(t *testing.T, u *string) *pgx.Conn {
 	var c *pgx.Conn
 	*u, c = pgDB(t)
 	return c
+}
+
+// sameDecoded checks a record's Decoded (PostgreSQL sets it) is what decoding its Raw gives:
+// the same keys in order and every value equal, so the importer's shortcut changes nothing.
+func sameDecoded(t *testing.T, rawURL string, rec source.Record) {
+	t.Helper()
+	if rec.Decoded == nil {
+		if scheme(rawURL) == "postgres" || scheme(rawURL) == "postgresql" {
+			t.Fatalf("record %d: a PostgreSQL row without Decoded", rec.Num)
+		}
+		return
+	}
+	got, ok := rec.Decoded.(mapping.Record)
+	if !ok {
+		t.Fatalf("record %d: Decoded is a %T, not a mapping.Record", rec.Num, rec.Decoded)
+	}
+	want, err := mapping.JSONRecord(rec.Raw)
+	if err != nil {
+		t.Fatalf("record %d: JSONRecord(Raw): %v", rec.Num, err)
+	}
+	if !reflect.DeepEqual(got.Keys(), want.Keys()) {
+		t.Fatalf("record %d: Decoded keys %q, Raw's %q", rec.Num, got.Keys(), want.Keys())
+	}
+	for _, k := range want.Keys() {
+		gv, gok := got.Lookup(k)
+		wv, wok := want.Lookup(k)
+		if gok != wok || !reflect.DeepEqual(gv, wv) {
+			t.Errorf("record %d, %s: Decoded %#v (%v), Raw's %#v (%v)", rec.Num, k, gv, gok, wv, wok)
+		}
+	}
 }
