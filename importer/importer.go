@@ -208,6 +208,7 @@ func Run(ctx context.Context, cfg Config) (*runfolder.Summary, error) {
 	ferr := r.failed.Close()
 	if r.failed != nil && r.failed.n > 0 {
 		sum.FailedFile = r.failed.path
+		sum.FailedReasonsFile = r.failed.reasonsPath
 	}
 	jerr := r.journal.Write(runfolder.Event{Event: runfolder.EventEnd, RunStatus: status})
 	if cerr := r.journal.Close(); jerr == nil {
@@ -736,7 +737,7 @@ func (r *runner) settle(jb job, e runfolder.Event) {
 			r.problems = append(r.problems, e)
 		}
 		r.mu.Unlock()
-		if err := r.failed.Write(jb.rec); errors.Is(err, source.ErrNoContent) {
+		if err := r.failed.Write(jb.rec, e); errors.Is(err, source.ErrNoContent) {
 			r.cfg.Log.Warn("row too large to write back to the failed file", zap.Int("line", jb.rec.Line))
 		} else if err != nil {
 			r.setFatal(fmt.Errorf("write failed rows: %w", err))
