@@ -505,6 +505,12 @@ func (r *runner) read(intake context.Context, work, ordered chan<- *chunk) (limi
 			return false, nil
 		}
 		if err != nil {
+			select {
+			case <-r.cfg.Stop: // a stop ended a read blocked on stdin: intake ends, not the input
+				<-intake.Done()
+				return false, nil
+			default:
+			}
 			return false, fmt.Errorf("read input: %w", err)
 		}
 		if r.resume.done.has(rec.Num) || r.cfg.Limit > 0 && r.keyedDone(rec) {
