@@ -178,6 +178,7 @@ type runner struct {
 
 	// tracker learns the columns no record's mapping reads, and rows without external_id.
 	tracker     *mapping.KeyTracker
+	warnedKeys  bool // warnMissing has spoken
 	warnedExtID bool // the ordered stage looked at the first chunk's external_ids
 	accepted    bool // the ordered stage has seen a record: the next ambiguous one is not the first
 	badHeader   bool // the first record's keys were ambiguous: the run takes no row
@@ -203,6 +204,7 @@ func Run(ctx context.Context, cfg Config) (*runfolder.Summary, error) {
 	}
 	status, runErr := r.run(ctx)
 	r.dups.Close()
+	r.warnMissing() // a JSON input's keys are known once it has been read
 	r.summarize(sum, status, runErr, start)
 
 	ferr := r.failed.Close()
@@ -252,6 +254,9 @@ func newRunner(cfg Config, start time.Time) *runner {
 		r.tracker = cfg.Mapping.NewKeyTracker(maxUnread)
 		if cfg.Source != nil {
 			r.observeHeader()
+			if cfg.Source.Header() != nil { // a CSV's columns are known up front
+				r.warnMissing()
+			}
 		}
 	}
 	return r
