@@ -195,6 +195,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 
 	ctx, stop, release := signals(ctx)
 	defer release()
+	stopStdinOn(ctx, stop, in)
 	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, out)
 	if err != nil {
 		return err

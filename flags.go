@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/userimport/userimport/internal/nearest"
 )
 
 // command is one subcommand: its flags, its help, and what it does with its arguments.
@@ -146,7 +148,7 @@ func (f *flagSet) unknownFlag(e *pflag.NotExistError) error {
 	var names []string
 	f.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
 	msg := fmt.Sprintf("unknown flag --%s", name)
-	if near := nearest(name, names); near != "" {
+	if near := nearest.Name(name, names); near != "" {
 		msg += fmt.Sprintf(": did you mean --%s?", near)
 	}
 	return &usageError{cmd: f.cmd, msg: msg}
@@ -306,51 +308,9 @@ func (v *rateFlag) Set(s string) error {
 	return nil
 }
 
-// nearest is the candidate closest to s, if it is close enough to be a typo.
-func nearest(s string, candidates []string) string {
-	if len(s) >= 3 {
-		for _, c := range candidates {
-			if strings.HasPrefix(c, s) {
-				return c // "rep": report
-			}
-		}
-	}
-	best, bestD := "", math.MaxInt
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD <= max(2, len(s)/3) {
-		return best
-	}
-	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 func unknownCommand(name string, names []string) error {
 	msg := fmt.Sprintf("unknown command %q", name)
-	if near := nearest(name, names); near != "" {
+	if near := nearest.Name(name, names); near != "" {
 		msg += fmt.Sprintf(": did you mean %q?", near)
 	}
 	return &usageError{msg: msg + ` (run "userimport help" for the commands)`}

@@ -230,12 +230,3 @@ func TestRateAuto(t *testing.T) {
 		t.Errorf("--rate 2.5 after auto: %v, auto %v, rate %v", err, f.rateAuto, f.rate)
 	}
 }
-
-func TestNearest(t *testing.T) {
-	names := []string{"import", "validate", "sandbox", "presets", "undo", "report", "help", "version"}
-	for in, want := range map[string]string{"imprt": "import", "valdiate": "validate", "rep": "report", "undp": "undo", "xyzzy": "", "deploy": ""} {
-		if got := nearest(in, names); got != want {
-			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

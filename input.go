@@ -141,6 +141,8 @@ type input struct {
 	reader     source.Reader
 	closer     io.Closer
 	keyed      bool // no stable lines (database, clerk:, stdin): rows are matched by key
+	// stdin ("-") is abandoned on the first signal, so a read blocked on it ends intake.
+	stdin *stopReader
 }
 
 func (in *input) Close() error {
@@ -174,7 +176,9 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 	}
 	var r io.Reader
 	if path == "-" {
-		r = stdin // unhashed: a re-run skips only the external_ids the folder already holds
+		// unhashed: a re-run skips only the external_ids the folder already holds
+		in.stdin = newStopReader(stdin)
+		in.closer, r = in.stdin, in.stdin
 	} else {
 		f, err := os.Open(path)
 		if err != nil {

@@ -34,6 +34,8 @@ type jsonOutput struct {
 	Report      string `json:"report"`       // report.html; "" when not written
 	// RefeedCommand imports the failed file once fixed; "" when there is none.
 	RefeedCommand string `json:"refeed_command"`
+	// FailedReasonsFile is failed-reasons.csv beside failed_file: why each row is there.
+	FailedReasonsFile string `json:"failed_reasons_file"`
 
 	Counts      jsonCounts `json:"counts"`
 	Rows        int        `json:"rows"`
@@ -134,7 +136,7 @@ func (r *runResult) output(err error, code int, errText string) jsonOutput {
 	o.Counts = jsonCounts{Created: c[runfolder.StatusCreated], Exists: c[runfolder.StatusExists],
 		Failed: c[runfolder.StatusFailed], Invalid: c[runfolder.StatusInvalid], Duplicate: c[runfolder.StatusDuplicate],
 		Skipped: c[runfolder.StatusSkipped], Valid: c["valid"]}
-	o.FailedFile = s.FailedFile
+	o.FailedFile, o.FailedReasonsFile = s.FailedFile, s.FailedReasonsFile
 	o.Rows, o.DoneBefore, o.Left = s.Rows, s.DoneBefore, s.Left
 	o.Requests, o.Creates, o.Status429, o.Retries = s.Requests, s.Creates, s.Status429, s.Retries
 	o.Elapsed, o.ElapsedSec, o.RequestRate, o.CreateRate = s.Elapsed, s.ElapsedSec, s.RequestRate, s.CreateRate

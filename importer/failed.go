@@ -1,11 +1,14 @@
 package importer
 
 import (
+	"encoding/csv"
 	"fmt"
-	"github.com/userimport/userimport/runfolder"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+
+	"github.com/userimport/userimport/runfolder"
 
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
@@ -22,16 +25,29 @@ type failedFile struct {
 	f      *os.File
 	w      source.Writer
 	n      int
+	// reasons is failed-reasons.csv beside it: one line per row in failed.<ext>, saying why,
+	// so failed.<ext> itself keeps the input's shape and can be fed in again as it is.
+	reasonsPath string
+	rf          *os.File
+	rw          *csv.Writer
 }
 
+// FailedReasonsFile names the sibling of failed.<ext> that says why each row is there.
+const FailedReasonsFile = "failed-reasons.csv"
+
+var reasonsHeader = []string{"line", "external_id", "status", "code", "field", "message"}
+
 func newFailedFile(dir string, format source.Format, header []string, dial source.Dialect) *failedFile {
-	ff := &failedFile{path: filepath.Join(dir, "failed."+string(format)), format: format, header: header, dial: dial}
-	// A previous session's list is stale: this session reports its own failures afresh.
+	ff := &failedFile{path: filepath.Join(dir, "failed."+string(format)), format: format, header: header, dial: dial,
+		reasonsPath: filepath.Join(dir, FailedReasonsFile)}
+	// A previous session's lists are stale: this session reports its own failures afresh.
 	os.Remove(ff.path)
+	os.Remove(ff.reasonsPath)
 	return ff
 }
 
-func (ff *failedFile) Write(rec source.Record) error {
+// Write keeps rec for failed.<ext> and e's reason for failed-reasons.csv.
+func (ff *failedFile) Write(rec source.Record, e runfolder.Event) error {
 	if ff == nil { // validate: nothing is written
 		return nil
 	}
@@ -44,8 +60,33 @@ func (ff *failedFile) Write(rec source.Record) error {
 		}
 		ff.f, ff.w = f, source.NewWriterFor(f, ff.format, ff.header, ff.dial)
 	}
+	if err := ff.writeReason(e); err != nil {
+		return err
+	}
 	ff.n++
 	return ff.w.Write(rec)
+}
+
+// writeReason adds e's line to failed-reasons.csv, opening it with its header on first use.
+func (ff *failedFile) writeReason(e runfolder.Event) error {
+	if ff.rw == nil {
+		f, err := runfolder.CreateFile(ff.reasonsPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+		if err != nil {
+			return err
+		}
+		ff.rf, ff.rw = f, csv.NewWriter(f)
+		if err := ff.rw.Write(reasonsHeader); err != nil {
+			return fmt.Errorf("write %s: %w", ff.reasonsPath, err)
+		}
+	}
+	row := []string{strconv.Itoa(e.Line), e.ExternalID, string(e.Status), "", "", ""}
+	if e.Error != nil {
+		row[3], row[4], row[5] = e.Error.Code, e.Error.Param, e.Error.Message
+	}
+	if err := ff.rw.Write(row); err != nil {
+		return fmt.Errorf("write %s: %w", ff.reasonsPath, err)
+	}
+	return nil
 }
 
 func (ff *failedFile) Close() error {
@@ -60,6 +101,15 @@ func (ff *failedFile) Close() error {
 	werr := ff.w.Close()
 	if err := ff.f.Close(); werr == nil && err != nil {
 		werr = err
+	}
+	if ff.rw != nil {
+		ff.rw.Flush()
+		if err := ff.rw.Error(); werr == nil && err != nil {
+			werr = err
+		}
+		if err := ff.rf.Close(); werr == nil && err != nil {
+			werr = err
+		}
 	}
 	if werr != nil {
 		return fmt.Errorf("close %s: %w", ff.path, werr)

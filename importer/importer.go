@@ -178,6 +178,7 @@ type runner struct {
 
 	// tracker learns the columns no record's mapping reads, and rows without external_id.
 	tracker     *mapping.KeyTracker
+	warnedKeys  bool // warnMissing has spoken
 	warnedExtID bool // the ordered stage looked at the first chunk's external_ids
 	accepted    bool // the ordered stage has seen a record: the next ambiguous one is not the first
 	badHeader   bool // the first record's keys were ambiguous: the run takes no row
@@ -203,11 +204,13 @@ func Run(ctx context.Context, cfg Config) (*runfolder.Summary, error) {
 	}
 	status, runErr := r.run(ctx)
 	r.dups.Close()
+	r.warnMissing() // a JSON input's keys are known once it has been read
 	r.summarize(sum, status, runErr, start)
 
 	ferr := r.failed.Close()
 	if r.failed != nil && r.failed.n > 0 {
 		sum.FailedFile = r.failed.path
+		sum.FailedReasonsFile = r.failed.reasonsPath
 	}
 	jerr := r.journal.Write(runfolder.Event{Event: runfolder.EventEnd, RunStatus: status})
 	if cerr := r.journal.Close(); jerr == nil {
@@ -251,6 +254,9 @@ func newRunner(cfg Config, start time.Time) *runner {
 		r.tracker = cfg.Mapping.NewKeyTracker(maxUnread)
 		if cfg.Source != nil {
 			r.observeHeader()
+			if cfg.Source.Header() != nil { // a CSV's columns are known up front
+				r.warnMissing()
+			}
 		}
 	}
 	return r
@@ -504,6 +510,12 @@ func (r *runner) read(intake context.Context, work, ordered chan<- *chunk) (limi
 			return false, nil
 		}
 		if err != nil {
+			select {
+			case <-r.cfg.Stop: // a stop ended a read blocked on stdin: intake ends, not the input
+				<-intake.Done()
+				return false, nil
+			default:
+			}
 			return false, fmt.Errorf("read input: %w", err)
 		}
 		if r.resume.done.has(rec.Num) || r.cfg.Limit > 0 && r.keyedDone(rec) {
@@ -738,7 +750,7 @@ func (r *runner) settle(jb job, e runfolder.Event) {
 			r.problems = append(r.problems, e)
 		}
 		r.mu.Unlock()
-		if err := r.failed.Write(jb.rec); errors.Is(err, source.ErrNoContent) {
+		if err := r.failed.Write(jb.rec, e); errors.Is(err, source.ErrNoContent) {
 			r.cfg.Log.Warn("row too large to write back to the failed file", zap.Int("line", jb.rec.Line))
 		} else if err != nil {
 			r.setFatal(fmt.Errorf("write failed rows: %w", err))

@@ -303,7 +303,7 @@ func TestParseErrors(t *testing.T) {
 		{`{"fields":{"password_digest":{"option":"signer"}}}`, "fields.password_digest.option"},
 		{`{"fields":{"password_digest":{"from":"x","required":true}}}`, "fields.password_digest.required"},
 		{`{"fields":{}}`, `"fields" is missing`},
-		{`{"feilds":{}}`, `unknown field "feilds"`},
+		{`{"feilds":{}}`, `unknown key "feilds" at the top level; did you mean fields?`},
 		{`{"fields":{"locale":"x"}} {}`, "data after"},
 		{`not json`, "mapping:"},
 	}

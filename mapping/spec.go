@@ -83,7 +83,8 @@ func parseExprMap(m map[string]json.RawMessage, at string) (*expr, error) {
 			src = append(src, k)
 		case k == "when" || k == "required":
 		default:
-			return nil, fmt.Errorf("%s: unknown key %q (want one of %s, and optionally when)", at, k, strings.Join(sourceKeys, ", "))
+			return nil, fmt.Errorf("%s: unknown key %q%s (want one of %s, and optionally when)", at, k,
+				didYouMean(k, append(slices.Clip(sourceKeys), "when", "required")), strings.Join(sourceKeys, ", "))
 		}
 	}
 	sort.Strings(src)
@@ -467,13 +468,13 @@ func Parse(spec []byte) (*Mapping, error) {
 	dec := json.NewDecoder(bytes.NewReader(spec))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("mapping: %w", err)
+		return nil, fmt.Errorf("mapping: %w", decodeError(spec, err))
 	}
 	if _, err := dec.Token(); err == nil {
 		return nil, errors.New("mapping: data after the mapping object")
 	}
 	if len(f.Fields) == 0 {
-		return nil, errors.New("mapping: \"fields\" is missing or empty")
+		return nil, errors.New("mapping: \"fields\" is missing or empty: " + fieldsShape)
 	}
 	m := &Mapping{info: PresetInfo{Name: f.Name, Description: f.Description, Formats: f.Formats, Export: f.Export, Carries: f.Carries},
 		exprs: map[string]*expr{}}
@@ -495,7 +496,7 @@ func Parse(spec []byte) (*Mapping, error) {
 	}
 	for name, raw := range f.Fields {
 		if _, ok := targetByName[name]; !ok {
-			return nil, fmt.Errorf("mapping: fields.%s: not a field of POST /v1/users", name)
+			return nil, fmt.Errorf("mapping: fields.%s: not a field of POST /v1/users%s", name, didYouMean(name, targetNames()))
 		}
 		e, err := parseExpr(raw, "fields."+name)
 		if err != nil {

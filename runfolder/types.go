@@ -164,6 +164,9 @@ type Summary struct {
 	Problems     []Event        `json:"problems,omitempty"` // the first rows not imported, with line and reason
 	Fields       map[string]int `json:"fields,omitempty"`   // validate: how many valid rows carry each field
 	Joins        []JoinCount    `json:"joins,omitempty"`    // one per --join file
+
+	// FailedReasonsFile is failed-reasons.csv: why each row of FailedFile is there.
+	FailedReasonsFile string `json:"failed_reasons_file,omitempty"`
 }
 
 // JoinCount is what one --join file gave this session: counts only (its keys can be emails).

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// errStdinStopped is what a read of stdin returns once the run has stopped taking rows.
+var errStdinStopped = errors.New("stdin: stopped reading on a stop")
+
+// stopReader reads stdin through a forwarding goroutine, so a stop ends a read blocked on a
+// pipe that never sends EOF: the goroutine stays in its read, but the consumer returns at
+// once and the run drains, journals and exits. A read cannot be cancelled any other way.
+type stopReader struct {
+	chunks chan stdinChunk
+	free   chan []byte // the forwarder's buffers, handed back once consumed
+	stop   chan struct{}
+	once   sync.Once
+
+	cur  stdinChunk // being consumed
+	off  int
+	done error // the forwarder's last error (io.EOF at the end)
+}
+
+type stdinChunk struct {
+	buf []byte
+	err error
+}
+
+const stdinBuf = 64 << 10
+
+func newStopReader(src io.Reader) *stopReader {
+	s := &stopReader{chunks: make(chan stdinChunk), free: make(chan []byte, 2), stop: make(chan struct{})}
+	s.free <- make([]byte, stdinBuf)
+	s.free <- make([]byte, stdinBuf)
+	go s.forward(src)
+	return s
+}
+
+func (s *stopReader) forward(src io.Reader) {
+	for {
+		var buf []byte
+		select {
+		case buf = <-s.free:
+		case <-s.stop:
+			return
+		}
+		n, err := src.Read(buf[:cap(buf)])
+		select {
+		case s.chunks <- stdinChunk{buf: buf[:n], err: err}:
+		case <-s.stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	for {
+		if s.off < len(s.cur.buf) {
+			n := copy(p, s.cur.buf[s.off:])
+			s.off += n
+			return n, nil
+		}
+		if s.cur.buf != nil {
+			s.free <- s.cur.buf[:0] // consumed: the forwarder may fill it again
+			s.cur.buf = nil
+		}
+		if s.cur.err != nil {
+			s.done = s.cur.err
+		}
+		if s.done != nil {
+			return 0, s.done
+		}
+		select {
+		case c := <-s.chunks:
+			s.cur, s.off = c, 0
+		case <-s.stop:
+			return 0, errStdinStopped
+		}
+	}
+}
+
+// abandon ends every read, blocked or to come; safe to call more than once.
+func (s *stopReader) abandon() { s.once.Do(func() { close(s.stop) }) }
+
+// Close abandons the reads: the input is closed when the run ends, read to EOF or not.
+func (s *stopReader) Close() error {
+	s.abandon()
+	return nil
+}
+
+// stopStdinOn abandons in's stdin reads on the first signal (stop), or when ctx ends.
+func stopStdinOn(ctx context.Context, stop <-chan struct{}, in *input) {
+	if in.stdin == nil {
+		return
+	}
+	go func() {
+		select {
+		case <-stop:
+		case <-ctx.Done():
+		}
+		in.stdin.abandon()
+	}()
+}

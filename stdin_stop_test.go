@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// An import reading a stdin pipe that never sends EOF ends on the first SIGTERM: the rows it
+// read are journaled, the run is interrupted (exit 130) and nothing waits for the pipe.
+func TestStdinBlockedReadEndsOnFirstSignal(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	cmd := exec.Command(bin, "import", "--sandbox", "--rate", "500", "--no-progress", "--json", "--out", out, "-")
+	cmd.Env = os.Environ()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close() // only after the process has ended: the pipe never sends EOF before
+	// 150 rows of 500 bytes: more than the 64 KiB the format is sniffed from, and more than the
+	// first chunk of rows handed on; the rest wait on a pipe that never sends more.
+	var in strings.Builder
+	in.WriteString("external_id,email_address,notes\n")
+	for i := range 150 {
+		fmt.Fprintf(&in, "p%d,p%d@example.com,%s\n", i, i, strings.Repeat("n", 480))
+	}
+	if _, err := io.WriteString(stdin, in.String()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, func() bool {
+		b, _ := os.ReadFile(filepath.Join(out, "results.jsonl"))
+		return bytes.Contains(b, []byte(`"status":"created"`))
+	}, &stderr)
+	time.Sleep(300 * time.Millisecond) // the reader is now blocked on the pipe
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running 15s after the first SIGTERM, blocked on stdin; stderr:\n%s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want 130; stderr:\n%s", err, stderr.String())
+	}
+	var o struct {
+		Status   string         `json:"status"`
+		ExitCode int            `json:"exit_code"`
+		Counts   map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &o); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout.String())
+	}
+	if o.Status != "interrupted" || o.ExitCode != 130 || o.Counts["created"] < 1 || o.Counts["failed"]+o.Counts["invalid"] != 0 {
+		t.Errorf("--json = %+v, want interrupted, exit 130, some created, none failed", o)
+	}
+	if _, err := os.Stat(filepath.Join(out, "lock")); !os.IsNotExist(err) {
+		t.Errorf("lock left behind: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, limit time.Duration, cond func() bool, stderr *bytes.Buffer) {
+	t.Helper()
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out; stderr:\n%s", strings.TrimSpace(stderr.String()))
+}
+
+// The reader passes stdin through unchanged to EOF, and abandon ends a read blocked on a pipe.
+func TestStopReader(t *testing.T) {
+	want := strings.Repeat("0123456789", 20000) // several forwarder buffers
+	got, err := io.ReadAll(newStopReader(strings.NewReader(want)))
+	if err != nil || string(got) != want {
+		t.Fatalf("read %d bytes, err %v; want %d bytes", len(got), err, len(want))
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	s := newStopReader(pr)
+	res := make(chan error, 1)
+	go func() { _, err := s.Read(make([]byte, 10)); res <- err }()
+	select {
+	case err := <-res:
+		t.Fatalf("read returned %v before any data or a stop", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.abandon()
+	select {
+	case err := <-res:
+		if !errors.Is(err, errStdinStopped) {
+			t.Fatalf("blocked read after abandon: %v, want errStdinStopped", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("abandon did not end the blocked read")
+	}
+}
