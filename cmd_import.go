@@ -236,7 +236,7 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 					log.Warn(w) // the instance's own 403 user_quota_exceeded still stops the run cleanly
 				}
 			}
-			return e.importReadiness(ctx, fit, target, pc, in.path, &f.inputFlags, m, stop, log)
+			return e.importReadiness(ctx, fit, target, pc, in.path, out, &f.inputFlags, m, stop, log)
 		},
 	})
 	con.detach()

@@ -67,7 +67,7 @@ func loadReadiness(ctx context.Context, c *clerk.Client, pc *pacer.Pacer) (*read
 // readinessPass classifies every row of the input file once, as the import will, before the
 // first create: the whole file is read and mapped a second time, nothing is sent. ok is false
 // for stdin, which cannot be read twice: its rows are classified as they are sent.
-func (e *environment) readinessPass(ctx context.Context, path string, fl *inputFlags, m *mapping.Mapping,
+func (e *environment) readinessPass(ctx context.Context, path, dupDir string, fl *inputFlags, m *mapping.Mapping,
 	s *readiness.Settings, readErr error, strict bool, stop <-chan struct{}) (t *readiness.Tally, ok bool, err error) {
 	if path == "-" {
 		return nil, false, nil
@@ -78,7 +78,7 @@ func (e *environment) readinessPass(ctx context.Context, path string, fl *inputF
 	}
 	defer in.Close()
 	t = readiness.NewTally(s, readErr, readinessFirstRows)
-	if _, err := importer.Validate(ctx, importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m,
+	if _, err := importer.Validate(ctx, importer.ValidateConfig{Source: in.reader, Format: in.format, Mapping: m, DupDir: dupDir,
 		Stop: stop, Fit: &importer.Fit{Settings: s, Strict: strict, Tally: t}}); err != nil {
 		return nil, false, fmt.Errorf("readiness check: %w", err)
 	}
@@ -89,7 +89,7 @@ func (e *environment) readinessPass(ctx context.Context, path string, fl *inputF
 // the settings into fit (each row is then classified before it is sent), and prints the report
 // for the whole file on stderr and into the log before the first create.
 func (e *environment) importReadiness(ctx context.Context, fit *importer.Fit, c *clerk.Client, pc *pacer.Pacer,
-	path string, fl *inputFlags, m *mapping.Mapping, stop <-chan struct{}, log *zap.Logger) error {
+	path, out string, fl *inputFlags, m *mapping.Mapping, stop <-chan struct{}, log *zap.Logger) error {
 	s, readErr := loadReadiness(ctx, c, pc)
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -101,7 +101,7 @@ func (e *environment) importReadiness(ctx context.Context, fit *importer.Fit, c 
 	if s == nil {
 		return nil
 	}
-	t, ok, err := e.readinessPass(ctx, path, fl, m, s, nil, fit.Strict, stop)
+	t, ok, err := e.readinessPass(ctx, path, out, fl, m, s, nil, fit.Strict, stop)
 	if err != nil { // the run meets the input's problem itself, row by row or as it says
 		log.Warn("no readiness report before the first create; each row is still checked as it is sent", zap.Error(err))
 		return nil

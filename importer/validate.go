@@ -26,6 +26,9 @@ type ValidateConfig struct {
 	Pacer  *pacer.Pacer
 	Stop   <-chan struct{} // closed on the first signal: stop reading
 	Log    *zap.Logger
+	// DupDir, when set, is where the duplicate table moves past dupset.FileMin, as an import's
+	// does (import's readiness pass reads the whole file: in memory it held 30 MB at 1M rows).
+	DupDir string
 	// Fit, when set, classifies every valid row against the instance's settings as import
 	// would; rows the instance would refuse are counted failed.
 	Fit *Fit
@@ -46,7 +49,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 		lookups = &lookupWatch{Target: cfg.Target}
 		cfg.Target = lookups
 	}
-	r := newRunner(Config{Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Joins: cfg.Joins, Target: cfg.Target,
+	r := newRunner(Config{OutDir: cfg.DupDir, Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Joins: cfg.Joins, Target: cfg.Target,
 		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log, Fit: cfg.Fit}, start)
 	r.dryRun, r.fields = true, map[string]int{}
 	intake, stopIntake := context.WithCancel(ctx)
