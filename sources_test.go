@@ -277,7 +277,7 @@ func TestDatabaseSourcesEndToEnd(t *testing.T) {
 		want   []fixtures.Expect
 	}{
 		{"postgres/supabase", newPostgres, func(t *testing.T, d sqlTarget) {
-			d.run(t, supabaseDDL)
+			d.run(t, fixtures.SupabaseDDL)
 			d.insert(t, "auth.users", fixtures.SupabaseRows(users), "confirmed_at")
 		}, "supabase", fixtures.SupabaseExpect(users)},
 	}
@@ -293,7 +293,7 @@ func TestDatabaseSourcesEndToEnd(t *testing.T) {
 			preset string
 			want   []fixtures.Expect
 		}{dc.name + "/authjs", dc.open, func(t *testing.T, d sqlTarget) {
-			d.run(t, authjsSchemas["prisma"][dialect])
+			d.run(t, fixtures.AuthjsSchemas["prisma"][dialect])
 			d.insert(t, `"User"`, fixtures.AuthjsUserRows(users, fixtures.AuthjsPrisma))
 			d.insert(t, `"Account"`, fixtures.AuthjsAccountRows(users, fixtures.AuthjsPrisma))
 		}, "authjs", fixtures.AuthjsExpect(users, fixtures.AuthjsPrisma)}, struct {
@@ -303,7 +303,7 @@ func TestDatabaseSourcesEndToEnd(t *testing.T) {
 			preset string
 			want   []fixtures.Expect
 		}{dc.name + "/betterauth", dc.open, func(t *testing.T, d sqlTarget) {
-			d.run(t, betterAuthDDL(dialect, true)...)
+			d.run(t, fixtures.BetterAuthDDL(dialect, true)...)
 			d.insert(t, `"user"`, fixtures.BetterAuthUserRows(users))
 			d.insert(t, `"account"`, fixtures.BetterAuthAccountRows(users))
 		}, "betterauth", fixtures.BetterAuthExpect(users)})

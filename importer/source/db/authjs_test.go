@@ -2,50 +2,11 @@ package db
 
 import (
 	"database/sql"
+	"github.com/userimport/userimport/internal/fixtures"
 	"strings"
 	"testing"
 	"time"
 )
-
-// Auth.js tables as its adapters create them (nextauthjs/next-auth at a1a16a5): Prisma's schema
-// in docs/pages/getting-started/adapters/prisma.mdx as `prisma migrate` writes it per provider,
-// and Drizzle's default tables from packages/adapter-drizzle/src/lib/{pg,mysql,sqlite}.ts.
-var authjsSchemas = map[string]map[string]string{
-	"prisma": {
-		"postgres": `CREATE TABLE "User" ("id" TEXT NOT NULL, "name" TEXT, "email" TEXT NOT NULL, "emailVerified" TIMESTAMP(3), "image" TEXT,
-			"createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" TIMESTAMP(3) NOT NULL, CONSTRAINT "User_pkey" PRIMARY KEY ("id"));
-			CREATE TABLE "Account" ("userId" TEXT NOT NULL, "type" TEXT NOT NULL, "provider" TEXT NOT NULL, "providerAccountId" TEXT NOT NULL,
-			"refresh_token" TEXT, "access_token" TEXT, "expires_at" INTEGER, "token_type" TEXT, "scope" TEXT, "id_token" TEXT, "session_state" TEXT,
-			"createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" TIMESTAMP(3) NOT NULL,
-			CONSTRAINT "Account_pkey" PRIMARY KEY ("provider","providerAccountId"));`,
-		"mysql": "CREATE TABLE `User` (`id` VARCHAR(191) NOT NULL, `name` VARCHAR(191) NULL, `email` VARCHAR(191) NOT NULL, `emailVerified` DATETIME(3) NULL, `image` VARCHAR(191) NULL," +
-			" `createdAt` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), `updatedAt` DATETIME(3) NOT NULL, UNIQUE INDEX `User_email_key`(`email`), PRIMARY KEY (`id`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;" +
-			"CREATE TABLE `Account` (`userId` VARCHAR(191) NOT NULL, `type` VARCHAR(191) NOT NULL, `provider` VARCHAR(191) NOT NULL, `providerAccountId` VARCHAR(191) NOT NULL," +
-			" `refresh_token` TEXT NULL, `access_token` TEXT NULL, `expires_at` INTEGER NULL, `token_type` VARCHAR(191) NULL, `scope` VARCHAR(191) NULL, `id_token` TEXT NULL, `session_state` VARCHAR(191) NULL," +
-			" `createdAt` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), `updatedAt` DATETIME(3) NOT NULL, PRIMARY KEY (`provider`, `providerAccountId`)) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;",
-		// Prisma stores SQLite DateTime as epoch milliseconds.
-		"sqlite": `CREATE TABLE "User" ("id" TEXT NOT NULL PRIMARY KEY, "name" TEXT, "email" TEXT NOT NULL, "emailVerified" DATETIME, "image" TEXT,
-			"createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" DATETIME NOT NULL);
-			CREATE TABLE "Account" ("userId" TEXT NOT NULL, "type" TEXT NOT NULL, "provider" TEXT NOT NULL, "providerAccountId" TEXT NOT NULL,
-			"refresh_token" TEXT, "access_token" TEXT, "expires_at" INTEGER, "token_type" TEXT, "scope" TEXT, "id_token" TEXT, "session_state" TEXT,
-			"createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" DATETIME NOT NULL, PRIMARY KEY ("provider", "providerAccountId"));`,
-	},
-	"drizzle": {
-		"postgres": `create table "user" ("id" text primary key not null, "name" text, "email" text unique, "emailVerified" timestamp, "image" text);
-			create table "account" ("userId" text not null references "user"("id") on delete cascade, "type" text not null, "provider" text not null,
-			"providerAccountId" text not null, "refresh_token" text, "access_token" text, "expires_at" integer, "token_type" text, "scope" text,
-			"id_token" text, "session_state" text, primary key ("provider", "providerAccountId"));`,
-		"mysql": "create table `user` (`id` varchar(255) primary key not null, `name` varchar(255), `email` varchar(255) unique, `emailVerified` timestamp(3) null default null, `image` varchar(255));" +
-			"create table `account` (`userId` varchar(255) not null, `type` varchar(255) not null, `provider` varchar(255) not null, `providerAccountId` varchar(255) not null," +
-			" `refresh_token` varchar(255), `access_token` varchar(255), `expires_at` int, `token_type` varchar(255), `scope` varchar(255), `id_token` varchar(2048), `session_state` varchar(255)," +
-			" primary key (`provider`, `providerAccountId`), foreign key (`userId`) references `user`(`id`) on delete cascade);",
-		// Drizzle's sqlite adapter: integer("emailVerified", { mode: "timestamp_ms" }).
-		"sqlite": `create table "user" ("id" text primary key not null, "name" text, "email" text unique, "emailVerified" integer, "image" text);
-			create table "account" ("userId" text not null references "user"("id") on delete cascade, "type" text not null, "provider" text not null,
-			"providerAccountId" text not null, "refresh_token" text, "access_token" text, "expires_at" integer, "token_type" text, "scope" text,
-			"id_token" text, "session_state" text, primary key ("provider", "providerAccountId"));`,
-	},
-}
 
 func TestAuthjs(t *testing.T) {
 	verified := time.Date(2024, 1, 15, 10, 30, 0, 123000000, time.UTC)
@@ -79,19 +40,19 @@ func TestAuthjs(t *testing.T) {
 				switch dialect {
 				case "postgres":
 					var c = pgConn(t, &u)
-					pgExec(t, c, authjsSchemas[orm][dialect])
+					pgExec(t, c, fixtures.AuthjsSchemas[orm][dialect])
 					pgExec(t, c, stmts...)
 				case "mysql":
 					var c *sql.DB
 					u, c = myDB(t)
-					sqlExec(t, c, authjsSchemas[orm][dialect])
+					sqlExec(t, c, fixtures.AuthjsSchemas[orm][dialect])
 					for _, s := range stmts {
 						sqlExec(t, c, "set session sql_mode = concat(@@sql_mode, ',ANSI_QUOTES'); "+s)
 					}
 				case "sqlite":
 					var c *sql.DB
 					u, c = sqliteDB(t)
-					for _, s := range strings.Split(authjsSchemas[orm][dialect], ";") {
+					for _, s := range strings.Split(fixtures.AuthjsSchemas[orm][dialect], ";") {
 						if strings.TrimSpace(s) != "" {
 							sqlExec(t, c, s)
 						}

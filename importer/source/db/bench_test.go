@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"github.com/userimport/userimport/internal/fixtures"
 	"io"
 	"strconv"
 	"testing"
@@ -12,7 +13,7 @@ import (
 // query: b.N rows; reports rows/s.
 func BenchmarkSupabaseRead(b *testing.B) {
 	u, c := pgDB(b)
-	pgExec(b, c, supabaseDDL, `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+	pgExec(b, c, fixtures.SupabaseDDL, `insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
 		raw_app_meta_data, raw_user_meta_data, created_at, updated_at, last_sign_in_at, confirmation_token, recovery_token)
 		select '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated', 'user'||i||'@example.com',
 		'$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', now(), '{"provider":"email","providers":["email"]}',

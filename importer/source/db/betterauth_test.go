@@ -2,44 +2,12 @@ package db
 
 import (
 	"database/sql"
+	"github.com/userimport/userimport/internal/fixtures"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
-
-// Better Auth's tables as its CLI migrates them: better-auth/better-auth at 451aa4b6e57c
-// (2026-08-23), packages/core/src/db/get-tables.ts for the fields, plugins/*/schema.ts for the
-// admin, username, phone-number, anonymous and two-factor columns, and getType in
-// packages/better-auth/src/db/get-migration.ts for the types: string -> text (MySQL varchar(255)
-// when unique, varchar(36) for ids and references), boolean -> boolean / boolean (TINYINT(1)) /
-// integer, date -> timestamptz / timestamp(3) / date. The Kysely adapter writes SQLite and
-// MySQL booleans as 1/0 and SQLite dates as toISOString() text (supportsBooleans, supportsDates).
-func betterAuthDDL(dialect string, plugins bool) []string {
-	ty := map[string]map[string]string{
-		"postgres": {"s": "text", "k": "text", "id": "text", "b": "boolean", "d": "timestamptz"},
-		"mysql":    {"s": "text", "k": "varchar(255)", "id": "varchar(36)", "b": "boolean", "d": "timestamp(3)"},
-		"sqlite":   {"s": "text", "k": "text", "id": "text", "b": "integer", "d": "date"},
-	}[dialect]
-	q := func(s string) string {
-		if dialect == "mysql" {
-			return strings.ReplaceAll(s, `"`, "`")
-		}
-		return s
-	}
-	user := `create table "user" ("id" ` + ty["id"] + ` not null primary key, "name" ` + ty["s"] + ` not null, "email" ` + ty["k"] + ` not null unique,
-		"emailVerified" ` + ty["b"] + ` not null, "image" ` + ty["s"] + `, "createdAt" ` + ty["d"] + ` not null, "updatedAt" ` + ty["d"] + ` not null`
-	if plugins {
-		user += `, "role" ` + ty["s"] + `, "banned" ` + ty["b"] + `, "banReason" ` + ty["s"] + `, "banExpires" ` + ty["d"] +
-			`, "username" ` + ty["k"] + ` unique, "displayUsername" ` + ty["s"] + `, "phoneNumber" ` + ty["k"] + ` unique, "phoneNumberVerified" ` + ty["b"] +
-			`, "isAnonymous" ` + ty["b"] + `, "twoFactorEnabled" ` + ty["b"]
-	}
-	return []string{q(user + ")"), q(`create table "account" ("id" ` + ty["id"] + ` not null primary key, "accountId" ` + ty["s"] + ` not null,
-		"providerId" ` + ty["s"] + ` not null, "userId" ` + ty["id"] + ` not null references "user" ("id") on delete cascade,
-		"accessToken" ` + ty["s"] + `, "refreshToken" ` + ty["s"] + `, "idToken" ` + ty["s"] + `, "accessTokenExpiresAt" ` + ty["d"] + `,
-		"refreshTokenExpiresAt" ` + ty["d"] + `, "scope" ` + ty["s"] + `, "password" ` + ty["s"] + `,
-		"createdAt" ` + ty["d"] + ` not null, "updatedAt" ` + ty["d"] + ` not null)`)}
-}
 
 const baScrypt = "7c3e0a5b9f1d2e4a6b8c0d1e2f3a4b5c:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
@@ -86,19 +54,19 @@ func TestBetterAuth(t *testing.T) {
 				switch dialect {
 				case "postgres":
 					c := pgConn(t, &u)
-					pgExec(t, c, betterAuthDDL(dialect, plugins)...)
+					pgExec(t, c, fixtures.BetterAuthDDL(dialect, plugins)...)
 					pgExec(t, c, users, acct)
 				case "mysql":
 					var c *sql.DB
 					u, c = myDB(t)
-					sqlExec(t, c, betterAuthDDL(dialect, plugins)...)
+					sqlExec(t, c, fixtures.BetterAuthDDL(dialect, plugins)...)
 					for _, s := range []string{users, acct} {
 						sqlExec(t, c, "set session sql_mode = concat(@@sql_mode, ',ANSI_QUOTES'); "+s)
 					}
 				case "sqlite":
 					var c *sql.DB
 					u, c = sqliteDB(t)
-					sqlExec(t, c, betterAuthDDL(dialect, plugins)...)
+					sqlExec(t, c, fixtures.BetterAuthDDL(dialect, plugins)...)
 					sqlExec(t, c, users, acct)
 				}
 				recs, logs := readAll(t, u, Options{Preset: "betterauth"}, "id")

@@ -1,59 +1,11 @@
 package db
 
 import (
+	"github.com/userimport/userimport/internal/fixtures"
 	"slices"
 	"testing"
 	"time"
 )
-
-// supabaseDDL is auth.users as the supabase/auth migrations leave it (commit bc32168,
-// 2026-08-20: 00_init_auth_schema, 20210710035447_alter_users, 20210722035447_adds_confirmed_at,
-// 20210730183235_add_email_change_confirmed, 20220114185340_add_banned_until,
-// 20220323170000_add_user_reauthentication, 20221215195500_modify_users_email_unique_index,
-// 20230116124310_alter_phone_type, 20230116124412_add_deleted_at,
-// 20240214120130_add_is_anonymous_column), columns in the live table's order.
-const supabaseDDL = `
-create schema auth;
-create table auth.users (
-	instance_id uuid null,
-	id uuid not null unique,
-	aud varchar(255) null,
-	"role" varchar(255) null,
-	email varchar(255) null,
-	encrypted_password varchar(255) null,
-	email_confirmed_at timestamptz null,
-	invited_at timestamptz null,
-	confirmation_token varchar(255) null,
-	confirmation_sent_at timestamptz null,
-	recovery_token varchar(255) null,
-	recovery_sent_at timestamptz null,
-	email_change_token_new varchar(255) null,
-	email_change varchar(255) null,
-	email_change_sent_at timestamptz null,
-	last_sign_in_at timestamptz null,
-	raw_app_meta_data jsonb null,
-	raw_user_meta_data jsonb null,
-	is_super_admin bool null,
-	created_at timestamptz null,
-	updated_at timestamptz null,
-	phone text null unique default null,
-	phone_confirmed_at timestamptz null default null,
-	phone_change text null default '',
-	phone_change_token varchar(255) null default '',
-	phone_change_sent_at timestamptz null default null,
-	confirmed_at timestamptz generated always as (least(users.email_confirmed_at, users.phone_confirmed_at)) stored,
-	email_change_token_current varchar(255) null default '',
-	email_change_confirm_status smallint default 0 check (email_change_confirm_status >= 0 and email_change_confirm_status <= 2),
-	banned_until timestamptz null,
-	reauthentication_token varchar(255) null default '',
-	reauthentication_sent_at timestamptz null default null,
-	is_sso_user boolean not null default false,
-	deleted_at timestamptz null,
-	is_anonymous boolean not null default false,
-	constraint users_pkey primary key (id)
-);
-create unique index users_email_partial_key on auth.users (email) where (is_sso_user = false);
-`
 
 // supabaseRows are tricky users the way GoTrue writes them: digests of each kind, OAuth-only
 // with an empty digest, unverified, banned, soft-deleted, anonymous, phone-only (no '+').
@@ -82,7 +34,7 @@ insert into auth.users (id, aud, role, phone, phone_confirmed_at, encrypted_pass
 
 func TestSupabase(t *testing.T) {
 	u, c := pgDB(t)
-	pgExec(t, c, supabaseDDL, supabaseRows)
+	pgExec(t, c, fixtures.SupabaseDDL, supabaseRows)
 	recs, logs := readAll(t, u, Options{Preset: "supabase"}, "id")
 	if len(logs) != 0 {
 		t.Errorf("log %q: all 35 columns exist, nothing to say", logs)
@@ -145,7 +97,7 @@ func TestSupabase(t *testing.T) {
 // An older auth.users (before is_anonymous) is read with what it has, and the log says what is missing.
 func TestSupabaseOlderSchema(t *testing.T) {
 	u, c := pgDB(t)
-	pgExec(t, c, supabaseDDL, "alter table auth.users drop column is_anonymous",
+	pgExec(t, c, fixtures.SupabaseDDL, "alter table auth.users drop column is_anonymous",
 		`insert into auth.users (id, email, created_at) values ('11111111-1111-4111-8111-111111111111', 'a@example.com', now())`)
 	recs, logs := readAll(t, u, Options{Preset: "supabase"}, "id")
 	if len(recs) != 1 || len(logs) != 1 || !contains(logs[0], "is_anonymous") {
