@@ -49,7 +49,9 @@ func TestConsoleLogLinesDoNotBreakTheBar(t *testing.T) {
 			break
 		}
 	}
-	if !strings.HasPrefix(got, "\r\x1b[K") || line < 0 {
+	// The bar may redraw itself between the reset and the log line (a loaded machine): what
+	// counts is that the line is cleared right before the log line is written.
+	if line < 0 || !strings.HasSuffix(got[:line], "\r\x1b[K") {
 		t.Fatalf("console wrote %q: want the bar's line cleared, then the log line", got)
 	}
 	if !redrawn {
