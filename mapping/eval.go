@@ -281,7 +281,7 @@ func colOf(r Record, k string) (int, bool) {
 		i := t.col(k)
 		return i, i >= 0
 	case *jsonRecord:
-		if _, ok := t.values[k]; !ok {
+		if _, ok := t.get(k); !ok {
 			if k = t.resolve(k); k == "" {
 				return 0, false
 			}
@@ -290,7 +290,7 @@ func colOf(r Record, k string) (int, bool) {
 		return i, i >= 0
 	case *view:
 		if jr, ok := t.base.(*jsonRecord); ok && t.jplan != nil {
-			if _, ok := jr.values[k]; !ok {
+			if _, ok := jr.get(k); !ok {
 				if k = t.jplan.loose[k]; k == "" {
 					return 0, false
 				}

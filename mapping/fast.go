@@ -200,7 +200,7 @@ func (p *jsonPlan) resolve(k string) string { return p.loose[k] }
 // jsonPlanFor returns the plan for a record's keys, cached while records keep one shape; a
 // new shape costs one map look-up per record key.
 func (c *compiled) jsonPlanFor(keys []string) *jsonPlan {
-	if p := c.jplan.Load(); p != nil && slices.Equal(p.keys, keys) {
+	if p := c.jplan.Load(); p != nil && (sameKeys(p.keys, keys) || slices.Equal(p.keys, keys)) {
 		return p
 	}
 	p := &jsonPlan{keys: keys} // a record's keys are never changed

@@ -167,6 +167,8 @@ func (c *cellRules) clean(s string) (string, bool) {
 type jsonRecord struct {
 	keys   []string
 	values map[string]any
+	cols   *Columns                          // set instead of values for a row held by column (RowRecord)
+	row    RowValues                         // its values
 	norm   atomic.Pointer[map[string]string] // normKey -> key, built on the first miss; "" for two keys
 }
 
@@ -228,22 +230,24 @@ func (r *jsonRecord) Lookup(key string) (any, bool) { return r.lookup(key, r.res
 // lookup finds key exactly, then (for a key's first segment absent as written) through
 // loose, which names the one key that matches as people write it, or "".
 func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
-	if v, ok := r.values[key]; ok {
+	if v, ok := r.get(key); ok {
 		return present(v)
 	}
 	if !strings.Contains(key, ".") {
 		if k := loose(key); k != "" {
-			return present(r.values[k])
+			v, _ := r.get(k)
+			return present(v)
 		}
 		return nil, false
 	}
-	if v, ok := walkPath(r.values, key, true); ok {
+	if v, ok := r.walkTop(key); ok {
 		return v, true
 	}
 	first, rest, _ := strings.Cut(key, ".")
-	if _, ok := r.values[first]; !ok {
+	if _, ok := r.get(first); !ok {
 		if k := loose(first); k != "" {
-			return walkPath(r.values[k], rest, true)
+			v, _ := r.get(k)
+			return walkPath(v, rest, true)
 		}
 	}
 	return nil, false

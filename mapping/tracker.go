@@ -62,6 +62,20 @@ func (t *KeyTracker) Observe(rec Record, p *CreateUserParams) {
 		t.header.Store(first)
 		return
 	}
+	if jr, ok := rec.(*jsonRecord); ok && jr.cols != nil && len(t.m.flatten) == 0 {
+		if len(jr.keys) == 0 {
+			return
+		}
+		// Rows of one NULL pattern share their keys slice: checked once, like a CSV header.
+		first := unsafe.SliceData(jr.keys)
+		if t.header.Load() == first && t.hlen.Load() == int64(len(jr.keys)) {
+			return
+		}
+		t.check(jr.keys)
+		t.hlen.Store(int64(len(jr.keys)))
+		t.header.Store(first)
+		return
+	}
 	if len(t.m.flatten) > 0 {
 		rec = &view{base: rec, flatten: t.m.flatten}
 	}

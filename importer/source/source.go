@@ -107,6 +107,22 @@ type Record struct {
 	// Decoded, when a source sets it, is the record already decoded (a mapping.Record, as
 	// mapping.JSONRecord(Raw) would give): the importer uses it instead of decoding Raw again.
 	Decoded any
+	// RawFrom, when Raw is nil, writes the record's bytes on demand: a database row's JSON is
+	// only needed when the row goes to the failed file, so it is not built for every row.
+	RawFrom RawAppender
+}
+
+// RawAppender writes a record's bytes (what Raw would hold) after b.
+type RawAppender interface {
+	AppendRaw(b []byte) []byte
+}
+
+// Bytes is Raw, or what RawFrom writes when the source left Raw unbuilt; nil when neither.
+func (r Record) Bytes() []byte {
+	if r.Raw == nil && r.RawFrom != nil {
+		return r.RawFrom.AppendRaw(nil)
+	}
+	return r.Raw
 }
 
 // RecordError says why one record could not be read. Msg never holds record contents.

@@ -224,10 +224,11 @@ func endsInQuote(b []byte, comma byte, lazy bool) bool {
 type jsonlWriter struct{ output }
 
 func (w *jsonlWriter) Write(rec Record) error {
-	if rec.Raw == nil {
+	raw := rec.Bytes()
+	if raw == nil {
 		return ErrNoContent
 	}
-	if _, err := w.bw.Write(rec.Raw); err != nil {
+	if _, err := w.bw.Write(raw); err != nil {
 		return fmt.Errorf("writing JSONL: %w", err)
 	}
 	if err := w.bw.WriteByte('\n'); err != nil {
@@ -249,7 +250,8 @@ type jsonWriter struct {
 }
 
 func (w *jsonWriter) Write(rec Record) error {
-	if rec.Raw == nil {
+	raw := rec.Bytes()
+	if raw == nil {
 		return ErrNoContent
 	}
 	sep := ",\n"
@@ -259,7 +261,7 @@ func (w *jsonWriter) Write(rec Record) error {
 	if _, err := w.bw.WriteString(sep); err != nil {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
-	if _, err := w.bw.Write(rec.Raw); err != nil {
+	if _, err := w.bw.Write(raw); err != nil {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
 	w.n++

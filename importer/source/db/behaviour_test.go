@@ -82,7 +82,7 @@ func TestStreamingFlatMemory(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				total += len(rec.Raw)
+				total += len(rec.Bytes())
 				if rows++; rows == n/10 {
 					early = heap()
 				}
@@ -156,7 +156,7 @@ func TestSnapshot(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ids[decode(t, rec.Raw)["id"].(interface{ String() string }).String()] = true
+				ids[decode(t, rec.Bytes())["id"].(interface{ String() string }).String()] = true
 			}
 			if n != 10 || len(ids) != 10 || ids["100"] || !ids["1"] {
 				t.Errorf("Count %d, read %v: want the 10 rows as of Open", n, ids)

@@ -28,7 +28,6 @@ import (
 	"sync"
 
 	"github.com/userimport/userimport/importer/source"
-	"github.com/userimport/userimport/mapping"
 )
 
 // Options configure Open.
@@ -53,7 +52,6 @@ type Reader struct {
 	cols    []string
 	keys    [][]byte // each column's JSON-quoted name followed by ':'
 	buf     []byte
-	vals    []any // the current row's decoded values (decodedRows)
 	cancel  context.CancelFunc
 	ctx     context.Context
 	watched context.Context // the caller's ctx whose cancel ends the read
@@ -88,10 +86,10 @@ type rows interface {
 	Close()
 }
 
-// decodedRows is rows that also hand over each value decoded (vals[i], nil for NULL), as the
-// JSON written decodes: the reader then gives the importer the record without a JSON round trip.
-type decodedRows interface {
-	AppendDecoded(b []byte, keys [][]byte, vals []any) (out []byte, col int, err error)
+// rowTaker is rows that hand over the current row itself, decoded only as far as the mapping
+// reads it and written as JSON only when it goes to the failed file.
+type rowTaker interface {
+	take(keys [][]byte) (*pgRow, int, error)
 }
 
 // Open connects to rawURL (postgres://, postgresql://, mysql://, sqlite:PATH), begins the
@@ -235,49 +233,30 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 	}
 	r.num++
 	rec := source.Record{Num: r.num, Line: r.num}
-	var col int
-	var err error
-	dr, decoded := r.rows.(decodedRows)
-	if decoded {
-		if len(r.vals) != len(r.cols) {
-			r.vals = make([]any, len(r.cols))
+	if rt, ok := r.rows.(rowTaker); ok {
+		row, col, err := rt.take(r.keys)
+		if err != nil {
+			return r.rowError(ctx, rec, col, err)
 		}
-		r.buf, col, err = dr.AppendDecoded(r.buf[:0], r.keys, r.vals)
-	} else {
-		r.buf, col, err = r.rows.AppendObject(r.buf[:0], r.keys)
-	}
-	if err != nil {
-		if col < 0 {
-			return source.Record{}, r.fail(ctx, err)
-		}
-		rec.Err = &source.RecordError{Line: r.num, Msg: fmt.Sprintf("row %d, column %q: %v", r.num, r.cols[col], err)}
+		rec.Decoded, rec.RawFrom = row.record(), row
 		return rec, nil
 	}
-	rec.Raw = append([]byte(nil), r.buf...)
-	if decoded {
-		rec.Decoded = r.record()
+	var col int
+	var err error
+	if r.buf, col, err = r.rows.AppendObject(r.buf[:0], r.keys); err != nil {
+		return r.rowError(ctx, rec, col, err)
 	}
+	rec.Raw = append([]byte(nil), r.buf...)
 	return rec, nil
 }
 
-// record is the row just read as a mapping.Record: the non-NULL columns in order, the values
-// AppendDecoded set (what decoding Raw would give), so the importer skips that decode.
-func (r *Reader) record() mapping.Record {
-	n := 0
-	for _, v := range r.vals {
-		if v != nil {
-			n++
-		}
+// rowError is a row that could not be written (a reported row), or a read that failed (col < 0).
+func (r *Reader) rowError(ctx context.Context, rec source.Record, col int, err error) (source.Record, error) {
+	if col < 0 {
+		return source.Record{}, r.fail(ctx, err)
 	}
-	keys := make([]string, 0, n)
-	m := make(map[string]any, n)
-	for i, v := range r.vals {
-		if v != nil {
-			keys = append(keys, r.cols[i])
-			m[r.cols[i]] = v
-		}
-	}
-	return mapping.ObjectRecord(keys, m)
+	rec.Err = &source.RecordError{Line: r.num, Msg: fmt.Sprintf("row %d, column %q: %v", r.num, r.cols[col], err)}
+	return rec, nil
 }
 
 func (r *Reader) fail(ctx context.Context, err error) error {

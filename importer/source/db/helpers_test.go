@@ -166,7 +166,7 @@ func readAll(t *testing.T, rawURL string, opts Options, key string) (map[string]
 		if rec.Err != nil {
 			t.Fatalf("record %d: %v", rec.Num, rec.Err)
 		}
-		m := decode(t, rec.Raw)
+		m := decode(t, rec.Bytes())
 		out[m[key].(string)] = m
 		sameDecoded(t, rawURL, rec)
 	}
@@ -266,9 +266,9 @@ func sameDecoded(t *testing.T, rawURL string, rec source.Record) {
 	if !ok {
 		t.Fatalf("record %d: Decoded is a %T, not a mapping.Record", rec.Num, rec.Decoded)
 	}
-	want, err := mapping.JSONRecord(rec.Raw)
+	want, err := mapping.JSONRecord(rec.Bytes())
 	if err != nil {
-		t.Fatalf("record %d: JSONRecord(Raw): %v", rec.Num, err)
+		t.Fatalf("record %d: JSONRecord(Bytes()): %v", rec.Num, err)
 	}
 	if !reflect.DeepEqual(got.Keys(), want.Keys()) {
 		t.Fatalf("record %d: Decoded keys %q, Raw's %q", rec.Num, got.Keys(), want.Keys())

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -180,6 +179,7 @@ type pgRows struct {
 	oids  []uint32
 	kinds []pgKind
 	cols  []string
+	table *pgTable // built on the first row
 }
 
 func (r *pgRows) Columns() []string { return r.cols }
@@ -187,131 +187,23 @@ func (r *pgRows) Next() bool        { return r.rs.Next() }
 func (r *pgRows) Err() error        { return r.rs.Err() }
 func (r *pgRows) Close()            { r.rs.Close() }
 
-// AppendObject writes the row straight from PostgreSQL's text output (the session runs with
-// TimeZone UTC and DateStyle ISO), the common types without decoding them; the rest go through
-// pgx's decoders.
+// AppendObject writes the row as one JSON object: straight from PostgreSQL's text output (the
+// session runs with TimeZone UTC and DateStyle ISO) for the common types, through pgx's
+// decoders for the rest.
 func (r *pgRows) AppendObject(b []byte, keys [][]byte) ([]byte, int, error) {
-	return r.appendRow(b, keys, nil)
-}
-
-// AppendDecoded is AppendObject that also sets vals[i] to column i's value as the JSON just
-// written decodes (nil for NULL), most straight from the text without a decode.
-func (r *pgRows) AppendDecoded(b []byte, keys [][]byte, vals []any) ([]byte, int, error) {
-	return r.appendRow(b, keys, vals)
-}
-
-func (r *pgRows) appendRow(b []byte, keys [][]byte, dec []any) ([]byte, int, error) {
-	raw := r.rs.RawValues()
-	var vals []any // pgx's decoded row, only when a column needs it
-	var err error
-	b = append(b, '{')
-	first := true
-	for i, v := range raw {
-		if dec != nil {
-			dec[i] = nil
-		}
-		if v == nil {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = append(b, keys[i]...)
-		start := len(b)
-		switch r.kinds[i] {
-		case pgText:
-			b = appendStringBytes(b, v)
-			if dec != nil {
-				if len(b)-start == len(v)+2 { // written as is: valid UTF-8, nothing escaped
-					dec[i] = string(v)
-				} else if dec[i], err = decodeValue(b[start:]); err != nil {
-					return b, i, err
-				}
-			}
-			continue
-		case pgBool:
-			t := len(v) > 0 && v[0] == 't'
-			b = strconv.AppendBool(b, t)
-			if dec != nil {
-				dec[i] = t
-			}
-			continue
-		case pgInt:
-			b = append(b, v...)
-			if dec != nil {
-				dec[i] = json.Number(v)
-			}
-			continue
-		case pgFloat:
-			if c := v[len(v)-1]; c >= '0' && c <= '9' { // not NaN, Infinity or -Infinity
-				b = append(b, v...)
-				if dec != nil {
-					dec[i] = json.Number(v)
-				}
-			} else {
-				b = appendStringBytes(b, v)
-				if dec != nil {
-					dec[i] = string(v)
-				}
-			}
-			continue
-		case pgJSON:
-			// PostgreSQL holds only valid JSON; jsonb prints on one line, json as it was typed,
-			// so json is compacted: a record must stay one line when written back as JSONL.
-			if r.oids[i] == pgtype.JSONBOID {
-				b = append(b, v...)
-			} else {
-				b = appendCompact(b, v)
-			}
-			if dec != nil {
-				if dec[i], err = decodeValue(b[start:]); err != nil {
-					return b, i, err
-				}
-			}
-			continue
-		case pgTimestamptz:
-			// 2024-01-15 10:30:00.123456+00 -> 2024-01-15T10:30:00.123456Z
-			if n := len(v); n >= 22 && v[4] == '-' && v[10] == ' ' && string(v[n-3:]) == "+00" {
-				b = append(append(append(append(append(b, '"'), v[:10]...), 'T'), v[11:n-3]...), 'Z', '"')
-				if dec != nil {
-					dec[i] = string(b[start+1 : len(b)-1])
-				}
-				continue
-			}
-		case pgTimestamp: // no zone: taken as UTC
-			if n := len(v); n >= 19 && v[4] == '-' && v[10] == ' ' && v[n-1] >= '0' && v[n-1] <= '9' && !bytes.HasSuffix(v, []byte(" BC")) {
-				b = append(append(append(append(append(b, '"'), v[:10]...), 'T'), v[11:]...), 'Z', '"')
-				if dec != nil {
-					dec[i] = string(b[start+1 : len(b)-1])
-				}
-				continue
-			}
-		case pgDate:
-			if len(v) == 10 && v[4] == '-' {
-				b = append(append(append(b, '"'), v...), "T00:00:00Z\""...)
-				if dec != nil {
-					dec[i] = string(b[start+1 : len(b)-1])
-				}
-				continue
-			}
-		}
-		// Anything else (arrays, bytea, intervals, infinity, BC dates…): decoded by pgx.
-		if vals == nil {
-			if vals, err = r.rs.Values(); err != nil {
-				return b, -1, err
-			}
-		}
-		if b, err = appendJSON(b, pgValue(r.oids[i], vals[i], v)); err != nil {
-			return b, i, err
-		}
-		if dec != nil {
-			if dec[i], err = decodeValue(b[start:]); err != nil {
-				return b, i, err
-			}
-		}
+	row, col, err := r.take(keys)
+	if err != nil {
+		return b, col, err
 	}
-	return append(b, '}'), 0, nil
+	return row.AppendRaw(b), 0, nil
+}
+
+// take copies the current row out, to be decoded and written as JSON only when needed.
+func (r *pgRows) take(keys [][]byte) (*pgRow, int, error) {
+	if r.table == nil {
+		r.table = newPGTable(r, keys)
+	}
+	return r.table.take()
 }
 
 // pgValue converts one decoded value; raw is its text form (nil for NULL).
