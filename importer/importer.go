@@ -644,7 +644,7 @@ func (r *runner) mapRow(m *mapped) {
 			return
 		}
 	}
-	p, err := r.cfg.Mapping.Apply(mrec)
+	p, err, verr := r.cfg.Mapping.ApplyValid(mrec)
 	r.tracker.Observe(mrec, p)
 	if err != nil { // errors.As costs an allocation: not on the common path
 		if m.err = skipOf(err); m.err != nil {
@@ -657,7 +657,7 @@ func (r *runner) mapRow(m *mapped) {
 		}
 	}
 	if err == nil {
-		err = mapping.Validate(p)
+		err = verr
 	}
 	m.params = p
 	if err != nil {

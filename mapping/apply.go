@@ -123,10 +123,53 @@ func (m *Mapping) reads(k string) bool {
 // Apply maps one record. It does not validate the result: call Validate next.
 // Errors are *FieldError naming the API field, *SkipError for a record the mapping leaves
 // out on purpose, or *AmbiguousError for a CSV header where two columns match one key.
-func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) { return m.apply(rec, true) }
+func (m *Mapping) Apply(rec Record) (*CreateUserParams, error) { return m.applyEnc(rec, true, nil) }
+
+// ApplyValid is Apply, then Validate when Apply succeeded (validErr): the importer's step.
+// The metadata Apply encoded itself from decoded objects is valid and compact by
+// construction, so it is not scanned again.
+func (m *Mapping) ApplyValid(rec Record) (p *CreateUserParams, err, validErr error) {
+	var enc encodedMeta
+	if p, err = m.applyEnc(rec, true, &enc); err != nil {
+		return p, err, nil
+	}
+	return p, nil, validate(p, &enc)
+}
 
 // apply is Apply; without shortcut every field takes the generic path (tests compare the two).
 func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
+	return m.applyEnc(rec, shortcut, nil)
+}
+
+// encodedMeta holds the metadata values one Apply encoded itself (see ApplyValid), matched
+// by identity: a value replaced since is checked in full.
+type encodedMeta [3]json.RawMessage
+
+func (e *encodedMeta) add(raw json.RawMessage) {
+	if e == nil {
+		return
+	}
+	for i := range e {
+		if e[i] == nil {
+			e[i] = raw
+			return
+		}
+	}
+}
+
+func (e *encodedMeta) has(raw json.RawMessage) bool {
+	if e == nil || len(raw) == 0 {
+		return false
+	}
+	for _, x := range e {
+		if len(x) == len(raw) && &x[0] == &raw[0] {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*CreateUserParams, error) {
 	c := m.compiledFor()
 	var join Joiner
 	if jr, ok := rec.(*joinedRecord); ok {
@@ -168,7 +211,7 @@ func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 		}
 	}
 	p := &CreateUserParams{}
-	var res reserved
+	res := reserved{encoded: enc}
 	var buf [4]string
 	for i, t := range targets {
 		e := c.exprs[i]
@@ -262,6 +305,7 @@ func (m *Mapping) defaults(p *CreateUserParams) {
 type reserved struct {
 	emails, phones []string
 	texts          []string
+	encoded        *encodedMeta // nil: not recorded
 }
 
 // text returns a pointer to a copy of s.
@@ -362,11 +406,14 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 		}
 		t.intf(p, n)
 	case kindMeta:
-		raw, err := toMeta(first(v))
+		raw, encoded, err := toMeta(first(v))
 		if err != nil || raw == nil {
 			return err
 		}
 		t.meta(p, raw)
+		if encoded {
+			res.encoded.add(raw)
+		}
 	}
 	return nil
 }
@@ -456,28 +503,32 @@ func containsFold(l []string, s string) bool {
 }
 
 // toMeta reads a metadata object, or a string holding one. An empty object reads as absent.
-func toMeta(v any) (json.RawMessage, error) {
+// encoded is true when the bytes are this package's own encoding of a decoded object: valid
+// and compact, so Validate need not scan them again.
+func toMeta(v any) (raw json.RawMessage, encoded bool, err error) {
 	if s, ok := v.(string); ok {
 		return metaText(s)
 	}
-	return metaValue(v)
+	raw, err = metaValue(v)
+	return raw, err == nil, err
 }
 
 // metaText reads a metadata object from text. A flat object is written out directly; anything
 // else is decoded and encoded again, which gives the same bytes.
-func metaText(s string) (json.RawMessage, error) {
+func metaText(s string) (raw json.RawMessage, encoded bool, err error) {
 	s = strings.TrimSpace(s)
 	if raw, ok := canonicalFlat(s); ok {
-		return raw, nil
+		return raw, false, nil
 	}
 	d, err := decodeJSON(s)
 	if err != nil {
-		return nil, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("not valid JSON: %v", err)}
+		return nil, false, &codedError{code: CodeInvalidMetadata, msg: fmt.Sprintf("not valid JSON: %v", err)}
 	}
 	if d == nil {
-		return nil, nil
+		return nil, false, nil
 	}
-	return metaValue(d)
+	raw, err = metaValue(d)
+	return raw, err == nil, err
 }
 
 func metaValue(v any) (json.RawMessage, error) {

@@ -403,11 +403,14 @@ func (t *target) assignText(p *CreateUserParams, vals []string, res *reserved) e
 	case kindInt:
 		return t.assign(p, vals[0], true, res)
 	case kindMeta:
-		raw, err := metaText(vals[0])
+		raw, encoded, err := metaText(vals[0])
 		if err != nil || raw == nil {
 			return err
 		}
 		t.meta(p, raw)
+		if encoded {
+			res.encoded.add(raw)
+		}
 	}
 	return nil
 }

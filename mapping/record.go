@@ -230,6 +230,9 @@ func (r *jsonRecord) Lookup(key string) (any, bool) { return r.lookup(key, r.res
 // lookup finds key exactly, then (for a key's first segment absent as written) through
 // loose, which names the one key that matches as people write it, or "".
 func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
+	if r.cols != nil {
+		return r.rowLookup(key, loose)
+	}
 	if v, ok := r.get(key); ok {
 		return present(v)
 	}

@@ -1,12 +1,112 @@
 package mapping
 
-import "strings"
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+)
 
 // Columns are a query's column names, shared by every row it returns: a row record finds a
-// key through this one index instead of a map of its own.
+// key through this one index instead of a map of its own, and a dotted key's columns are
+// worked out once for all rows.
 type Columns struct {
 	names []string
 	index map[string]int
+
+	mu   sync.Mutex
+	refs atomic.Pointer[map[string]*colRefs] // copied on write: the mapping reads few keys
+}
+
+// colRefs is where a key may be found in a row: the columns to try, in lookup order (the
+// key itself, then its dotted prefixes longest first, each with the path left to walk).
+type colRefs struct {
+	cands  []colRef
+	dotted bool
+	first  int // the column named by the key's first segment, or -1
+}
+
+type colRef struct {
+	col  int
+	rest string // "" for the key itself
+}
+
+// maxRefs bounds the keys remembered; past it a key is worked out on each look-up.
+const maxRefs = 4096
+
+func (c *Columns) refsFor(key string) *colRefs {
+	if m := c.refs.Load(); m != nil {
+		if r, ok := (*m)[key]; ok {
+			return r
+		}
+	}
+	r := &colRefs{first: -1}
+	if i, ok := c.index[key]; ok {
+		r.cands = append(r.cands, colRef{col: i})
+	}
+	if r.dotted = strings.Contains(key, "."); r.dotted {
+		for d := strings.LastIndexByte(key, '.'); d >= 0; d = strings.LastIndexByte(key[:d], '.') {
+			if i, ok := c.index[key[:d]]; ok {
+				r.cands = append(r.cands, colRef{col: i, rest: key[d+1:]})
+			}
+		}
+		first, _, _ := strings.Cut(key, ".")
+		if i, ok := c.index[first]; ok {
+			r.first = i
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.refs.Load()
+	if old != nil && len(*old) >= maxRefs {
+		return r
+	}
+	m := make(map[string]*colRefs, 1+len(derefs(old)))
+	for k, v := range derefs(old) {
+		m[k] = v
+	}
+	m[key] = r
+	c.refs.Store(&m)
+	return r
+}
+
+func derefs(m *map[string]*colRefs) map[string]*colRefs {
+	if m == nil {
+		return nil
+	}
+	return *m
+}
+
+// rowLookup is lookup for a row record: as lookup does it over a map, with the key's
+// columns found once for all rows.
+func (r *jsonRecord) rowLookup(key string, loose func(string) string) (any, bool) {
+	refs := r.cols.refsFor(key)
+	for _, c := range refs.cands {
+		v := r.row.Value(c.col)
+		if v == nil {
+			continue
+		}
+		if c.rest == "" {
+			return present(v)
+		}
+		if x, ok := walkPath(v, c.rest, true); ok {
+			return x, true
+		}
+	}
+	if !refs.dotted {
+		if k := loose(key); k != "" {
+			v, _ := r.get(k)
+			return present(v)
+		}
+		return nil, false
+	}
+	if refs.first < 0 || r.row.Value(refs.first) == nil {
+		first, rest, _ := strings.Cut(key, ".")
+		if k := loose(first); k != "" {
+			v, _ := r.get(k)
+			return walkPath(v, rest, true)
+		}
+	}
+	return nil, false
 }
 
 // NewColumns indexes names (distinct, as a query's result columns must be).

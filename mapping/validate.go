@@ -98,7 +98,10 @@ func fieldErr(field, code, format string, a ...any) *FieldError {
 
 // Validate checks what Clerk would refuse, so a bad row fails before it costs a request.
 // It returns the first problem as a *FieldError, or nil.
-func Validate(p *CreateUserParams) error {
+func Validate(p *CreateUserParams) error { return validate(p, nil) }
+
+// validate is Validate; the metadata in enc was encoded by Apply and is not scanned again.
+func validate(p *CreateUserParams, enc *encodedMeta) error {
 	if p == nil || len(p.EmailAddresses) == 0 && len(p.PhoneNumbers) == 0 && len(p.Web3Wallets) == 0 && p.Username == nil {
 		return fieldErr("email_address", CodeMissingIdentifier, "no email address, phone number, username or web3 wallet")
 	}
@@ -141,10 +144,14 @@ func Validate(p *CreateUserParams) error {
 		if m.raw == nil {
 			continue
 		}
-		if !isObject(m.raw) {
-			return fieldErr(m.name, CodeInvalidMetadata, "is not a JSON object")
+		n := len(m.raw) // what Apply encoded is a compact object already
+		if !enc.has(m.raw) {
+			if !isObject(m.raw) {
+				return fieldErr(m.name, CodeInvalidMetadata, "is not a JSON object")
+			}
+			n = compactLen(m.raw)
 		}
-		if n := compactLen(m.raw); n > MaxMetadataBytes {
+		if n > MaxMetadataBytes {
 			return fieldErr(m.name, CodeMetadataTooLarge, "is %d bytes serialized; Clerk allows %d", n, MaxMetadataBytes)
 		}
 	}

@@ -3,6 +3,7 @@ package mapping
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -166,5 +167,39 @@ func TestRedacted(t *testing.T) {
 	}
 	if (&CreateUserParams{}).Redacted().Password != nil || (*CreateUserParams)(nil).Redacted() != nil {
 		t.Error("absent secrets became present")
+	}
+}
+
+// ApplyValid skips the scan only for metadata Apply encoded: a record whose metadata it
+// encoded is as valid as Validate says, and one it could not encode is still refused.
+func TestApplyValidAgreesWithValidate(t *testing.T) {
+	m, err := Preset("supabase", PresetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{
+		`{"id":"u1","email":"a@example.com","raw_user_meta_data":{"plan":"pro","n":[1,2]}}`,
+		`{"id":"u2","email":"b@example.com","raw_user_meta_data":"{\"plan\":\"pro\"}"}`,
+		`{"id":"u3","email":"c@example.com","raw_user_meta_data":"[1,2]"}`,
+		`{"id":"u4","email":"d@example.com","raw_app_meta_data":{"big":"` + strings.Repeat("x", MaxMetadataBytes) + `"}}`,
+		`{"id":"u5","email":"not an email","raw_user_meta_data":{"a":1}}`,
+	} {
+		rec, err := JSONRecord([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, aerr := m.Apply(rec)
+		var want error = aerr
+		if aerr == nil {
+			want = Validate(p)
+		}
+		_, gerr, verr := m.ApplyValid(rec)
+		got := gerr
+		if got == nil {
+			got = verr
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%.60s: ApplyValid says %v; Apply then Validate say %v", raw, got, want)
+		}
 	}
 }
