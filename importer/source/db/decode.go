@@ -10,7 +10,11 @@ import (
 // straight from the row: jsonb metadata above all. The common shape goes through a small
 // scanner; anything it does not take as is (escapes, invalid UTF-8, odd syntax) goes to
 // encoding/json, so every value decodes exactly as before.
-func decodeValue(js []byte) (any, error) {
+func decodeValue(js []byte) (any, error) { return decodeString(string(js)) }
+
+// decodeString is decodeValue over text the caller holds as a string: the keys and strings
+// decoded are slices of it, not copies.
+func decodeString(js string) (any, error) {
 	d := fastDecoder{b: js}
 	if v, ok := d.value(); ok {
 		if d.skip(); d.i == len(js) {
@@ -18,7 +22,7 @@ func decodeValue(js []byte) (any, error) {
 		}
 	}
 	var v any
-	if err := decodeStd(js, &v); err != nil {
+	if err := decodeStd([]byte(js), &v); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -26,7 +30,7 @@ func decodeValue(js []byte) (any, error) {
 
 // fastDecoder scans one JSON value; ok false means "let encoding/json decide".
 type fastDecoder struct {
-	b []byte
+	b string
 	i int
 }
 
@@ -67,7 +71,7 @@ func (d *fastDecoder) value() (any, bool) {
 }
 
 func (d *fastDecoder) lit(w string) bool {
-	if len(d.b)-d.i < len(w) || string(d.b[d.i:d.i+len(w)]) != w {
+	if len(d.b)-d.i < len(w) || d.b[d.i:d.i+len(w)] != w {
 		return false
 	}
 	d.i += len(w)
@@ -154,11 +158,11 @@ func (d *fastDecoder) str() (string, bool) {
 		switch c := d.b[j]; {
 		case c == '"':
 			s := d.b[start:j]
-			if !ascii && !utf8.Valid(s) {
+			if !ascii && !utf8.ValidString(s) {
 				return "", false
 			}
 			d.i = j + 1
-			return string(s), true
+			return s, true
 		case c == '\\' || c < 0x20:
 			return "", false
 		case c >= utf8.RuneSelf:

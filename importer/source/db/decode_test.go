@@ -25,7 +25,7 @@ func TestDecodeValueAsEncodingJSON(t *testing.T) {
 		checkDecode(t, js)
 	}
 	// The scanner, not the fallback, takes the common jsonb shape.
-	d := fastDecoder{b: []byte(`{"full_name": "Ann Lee", "n": 3, "plan": "pro", "tags": ["a", "b"], "x": null}`)}
+	d := fastDecoder{b: `{"full_name": "Ann Lee", "n": 3, "plan": "pro", "tags": ["a", "b"], "x": null}`}
 	if _, ok := d.value(); !ok {
 		t.Fatal("a plain jsonb object went to encoding/json")
 	}

@@ -2,7 +2,9 @@ package db
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -18,6 +20,7 @@ type pgTable struct {
 	cols   *mapping.Columns
 	shapes map[string]*pgShape // by NULL pattern (one byte a column)
 	mask   []byte
+	buf    []byte // the row being copied
 }
 
 // pgShape is one NULL pattern: rows that have it share their keys slice, which lets the mapping
@@ -41,7 +44,7 @@ const preEncoded = 1 << 31
 type pgRow struct {
 	t     *pgTable
 	shape *pgShape
-	data  []byte
+	data  string   // one allocation a row: the values decoded are slices of it
 	end   []uint32 // end of column i in data (start: the previous end), | preEncoded
 	vals  []any    // decoded so far; allocated on the first decode
 }
@@ -64,12 +67,16 @@ func (t *pgTable) take() (*pgRow, int, error) {
 			t.mask[i] = 0
 		}
 	}
-	r := &pgRow{t: t, shape: t.shapeOf(), data: make([]byte, 0, size), end: make([]uint32, len(raw))}
+	r := &pgRow{t: t, shape: t.shapeOf(), end: make([]uint32, len(raw))}
+	buf := t.buf[:0]
+	if cap(buf) < size {
+		buf = make([]byte, 0, size)
+	}
 	var pgVals []any // pgx's decoded row, only when a column needs it
 	for i, v := range raw {
 		if v != nil {
 			if direct(t.rs.kinds[i], v) {
-				r.data = append(r.data, v...)
+				buf = append(buf, v...)
 			} else {
 				if pgVals == nil {
 					var err error
@@ -77,20 +84,21 @@ func (t *pgTable) take() (*pgRow, int, error) {
 						return nil, -1, err
 					}
 				}
-				start := len(r.data)
+				start := len(buf)
 				var err error
-				if r.data, err = appendJSON(r.data, pgValue(t.rs.oids[i], pgVals[i], v)); err != nil {
+				if buf, err = appendJSON(buf, pgValue(t.rs.oids[i], pgVals[i], v)); err != nil {
 					return nil, i, err
 				}
-				if _, err := decodeValue(r.data[start:]); err != nil {
+				if _, err := decodeValue(buf[start:]); err != nil {
 					return nil, i, err
 				}
-				r.end[i] = uint32(len(r.data)) | preEncoded
+				r.end[i] = uint32(len(buf)) | preEncoded
 				continue
 			}
 		}
-		r.end[i] = uint32(len(r.data))
+		r.end[i] = uint32(len(buf))
 	}
+	r.data, t.buf = string(buf), buf
 	return r, 0, nil
 }
 
@@ -126,6 +134,14 @@ func direct(k pgKind, v []byte) bool {
 		return n >= 19 && v[4] == '-' && v[10] == ' ' && v[n-1] >= '0' && v[n-1] <= '9' && string(v[n-3:]) != " BC"
 	case pgDate:
 		return len(v) == 10 && v[4] == '-'
+	case pgTimeBin:
+		return len(v) == 8
+	case pgDateBin:
+		return len(v) == 4
+	case pgBoolBin:
+		return len(v) == 1
+	case pgUUIDBin:
+		return len(v) == 16
 	}
 	return false
 }
@@ -133,7 +149,7 @@ func direct(k pgKind, v []byte) bool {
 // record is the row as the mapping reads it.
 func (r *pgRow) record() mapping.Record { return mapping.RowRecord(r.t.cols, r.shape.keys, r) }
 
-func (r *pgRow) col(i int) (v []byte, pre bool) {
+func (r *pgRow) col(i int) (v string, pre bool) {
 	start := uint32(0)
 	if i > 0 {
 		start = r.end[i-1] &^ preEncoded
@@ -164,7 +180,7 @@ func (r *pgRow) decode(i int) any {
 		switch r.t.rs.kinds[i] {
 		case pgText:
 			if plainText(v) {
-				return string(v)
+				return v
 			}
 		case pgBool:
 			return len(v) > 0 && v[0] == 't'
@@ -174,26 +190,32 @@ func (r *pgRow) decode(i int) any {
 			if c := v[len(v)-1]; c >= '0' && c <= '9' { // not NaN, Infinity or -Infinity
 				return json.Number(v)
 			}
-			return string(v)
-		case pgTimestamptz, pgTimestamp, pgDate:
-			b := appendColumn(make([]byte, 0, len(v)+8), r.t.rs.kinds[i], r.t.rs.oids[i], v)
+			return v
+		case pgTimestamptz, pgTimestamp, pgDate, pgTimeBin, pgDateBin, pgUUIDBin:
+			b := appendColumn(make([]byte, 0, 40), r.t.rs.kinds[i], r.t.rs.oids[i], v)
 			return string(b[1 : len(b)-1])
+		case pgBoolBin:
+			return v[0] != 0
 		}
 	}
 	js := v
 	if !pre {
-		js = appendColumn(nil, r.t.rs.kinds[i], r.t.rs.oids[i], v)
+		if k := r.t.rs.kinds[i]; k == pgJSON && r.t.rs.oids[i] == pgtype.JSONBOID {
+			js = v // jsonb's text is its JSON
+		} else {
+			js = string(appendColumn(nil, k, r.t.rs.oids[i], v))
+		}
 	}
-	d, err := decodeValue(js)
+	d, err := decodeString(js)
 	if err != nil { // PostgreSQL's own JSON, or JSON take checked: it decodes
-		return string(v)
+		return v
 	}
 	return d
 }
 
 // plainText tells whether text is written into JSON as it is: valid UTF-8, nothing escaped.
-func plainText(v []byte) bool {
-	for _, c := range v {
+func plainText(v string) bool {
+	for _, c := range []byte(v) {
 		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
 			return false
 		}
@@ -224,8 +246,8 @@ func (r *pgRow) AppendRaw(b []byte) []byte {
 	return append(b, '}')
 }
 
-// appendColumn writes one value PostgreSQL sent as text (direct said it can be) as JSON.
-func appendColumn(b []byte, k pgKind, oid uint32, v []byte) []byte {
+// appendColumn writes one value PostgreSQL sent (direct said it can be) as JSON.
+func appendColumn(b []byte, k pgKind, oid uint32, v string) []byte {
 	switch k {
 	case pgBool:
 		return strconv.AppendBool(b, len(v) > 0 && v[0] == 't')
@@ -235,14 +257,14 @@ func appendColumn(b []byte, k pgKind, oid uint32, v []byte) []byte {
 		if c := v[len(v)-1]; c >= '0' && c <= '9' {
 			return append(b, v...)
 		}
-		return appendStringBytes(b, v)
+		return appendStringBytes(b, []byte(v))
 	case pgJSON:
 		// PostgreSQL holds only valid JSON; jsonb prints on one line, json as it was typed,
 		// so json is compacted: a record must stay one line when written back as JSONL.
 		if oid == pgtype.JSONBOID {
 			return append(b, v...)
 		}
-		return appendCompact(b, v)
+		return appendCompact(b, []byte(v))
 	case pgTimestamptz: // 2024-01-15 10:30:00.123456+00 -> 2024-01-15T10:30:00.123456Z
 		n := len(v)
 		return append(append(append(append(append(b, '"'), v[:10]...), 'T'), v[11:n-3]...), 'Z', '"')
@@ -250,6 +272,57 @@ func appendColumn(b []byte, k pgKind, oid uint32, v []byte) []byte {
 		return append(append(append(append(append(b, '"'), v[:10]...), 'T'), v[11:]...), 'Z', '"')
 	case pgDate:
 		return append(append(append(b, '"'), v...), "T00:00:00Z\""...)
+	case pgBoolBin:
+		return strconv.AppendBool(b, v[0] != 0)
+	case pgUUIDBin:
+		return appendUUID(append(b, '"'), v)
+	case pgTimeBin:
+		return appendPGTime(b, int64(be(v)), time.Microsecond)
+	case pgDateBin:
+		return appendPGTime(b, int64(int32(be(v))), 24*time.Hour)
 	}
-	return appendStringBytes(b, v)
+	return appendStringBytes(b, []byte(v))
+}
+
+// be reads a big-endian unsigned integer of len(s) bytes (4 or 8).
+func be(s string) uint64 {
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		n = n<<8 | uint64(s[i])
+	}
+	return n
+}
+
+// pgEpoch is where PostgreSQL's binary times count from.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// appendPGTime writes a binary time or date (n units after pgEpoch) as a quoted RFC 3339
+// string in UTC, as the text path writes it; PostgreSQL's infinities (the type's extremes)
+// are written as it prints them.
+func appendPGTime(b []byte, n int64, unit time.Duration) []byte {
+	switch {
+	case n == math.MaxInt64 || unit == 24*time.Hour && n == math.MaxInt32:
+		return append(b, `"infinity"`...)
+	case n == math.MinInt64 || unit == 24*time.Hour && n == math.MinInt32:
+		return append(b, `"-infinity"`...)
+	}
+	var t time.Time
+	if unit == time.Microsecond {
+		t = pgEpoch.Add(time.Duration(n%86400e6)*time.Microsecond).AddDate(0, 0, int(n/86400e6))
+	} else {
+		t = pgEpoch.AddDate(0, 0, int(n))
+	}
+	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+}
+
+// appendUUID writes 16 bytes as the 8-4-4-4-12 hex text PostgreSQL prints, and the closing quote.
+func appendUUID(b []byte, u string) []byte {
+	const hexd = "0123456789abcdef"
+	for i, c := range []byte(u) {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexd[c>>4], hexd[c&0xf])
+	}
+	return append(b, '"')
 }

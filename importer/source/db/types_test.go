@@ -50,6 +50,31 @@ func TestTypesPostgres(t *testing.T) {
 	}
 }
 
+// Times, dates, booleans and UUIDs are read in PostgreSQL's binary format: before 2000,
+// before 1970, with microseconds, at the far ends and as -infinity they come out as PostgreSQL
+// prints them (RFC 3339 in UTC), in the record and in its JSON alike.
+func TestTypesPostgresBinaryTimes(t *testing.T) {
+	u, c := pgDB(t)
+	pgExec(t, c, `create table w (id text primary key, tz timestamptz, ts timestamp, d date, b bool, u uuid)`,
+		`insert into w values ('a', '1969-07-20 20:17:40.123456+00', '1999-12-31 23:59:59.999999', '1899-12-31', false,
+		 '00000000-0000-0000-0000-0000000000ff'),
+		 ('b', '-infinity', 'infinity', 'infinity', true, 'ffffffff-ffff-ffff-ffff-ffffffffffff'),
+		 ('c', '2000-01-01 00:00:00+00', '9999-12-31 23:59:59.000001', '-infinity', null, null),
+		 ('d', '2038-01-19 03:14:08.1+00', '2000-01-01 00:00:00.000001', '2000-01-01', null, null)`)
+	recs, _ := readAll(t, u, Options{Query: "select * from w"}, "id")
+	for id, want := range map[string]map[string]any{
+		"a": {"tz": "1969-07-20T20:17:40.123456Z", "ts": "1999-12-31T23:59:59.999999Z", "d": "1899-12-31T00:00:00Z",
+			"b": false, "u": "00000000-0000-0000-0000-0000000000ff"},
+		"b": {"tz": "-infinity", "ts": "infinity", "d": "infinity", "b": true, "u": "ffffffff-ffff-ffff-ffff-ffffffffffff"},
+		"c": {"tz": "2000-01-01T00:00:00Z", "ts": "9999-12-31T23:59:59.000001Z", "d": "-infinity"},
+		"d": {"tz": "2038-01-19T03:14:08.1Z", "ts": "2000-01-01T00:00:00.000001Z", "d": "2000-01-01T00:00:00Z"},
+	} {
+		for k, v := range want {
+			wantEq(t, recs[id], k, v)
+		}
+	}
+}
+
 func TestTypesMySQL(t *testing.T) {
 	u, c := myDB(t)
 	sqlExec(t, c, "set session time_zone = '+05:00'",
