@@ -105,7 +105,13 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		if !ok {
 			return nil, invalid("time: value is not text or a number")
 		}
-		t, err := parseTime(strings.TrimSpace(s), e.layout)
+		s = strings.TrimSpace(s)
+		if e.layout == "auto" || e.layout == "rfc3339" {
+			if out, ok := utcMillis(s); ok {
+				return out, nil
+			}
+		}
+		t, err := parseTime(s, e.layout)
 		if err != nil {
 			return nil, &codedError{code: CodeInvalidTime, msg: fmt.Sprintf("cannot read %q as a time (layout %s)", clip(s), e.layout)}
 		}
@@ -422,6 +428,70 @@ func textBool(s string) (v, ok bool) {
 }
 
 const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
+
+// utcMillis is parseTime then Format(rfc3339Millis) for the shape a database source and most
+// exports write, YYYY-MM-DDTHH:MM:SS[.fraction]Z, done on the text: the same result without
+// the parse and the format. ok is false for anything else (parseTime decides).
+func utcMillis(s string) (string, bool) {
+	n := len(s)
+	if n < 20 || n > 30 || s[n-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return "", false
+	}
+	num := func(i, j int) (int, bool) {
+		v := 0
+		for ; i < j; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || month < 1 || month > 12 || day < 1 ||
+		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		return "", false
+	}
+	frac := s[19 : n-1]
+	if frac != "" {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return "", false
+		}
+		if _, ok := num(20, n-1); !ok {
+			return "", false
+		}
+	}
+	var b [24]byte
+	copy(b[:], s[:19])
+	b[19] = '.'
+	for i := range 3 {
+		b[20+i] = '0'
+		if 1+i < len(frac) {
+			b[20+i] = frac[1+i] // truncated, as Format truncates
+		}
+	}
+	b[23] = 'Z'
+	return string(b[:]), true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
 
 var textLayouts = []string{
 	time.RFC3339Nano,

@@ -432,3 +432,44 @@ func TestFirebaseLegacyWidth(t *testing.T) {
 		t.Errorf("got %+v", legacy)
 	}
 }
+
+// utcMillis gives what parseTime then Format give, for every string it takes, and leaves the
+// rest to parseTime.
+func TestUTCMillisAsParseAndFormat(t *testing.T) {
+	for _, s := range []string{
+		"2024-01-15T10:30:00Z", "2024-01-15T10:30:00.5Z", "2024-01-15T10:30:00.123456789Z", "2024-01-15T10:30:00.9999Z",
+		"2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2000-02-29T23:59:59Z", "0000-01-01T00:00:00Z",
+		"2024-13-01T00:00:00Z", "2024-04-31T00:00:00Z", "2024-01-15T24:00:00Z", "2024-01-15T10:60:00Z", "2024-01-15T10:30:60Z",
+		"2024-01-15T10:30:00.Z", "2024-01-15T10:30:00.1234567890Z", "2024-01-15T10:30:00+00:00", "2024-01-15 10:30:00Z",
+		"2024-01-15T10:30:00z", "2024-1-15T10:30:00Z", "2024-01-15T10:30:0aZ", "+024-01-15T10:30:00Z", "2024-01-15T10:30:00.1a3Z",
+	} {
+		want, werr := "", error(nil)
+		if tm, err := parseTime(s, "rfc3339"); err == nil {
+			want = tm.UTC().Format(rfc3339Millis)
+		} else {
+			werr = err
+		}
+		got, ok := utcMillis(s)
+		if ok && (werr != nil || got != want) {
+			t.Errorf("utcMillis(%q) = %q; parseTime and Format give %q (error %v)", s, got, want, werr)
+		}
+		if !ok && werr == nil && len(s) >= 20 && s[len(s)-1] == 'Z' && s[10] == 'T' {
+			t.Logf("utcMillis(%q) left to parseTime (%q)", s, want)
+		}
+	}
+}
+
+func FuzzUTCMillis(f *testing.F) {
+	f.Add("2024-01-15T10:30:00.123456Z")
+	f.Add("2024-02-29T00:00:00Z")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := utcMillis(s)
+		if !ok {
+			return
+		}
+		tm, err := parseTime(s, "rfc3339")
+		if err != nil || tm.UTC().Format(rfc3339Millis) != got {
+			t.Fatalf("utcMillis(%q) = %q; parseTime: %v, %v", s, got, tm, err)
+		}
+	})
+}
