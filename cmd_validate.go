@@ -66,15 +66,14 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		return err
 	}
 	targetKey, _ := e.secretKey(f.keyFile)
+	ctx, stop, release := signals(ctx) // before the first read: it abandons a blocked stdin
+	defer release()
 	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
-		requestTimeout: f.requestTimeout})
-	if err != nil {
+		requestTimeout: f.requestTimeout, stop: stop})
+	if err := e.stoppedOpening(stop, in, err); err != nil {
 		return err
 	}
 	defer in.Close()
-
-	ctx, stop, release := signals(ctx)
-	defer release()
 	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, "")
 	if err != nil {
 		return err

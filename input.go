@@ -153,10 +153,11 @@ func (in *input) Close() error {
 	return nil
 }
 
-// openInput opens and format-detects the input. With prepass (import), one first read of a
-// file both hashes it (the run folder is keyed on the input's content, not its name) and counts
-// its rows (progress in rows, the development-instance check); validate needs neither.
-func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
+// openInput opens and format-detects the input; stdin is read when path is "-". With prepass
+// (import), one first read of a file both hashes it (the run folder is keyed on the input's
+// content, not its name) and counts its rows (progress in rows, the development-instance
+// check); validate needs neither.
+func openInput(path string, stdin *stopReader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
 	var err error
 	// The content decides the format; --format overrides it, and the name is only a hint (Auth0
@@ -177,7 +178,7 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 	var r io.Reader
 	if path == "-" {
 		// unhashed: a re-run skips only the external_ids the folder already holds
-		in.stdin = newStopReader(stdin)
+		in.stdin = stdin
 		in.closer, r = in.stdin, in.stdin
 	} else {
 		f, err := os.Open(path)

@@ -122,9 +122,14 @@ func (r *runResult) output(err error, code int, errText string) jsonOutput {
 	o.Error = errText
 	s := r.sum
 	if s == nil {
-		o.Status = jsonRefused
-		if _, ok := asUsage(err); ok {
+		var oe *outcomeError
+		switch _, usage := asUsage(err); {
+		case usage:
 			o.Status = jsonUsageError
+		case errors.As(err, &oe): // ended before a run began, by a signal say
+			o.Status = string(oe.status)
+		default:
+			o.Status = jsonRefused
 		}
 		return o
 	}

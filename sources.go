@@ -83,6 +83,8 @@ type sourceEnv struct {
 	maxRetries     int
 	requestTimeout time.Duration
 	count          bool // import: count the rows for progress (validate needs no count)
+	// stop is the first signal: it abandons stdin's reads, the format sniff's included.
+	stop <-chan struct{}
 }
 
 // openSource opens SOURCE: a file or stdin through openInput, a database or clerk: here.
@@ -93,7 +95,12 @@ func (e *environment) openSource(ctx context.Context, arg string, fl *inputFlags
 	case kindClerk:
 		return e.openClerk(ctx, fl, se)
 	}
-	in, err := openInput(arg, e.stdin, fl, m, se.count)
+	var stdin *stopReader
+	if arg == "-" {
+		stdin = newStopReader(e.stdin)
+		stdin.abandonOn(ctx, se.stop)
+	}
+	in, err := openInput(arg, stdin, fl, m, se.count)
 	if err == nil {
 		in.keyed = arg == "-" // stdin's bytes are never known to be the same twice
 	}

@@ -94,16 +94,15 @@ func (s *stopReader) Close() error {
 	return nil
 }
 
-// stopStdinOn abandons in's stdin reads on the first signal (stop), or when ctx ends.
-func stopStdinOn(ctx context.Context, stop <-chan struct{}, in *input) {
-	if in.stdin == nil {
-		return
-	}
+// abandonOn abandons s's reads on the first signal (stop), or when ctx ends: armed before the
+// input's first read, so a signal during the format sniff ends it too. It waits no longer than s.
+func (s *stopReader) abandonOn(ctx context.Context, stop <-chan struct{}) {
 	go func() {
 		select {
 		case <-stop:
 		case <-ctx.Done():
+		case <-s.stop:
 		}
-		in.stdin.abandon()
+		s.abandon()
 	}()
 }
