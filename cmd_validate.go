@@ -124,7 +124,10 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if n := c[runfolder.StatusSkipped]; n > 0 {
 		e.printf(w, ", %d skipped", n)
 	}
-	if cfg.Target != nil {
+	switch {
+	case cfg.Target != nil && sum.RunStatus == runfolder.RunFatal: // a count would claim what was never asked
+		e.printf(w, ", already in the instance: not known (stopped before it could be asked)")
+	case cfg.Target != nil:
 		e.printf(w, ", %d already in the instance", c[runfolder.StatusExists])
 	}
 	if n := c[runfolder.StatusFailed]; n > 0 {
