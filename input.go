@@ -105,6 +105,11 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	if name == "" {
 		name = "native"
 	}
+	if name == "firebase" && f.presetOpts.FirebaseSignerKey == "" {
+		// Each such row says "preset option firebase_signer_key is required": say where it goes.
+		e.printf(e.stderr, "userimport: warning: no --firebase-signer-key (or FIREBASE_SIGNER_KEY): rows with a password hash "+
+			"will be invalid (missing_option); the Firebase console shows it under Authentication › Users › ⋮ › Password hash parameters\n")
+	}
 	m, err := mapping.Preset(name, f.presetOpts)
 	if err != nil {
 		return nil, "", err
