@@ -102,16 +102,35 @@ func (e *environment) importRun(ctx context.Context, f *importFlags, args []stri
 		return err
 	}
 	targetKey, _ := e.secretKey(f.keyFile) // its errors are doImport's to report
+	// From the first read on: a signal while stdin's first bytes trickle in ends the command too.
+	ctx, stop, release := signals(ctx)
+	defer release()
 	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
-		requestTimeout: f.requestTimeout, count: true})
-	if err != nil {
+		requestTimeout: f.requestTimeout, count: true, stop: stop})
+	if err := e.stoppedOpening(stop, in, err); err != nil {
 		return err
 	}
 	defer in.Close()
-	return e.doImport(ctx, f, in, m, preset)
+	return e.doImport(ctx, stop, f, in, m, preset)
 }
 
-func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, preset string) error {
+// stoppedOpening is what ends a command whose source has been opened (in, err): interrupted
+// when a signal came while it opened (stdin's first bytes trickling in, a file's first read),
+// before any folder was made or row taken; else err, nil when in opened.
+func (e *environment) stoppedOpening(stop <-chan struct{}, in *input, err error) error {
+	select {
+	case <-stop:
+		if in != nil {
+			in.Close()
+		}
+		e.printf(e.stderr, "userimport: interrupted while opening the input: no row was taken, nothing was sent\n")
+		return outcome(runfolder.RunInterrupted, nil)
+	default:
+		return err
+	}
+}
+
+func (e *environment) doImport(ctx context.Context, stop <-chan struct{}, f *importFlags, in *input, m *mapping.Mapping, preset string) error {
 	key, err := e.secretKey(f.keyFile)
 	if err != nil {
 		return err
@@ -157,7 +176,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 		Format: string(in.format), Mapping: f.mappingFile, Preset: preset, MappingSHA256: sha256Hex(m.Spec()),
 		APIURL: clerk.DisplayURL(apiURL), Sandbox: f.useSandbox, KeyFingerprint: clerk.Fingerprint(key), RerunFlags: rerunFlags(f), // no query or user info: never a token
 	}
-	err = e.runLocked(ctx, f, in, m, out, stale, header, key, target, pc)
+	err = e.runLocked(ctx, stop, f, in, m, out, stale, header, key, target, pc)
 	if err != nil && e.res.sum == nil { // refused in the folder: its summary.json says so too
 		e.writeRefusedSummary(out, err)
 	}
@@ -165,7 +184,7 @@ func (e *environment) doImport(ctx context.Context, f *importFlags, in *input, m
 }
 
 // runLocked runs the import once the run folder is held.
-func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, m *mapping.Mapping, out string, stale int,
+func (e *environment) runLocked(ctx context.Context, stop <-chan struct{}, f *importFlags, in *input, m *mapping.Mapping, out string, stale int,
 	header runfolder.Header, key string, target *clerk.Client, pc *pacer.Pacer) error {
 	if err := checkFolderMapping(out, header); err != nil {
 		return err
@@ -193,9 +212,6 @@ func (e *environment) runLocked(ctx context.Context, f *importFlags, in *input, 
 		log.Warn(fmt.Sprintf("took over a stale lock left by process %d", stale))
 	}
 
-	ctx, stop, release := signals(ctx)
-	defer release()
-	stopStdinOn(ctx, stop, in)
 	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, out)
 	if err != nil {
 		return err

@@ -69,10 +69,10 @@ func loadReadiness(ctx context.Context, c *clerk.Client, pc *pacer.Pacer) (*read
 // for stdin, which cannot be read twice: its rows are classified as they are sent.
 func (e *environment) readinessPass(ctx context.Context, path, dupDir string, fl *inputFlags, m *mapping.Mapping,
 	s *readiness.Settings, readErr error, strict bool, stop <-chan struct{}) (t *readiness.Tally, ok bool, err error) {
-	if path == "-" {
+	if readOnce(path) {
 		return nil, false, nil
 	}
-	in, err := openInput(path, nil, fl, m, false)
+	in, err := openInput(path, nil, nil, fl, m, false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -131,7 +131,7 @@ func (e *environment) logReadiness(t *readiness.Tally, log *zap.Logger, msg stri
 
 // importReadinessEnd reports, for an input read once (stdin), what the session's rows met.
 func (e *environment) importReadinessEnd(fit *importer.Fit, path string, log *zap.Logger) {
-	if path == "-" && fit.Settings != nil && fit.Tally != nil && fit.Tally.Rows() > 0 {
+	if readOnce(path) && fit.Settings != nil && fit.Tally != nil && fit.Tally.Rows() > 0 {
 		e.logReadiness(fit.Tally, log, "readiness of the rows this session read")
 	}
 }

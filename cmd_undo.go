@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,34 +56,40 @@ var stdinTerminal = func(r io.Reader) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// undoResult is undo --json's object (docs/json-output.md): every count, zeros included.
+// undoResult is undo --json's object (docs/json-output.md, docs/json-output.schema.json): one on
+// every exit, a usage error and a refusal included; every count, zeros too.
 type undoResult struct {
-	Command    string         `json:"command"`
-	Status     string         `json:"status"`
-	ExitCode   int            `json:"exit_code"`
-	RunFolder  string         `json:"run_folder"`
-	DryRun     bool           `json:"dry_run"`
-	ToDelete   int            `json:"to_delete"`
-	Counts     map[string]int `json:"counts"`
-	DoneBefore int            `json:"done_before"`
-	Left       int            `json:"left"`
-	Requests   int64          `json:"requests"`
-	Status429  int64          `json:"status_429"`
-	Retries    int64          `json:"retries"`
-	Elapsed    string         `json:"elapsed"`
-	ElapsedSec float64        `json:"elapsed_seconds"`
-	Error      string         `json:"error,omitempty"`
+	SchemaVersion int            `json:"schema_version"`
+	Command       string         `json:"command"`
+	Status        string         `json:"status"`
+	ExitCode      int            `json:"exit_code"`
+	RunFolder     string         `json:"run_folder"`
+	DryRun        bool           `json:"dry_run"`
+	ToDelete      int            `json:"to_delete"`
+	Counts        map[string]int `json:"counts"`
+	DoneBefore    int            `json:"done_before"`
+	Left          int            `json:"left"`
+	Requests      int64          `json:"requests"`
+	Status429     int64          `json:"status_429"`
+	Retries       int64          `json:"retries"`
+	Elapsed       string         `json:"elapsed"`
+	ElapsedSec    float64        `json:"elapsed_seconds"`
+	Error         string         `json:"error,omitempty"`
 }
 
 // undoRun deletes the users a run created, refusing another instance's key.
 func (e *environment) undoRun(ctx context.Context, f *undoFlags, args []string) (err error) {
+	var sum *importer.UndoSummary
+	if e.res != nil { // what --json says
+		e.res.json, e.res.ran, e.res.dryRun = f.jsonOut, true, f.dryRun
+		defer func() { e.res.undo = sum }()
+	}
 	if len(args) != 1 {
 		return &usageError{cmd: "undo", msg: fmt.Sprintf("undo takes the run folder, got %d arguments", len(args))}
 	}
 	dir := args[0]
-	var sum *importer.UndoSummary
-	if f.jsonOut {
-		defer func() { e.undoJSON(dir, f.dryRun, sum, err) }()
+	if e.res != nil {
+		e.res.runFolder = dir
 	}
 	out := e.stdout // human output; stderr with --json
 	if f.jsonOut {
@@ -224,21 +229,26 @@ func (e *environment) undoReport(w io.Writer, dir, where string, dryRun bool, su
 	}
 }
 
-// undoJSON prints undo --json's one object, whatever the exit.
-func (e *environment) undoJSON(dir string, dryRun bool, sum *importer.UndoSummary, err error) {
-	res := undoResult{Command: "undo", RunFolder: dir, DryRun: dryRun, ExitCode: exitCode(err),
-		Counts: map[string]int{"deleted": 0, "gone": 0, "failed": 0}}
+// undoOutput is undo --json's object for an undo that ended with err and exits with code.
+func (r *runResult) undoOutput(err error, code int, errText string) undoResult {
+	res := undoResult{SchemaVersion: jsonSchemaVersion, Command: "undo", RunFolder: r.runFolder, DryRun: r.dryRun, ExitCode: code,
+		Counts: map[string]int{"deleted": 0, "gone": 0, "failed": 0}, Error: errText}
+	sum := r.undo
+	var oe *outcomeError
+	_, usage := asUsage(err)
 	switch {
-	case dryRun && err == nil:
-		res.Status = "dry_run"
-	case err == nil:
-		res.Status = string(runfolder.RunComplete)
-	case isOutcome(err):
-		var oe *outcomeError
-		errors.As(err, &oe)
+	case usage:
+		res.Status = jsonUsageError
+	case errors.As(err, &oe):
 		res.Status = string(oe.status)
+	case err != nil && sum == nil: // nothing was deleted: no key, no run, a lock, another instance, not confirmed
+		res.Status = jsonRefused
+	case err != nil:
+		res.Status = string(runfolder.RunFatal)
+	case r.dryRun:
+		res.Status = "dry_run"
 	default:
-		res.Status, res.Error = string(runfolder.RunFatal), err.Error()
+		res.Status = string(runfolder.RunComplete)
 	}
 	if sum != nil {
 		res.ToDelete, res.DoneBefore, res.Left = sum.ToDelete, sum.DoneBefore, sum.Left
@@ -246,8 +256,7 @@ func (e *environment) undoJSON(dir string, dryRun bool, sum *importer.UndoSummar
 		res.Requests, res.Status429, res.Retries = sum.Requests, sum.Status429, sum.Retries
 		res.Elapsed, res.ElapsedSec = sum.Elapsed.Round(time.Millisecond).String(), sum.Elapsed.Seconds()
 	}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	e.printf(e.stdout, "%s\n", b)
+	return res
 }
 
 func orDash(s string) string {

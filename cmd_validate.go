@@ -66,15 +66,14 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 		return err
 	}
 	targetKey, _ := e.secretKey(f.keyFile)
+	ctx, stop, release := signals(ctx) // before the first read: it abandons a blocked stdin
+	defer release()
 	in, err := e.openSource(ctx, args[0], &f.inputFlags, m, sourceEnv{targetKey: targetKey, maxRetries: f.maxRetries,
-		requestTimeout: f.requestTimeout})
-	if err != nil {
+		requestTimeout: f.requestTimeout, stop: stop})
+	if err := e.stoppedOpening(stop, in, err); err != nil {
 		return err
 	}
 	defer in.Close()
-
-	ctx, stop, release := signals(ctx)
-	defer release()
 	joins, closeJoins, err := openJoins(ctx, &f.inputFlags, m, "")
 	if err != nil {
 		return err
@@ -125,7 +124,10 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if n := c[runfolder.StatusSkipped]; n > 0 {
 		e.printf(w, ", %d skipped", n)
 	}
-	if cfg.Target != nil {
+	switch {
+	case cfg.Target != nil && sum.RunStatus == runfolder.RunFatal: // a count would claim what was never asked
+		e.printf(w, ", already in the instance: not known (stopped before it could be asked)")
+	case cfg.Target != nil:
 		e.printf(w, ", %d already in the instance", c[runfolder.StatusExists])
 	}
 	if n := c[runfolder.StatusFailed]; n > 0 {

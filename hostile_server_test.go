@@ -378,3 +378,75 @@ func TestHostileSettingsNeverPrintKey(t *testing.T) {
 		})
 	}
 }
+
+// The second SIGTERM aborts at once, even with creates hanging in flight (a gateway that holds
+// them): exit 130, one --json object saying interrupted; the journal stays consistent, so the
+// next run settles the rows left pending by looking them up and creates each user once.
+func TestSecondSignalAbortsAtOnce(t *testing.T) {
+	bin, err := exec.LookPath("userimport") // the test binary, put on PATH by testscript.Main
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hang atomic.Bool
+	hang.Store(true)
+	c, seen := hostileCLI(t, func(r *http.Request) bool { return hang.Load() && isCreate(r) }, func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // read to its end, so the server sees the client hang up
+		select {                    // held until the client gives up
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	})
+	out := filepath.Join(t.TempDir(), "run")
+	in := hostileInput(t, 20)
+	cmd := exec.Command(bin, "import", "--rate", "1000", "--concurrency", "4", "--no-progress", "--json", "--out", out, in)
+	cmd.Env = append(os.Environ(), "CLERK_API_URL="+c.env["CLERK_API_URL"], "CLERK_SECRET_KEY="+hostileKey)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); seen.Load() < 4 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), "stopping: finishing") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "stopping: finishing 4 requests in flight") {
+		t.Fatalf("the first SIGTERM did not say it drains the 4 creates in flight\nstderr: %s", stderr.String())
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running 5s after the second SIGTERM\nstderr: %s", stderr.String())
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit %v, want 130 (after %v)\nstderr: %s", err, time.Since(start), stderr.String())
+	}
+	m, o := oneJSONObject(t, stdout.String())
+	if err := loadJSONSchema(t).VisitJSON(m); err != nil {
+		t.Errorf("--json does not match the schema: %v\n%s", err, stdout.String())
+	}
+	if o.Status != "interrupted" || o.ExitCode != exitInterrupted || o.Counts.Failed != 0 {
+		t.Errorf("--json: status %q exit_code %d failed %d, want interrupted 130 0", o.Status, o.ExitCode, o.Counts.Failed)
+	}
+	hang.Store(false) // the gateway recovers: the same command finishes the run, nobody twice
+	r := c.run(nil, "import", "--rate", "1000", "--no-progress", "--out", out, in)
+	if r.code != 0 {
+		t.Fatalf("re-run: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if st := c.sb.Stats(); st.Users != 20 {
+		t.Errorf("%d users after the re-run, want 20 (stats %+v)", st.Users, st)
+	}
+}

@@ -105,6 +105,11 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	if name == "" {
 		name = "native"
 	}
+	if name == "firebase" && f.presetOpts.FirebaseSignerKey == "" {
+		// Each such row says "preset option firebase_signer_key is required": say where it goes.
+		e.printf(e.stderr, "userimport: warning: no --firebase-signer-key (or FIREBASE_SIGNER_KEY): rows with a password hash "+
+			"will be invalid (missing_option); the Firebase console shows it under Authentication › Users › ⋮ › Password hash parameters\n")
+	}
 	m, err := mapping.Preset(name, f.presetOpts)
 	if err != nil {
 		return nil, "", err
@@ -153,10 +158,11 @@ func (in *input) Close() error {
 	return nil
 }
 
-// openInput opens and format-detects the input. With prepass (import), one first read of a
-// file both hashes it (the run folder is keyed on the input's content, not its name) and counts
-// its rows (progress in rows, the development-instance check); validate needs neither.
-func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
+// openInput opens and format-detects the input; stdin is read when path is "-". With prepass
+// (import), one first read of a file both hashes it (the run folder is keyed on the input's
+// content, not its name) and counts its rows (progress in rows, the development-instance
+// check); validate needs neither.
+func openInput(path string, stdin *stopReader, stop <-chan struct{}, fl *inputFlags, m *mapping.Mapping, prepass bool) (*input, error) {
 	in := &input{path: path}
 	var err error
 	// The content decides the format; --format overrides it, and the name is only a hint (Auth0
@@ -175,9 +181,9 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 		opts.Hint, _, _ = source.Detect(path)
 	}
 	var r io.Reader
-	if path == "-" {
+	if stdin != nil { // stdin, or a pipe by name: read once
 		// unhashed: a re-run skips only the external_ids the folder already holds
-		in.stdin = newStopReader(stdin)
+		in.stdin = stdin
 		in.closer, r = in.stdin, in.stdin
 	} else {
 		f, err := os.Open(path)
@@ -186,8 +192,9 @@ func openInput(path string, stdin io.Reader, fl *inputFlags, m *mapping.Mapping,
 		}
 		if prepass {
 			h := sha256.New()
-			in.rows = source.Count(io.TeeReader(f, h), opts)
-			_, err := io.Copy(h, f) // whatever the count left unread
+			pf := &stoppable{r: f, stop: stop} // a big file's first read ends on the first signal
+			in.rows = source.Count(io.TeeReader(pf, h), opts)
+			_, err := io.Copy(h, pf) // whatever the count left unread
 			if err == nil {
 				in.size, err = f.Seek(0, io.SeekCurrent)
 			}
@@ -223,8 +230,8 @@ func runName(path string) string {
 	if n, ok := sourceRunName(path); ok {
 		return n
 	}
-	if path == "-" {
-		return "stdin"
+	if path == "-" || strings.HasPrefix(path, "/dev/fd/") || strings.HasPrefix(path, "/proc/self/fd/") {
+		return "stdin" // <(cmd) names a descriptor, not the input
 	}
 	base := filepath.Base(path)
 	for _, ext := range []string{".gz", ".csv", ".jsonl", ".ndjson", ".json"} {
@@ -236,4 +243,19 @@ func runName(path string) string {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// stoppable reads r until stop is closed, then fails every read.
+type stoppable struct {
+	r    io.Reader
+	stop <-chan struct{}
+}
+
+func (s *stoppable) Read(p []byte) (int, error) {
+	select {
+	case <-s.stop:
+		return 0, errStdinStopped
+	default:
+		return s.r.Read(p)
+	}
 }

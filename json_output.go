@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/userimport/userimport/importer"
 	"github.com/userimport/userimport/importer/source/db"
 	"github.com/userimport/userimport/readiness"
 	"github.com/userimport/userimport/runfolder"
@@ -97,6 +98,10 @@ type runResult struct {
 	sandbox                                       bool
 	sum                                           *runfolder.Summary
 	readiness                                     *readiness.Summary
+
+	ran    bool                  // undo: it ran (not --help)
+	dryRun bool                  // undo --dry-run
+	undo   *importer.UndoSummary // undo's, when it read the folder
 }
 
 // jsonRequested reports whether args ask for --json, for when the flags did not parse.
@@ -122,9 +127,14 @@ func (r *runResult) output(err error, code int, errText string) jsonOutput {
 	o.Error = errText
 	s := r.sum
 	if s == nil {
-		o.Status = jsonRefused
-		if _, ok := asUsage(err); ok {
+		var oe *outcomeError
+		switch _, usage := asUsage(err); {
+		case usage:
 			o.Status = jsonUsageError
+		case errors.As(err, &oe): // ended before a run began, by a signal say
+			o.Status = string(oe.status)
+		default:
+			o.Status = jsonRefused
 		}
 		return o
 	}
@@ -164,7 +174,7 @@ func (r *runResult) output(err error, code int, errText string) jsonOutput {
 // printJSON prints the command's --json object, when it asked for one and ran (help did not).
 func (e *environment) printJSON(err error, code int) {
 	r := e.res
-	if r == nil || !r.json || (err == nil && r.sum == nil) {
+	if r == nil || !r.json || (err == nil && r.sum == nil && !r.ran) {
 		return
 	}
 	var text string
@@ -177,7 +187,11 @@ func (e *environment) printJSON(err error, code int) {
 	case err != nil:
 		text = e.errorText(err)
 	}
-	b, _ := json.MarshalIndent(r.output(err, code, text), "", "  ") // strings and numbers: cannot fail
+	var v any = r.output(err, code, text)
+	if r.cmd == "undo" {
+		v = r.undoOutput(err, code, text)
+	}
+	b, _ := json.MarshalIndent(v, "", "  ") // strings and numbers: cannot fail
 	e.printf(e.stdout, "%s\n", b)
 }
 

@@ -227,3 +227,112 @@ func TestJSONNotForHelp(t *testing.T) {
 		t.Errorf("exit %d stdout:\n%s", r.code, r.stdout)
 	}
 }
+
+// undo --json prints one object on every exit too — usage errors, refusals, a dry run and real
+// deletes — valid against the documented schema, its exit_code the process's; --help prints none.
+func TestUndoJSONOnEveryExit(t *testing.T) {
+	schema := loadJSONSchema(t)
+	c := newCLI(t, testKey)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(in, []byte("external_id,email_address\nu1,u1@example.com\nu2,u2@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if r := c.run(nil, "import", "--rate", "500", "--out", run, in); r.code != 0 {
+		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
+	}
+	var last map[string]any
+	for _, tc := range []struct {
+		name              string
+		key               string // "" keeps the sandbox's
+		args              []string
+		status            string
+		code              int
+		errHas            string
+		deleted, toDelete int
+	}{
+		{"no folder given", "", []string{"--json"}, jsonUsageError, 2, "takes the run folder", 0, 0},
+		{"unknown flag", "", []string{"--json", "--bogus", run}, jsonUsageError, 2, "unknown flag --bogus", 0, 0},
+		{"no --yes off a terminal", "", []string{"--json", run}, jsonUsageError, 2, "--yes is required", 0, 0},
+		{"not a run folder", "", []string{"--json", "--yes", filepath.Join(dir, "nosuch")}, jsonRefused, 2, "not a run folder", 0, 0},
+		{"another instance's key", "sk_test_another_instance", []string{"--json", "--yes", run}, jsonRefused, 2, "not the one this run used", 0, 0},
+		{"dry run", "", []string{"--json", "--dry-run", run}, "dry_run", 0, "", 0, 2},
+		{"deletes", "", []string{"--yes", run, "--json"}, "complete", 0, "", 2, 2},
+		{"nothing left", "", []string{"--json", "--yes", run}, "complete", 0, "", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := c.env["CLERK_SECRET_KEY"]
+			if tc.key != "" {
+				c.env["CLERK_SECRET_KEY"] = tc.key
+			}
+			defer func() { c.env["CLERK_SECRET_KEY"] = saved }()
+			r := c.run(nil, append([]string{"undo"}, tc.args...)...)
+			m, _ := oneJSONObject(t, r.stdout)
+			if err := schema.VisitJSON(m, openapi3.MultiErrors()); err != nil {
+				t.Errorf("does not match docs/json-output.schema.json: %v\n%s", err, r.stdout)
+			}
+			var o undoResult
+			if err := json.Unmarshal([]byte(r.stdout), &o); err != nil {
+				t.Fatal(err)
+			}
+			if o.ExitCode != r.code || r.code != tc.code || o.Status != tc.status || o.Command != "undo" || o.SchemaVersion != 1 {
+				t.Errorf("status %q exit_code %d, process exit %d; want %q %d\nstderr: %s", o.Status, o.ExitCode, r.code, tc.status, tc.code, r.stderr)
+			}
+			if tc.errHas == "" && o.Error != "" || !strings.Contains(o.Error, tc.errHas) {
+				t.Errorf("error %q, want it to hold %q", o.Error, tc.errHas)
+			}
+			if o.Counts["deleted"] != tc.deleted || o.ToDelete != tc.toDelete {
+				t.Errorf("deleted %d to_delete %d, want %d %d", o.Counts["deleted"], o.ToDelete, tc.deleted, tc.toDelete)
+			}
+			last = m
+		})
+	}
+	// The schema is not vacuous: an undo object without its counts, or named import, fails it.
+	for _, broken := range []func(map[string]any){
+		func(m map[string]any) { delete(m, "counts") },
+		func(m map[string]any) { m["command"] = "import" },
+		func(m map[string]any) { m["status"] = "stopped" },
+	} {
+		m := map[string]any{}
+		for k, v := range last {
+			m[k] = v
+		}
+		broken(m)
+		if err := schema.VisitJSON(m); err == nil {
+			t.Errorf("the schema accepts a broken undo object: %v", m)
+		}
+	}
+	if r := c.run(nil, "undo", "--help", "--json"); r.code != 0 || strings.Contains(r.stdout, `"schema_version"`) {
+		t.Errorf("undo --help --json: exit %d, stdout:\n%s", r.code, r.stdout)
+	}
+}
+
+// The schema holds import's object to its fields: one without a count, with a count it does not
+// know, or with an unknown status fails it (so the tests above could fail).
+func TestJSONSchemaIsNotVacuous(t *testing.T) {
+	schema := loadJSONSchema(t)
+	good := func() map[string]any {
+		o := (&runResult{cmd: "import"}).output(errors.New("no secret key"), 2, "no secret key")
+		b, _ := json.Marshal(o)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		return m
+	}
+	if err := schema.VisitJSON(good()); err != nil {
+		t.Fatalf("a refusal's object fails the schema: %v", err)
+	}
+	for name, broken := range map[string]func(map[string]any){
+		"no counts.valid": func(m map[string]any) { delete(m["counts"].(map[string]any), "valid") },
+		"a count unknown": func(m map[string]any) { m["counts"].(map[string]any)["lost"] = 1 },
+		"unknown status":  func(m map[string]any) { m["status"] = "ok" },
+		"exit code 3":     func(m map[string]any) { m["exit_code"] = 3 },
+		"no run_folder":   func(m map[string]any) { delete(m, "run_folder") },
+	} {
+		m := good()
+		broken(m)
+		if err := schema.VisitJSON(m); err == nil {
+			t.Errorf("%s: the schema accepts it", name)
+		}
+	}
+}

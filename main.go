@@ -58,7 +58,7 @@ func (e *environment) dispatch(ctx context.Context, args []string) error {
 			}
 			return unknownCommand(name, e.commandNames())
 		}
-		if name == "import" || name == "validate" {
+		if name == "import" || name == "validate" || name == "undo" {
 			e.res = &runResult{cmd: name, json: jsonRequested(rest)} // the flags may not parse
 		}
 		return c.execute(ctx, rest)

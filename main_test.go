@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"net"
@@ -82,6 +84,7 @@ func TestScripts(t *testing.T) {
 			"hold-lock":    cmdHoldLock,
 			"stale-lock":   cmdStaleLock,
 			"mode":         cmdMode,
+			"gzip-file":    cmdGzipFile,
 		},
 		RequireExplicitExec: true,
 	})
@@ -153,6 +156,19 @@ func cmdHoldLock(ts *testscript.TestScript, neg bool, args []string) {
 	l, _, err := runfolder.AcquireLock(ts.MkAbs(args[0]))
 	ts.Check(err)
 	ts.Defer(func() { l.Release() })
+}
+
+// gzip-file SRC DST: DST is SRC gzipped, as a nightly export job leaves it.
+func cmdGzipFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: gzip-file SRC DST")
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	_, err := zw.Write([]byte(ts.ReadFile(args[0])))
+	ts.Check(err)
+	ts.Check(zw.Close())
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b.Bytes(), 0o600))
 }
 
 // stale-lock DIR: DIR's lock names a process that no longer exists.

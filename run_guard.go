@@ -131,9 +131,11 @@ func mappingName(h runfolder.Header) string {
 	return "no mapping recorded"
 }
 
-// rerunFlags are the flags, --out aside, that read the input again as this run does: the next
-// commands (runfolder.ResumeArgs, RefeedArgs) repeat them. Never a secret: the Firebase signer
-// key and salt separator come back from the environment or a flag the operator gives again.
+// rerunFlags are the flags, --out aside, that read the input again as this run does and reach
+// the same instance the same way (the key's file, not the key; the pace the operator chose to
+// leave the instance headroom): the next commands (runfolder.ResumeArgs, RefeedArgs) repeat
+// them, so followed literally they work. Never a secret: the Firebase signer key and salt
+// separator come back from the environment or a flag the operator gives again.
 func rerunFlags(f *importFlags) []string {
 	flags := []string{}
 	add := func(name, v string) {
@@ -141,8 +143,20 @@ func rerunFlags(f *importFlags) []string {
 			flags = append(flags, name, v)
 		}
 	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	if f.useSandbox {
 		flags = append(flags, "--sandbox")
+	} else {
+		add("--secret-key-file", f.keyFile)
+	}
+	switch {
+	case f.rateAuto:
+		add("--rate", "auto")
+	case f.rate > 0:
+		add("--rate", num(f.rate))
+	}
+	if f.maxRate > 0 {
+		add("--max-rate", num(f.maxRate))
 	}
 	add("--preset", f.preset)
 	add("--mapping", f.mappingFile)

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -83,6 +85,8 @@ type sourceEnv struct {
 	maxRetries     int
 	requestTimeout time.Duration
 	count          bool // import: count the rows for progress (validate needs no count)
+	// stop is the first signal: it abandons stdin's reads, the format sniff's included.
+	stop <-chan struct{}
 }
 
 // openSource opens SOURCE: a file or stdin through openInput, a database or clerk: here.
@@ -93,11 +97,36 @@ func (e *environment) openSource(ctx context.Context, arg string, fl *inputFlags
 	case kindClerk:
 		return e.openClerk(ctx, fl, se)
 	}
-	in, err := openInput(arg, e.stdin, fl, m, se.count)
+	var stdin *stopReader
+	switch {
+	case arg == "-":
+		stdin = newStopReader(e.stdin)
+	case readOnce(arg): // <(gunzip -c users.csv.gz), a FIFO: a pipe by name cannot be hashed, counted or sought
+		f, err := os.Open(arg)
+		if err != nil {
+			return nil, fmt.Errorf("open input: %w", err)
+		}
+		stdin = newStopReader(f)
+		stdin.src = f
+	}
+	if stdin != nil {
+		stdin.abandonOn(ctx, se.stop)
+	}
+	in, err := openInput(arg, stdin, se.stop, fl, m, se.count)
 	if err == nil {
-		in.keyed = arg == "-" // stdin's bytes are never known to be the same twice
+		in.keyed = stdin != nil // a pipe's bytes are never known to be the same twice
 	}
 	return in, err
+}
+
+// readOnce says whether SOURCE can only be read once, as it arrives: stdin ("-"), or a pipe,
+// terminal or socket given by name (<(cmd), a FIFO, /dev/stdin). It is then read as stdin is.
+func readOnce(path string) bool {
+	if path == "-" {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode()&(fs.ModeNamedPipe|fs.ModeCharDevice|fs.ModeSocket) != 0
 }
 
 func (e *environment) openDatabase(ctx context.Context, raw string, fl *inputFlags, se sourceEnv) (*input, error) {

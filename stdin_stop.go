@@ -7,8 +7,9 @@ import (
 	"sync"
 )
 
-// errStdinStopped is what a read of stdin returns once the run has stopped taking rows.
-var errStdinStopped = errors.New("stdin: stopped reading on a stop")
+// errStdinStopped is what a read of stdin (or of a file's first pass) returns once the run has
+// stopped taking rows.
+var errStdinStopped = errors.New("input: stopped reading on a stop")
 
 // stopReader reads stdin through a forwarding goroutine, so a stop ends a read blocked on a
 // pipe that never sends EOF: the goroutine stays in its read, but the consumer returns at
@@ -22,6 +23,8 @@ type stopReader struct {
 	cur  stdinChunk // being consumed
 	off  int
 	done error // the forwarder's last error (io.EOF at the end)
+
+	src io.Closer // a pipe opened by name, closed with the reader (nil for stdin)
 }
 
 type stdinChunk struct {
@@ -91,19 +94,21 @@ func (s *stopReader) abandon() { s.once.Do(func() { close(s.stop) }) }
 // Close abandons the reads: the input is closed when the run ends, read to EOF or not.
 func (s *stopReader) Close() error {
 	s.abandon()
+	if s.src != nil {
+		return s.src.Close() // also ends the forwarder's read
+	}
 	return nil
 }
 
-// stopStdinOn abandons in's stdin reads on the first signal (stop), or when ctx ends.
-func stopStdinOn(ctx context.Context, stop <-chan struct{}, in *input) {
-	if in.stdin == nil {
-		return
-	}
+// abandonOn abandons s's reads on the first signal (stop), or when ctx ends: armed before the
+// input's first read, so a signal during the format sniff ends it too. It waits no longer than s.
+func (s *stopReader) abandonOn(ctx context.Context, stop <-chan struct{}) {
 	go func() {
 		select {
 		case <-stop:
 		case <-ctx.Done():
+		case <-s.stop:
 		}
-		in.stdin.abandon()
+		s.abandon()
 	}()
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // An import reading a stdin pipe that never sends EOF ends on the first SIGTERM: the rows it
@@ -116,5 +118,105 @@ func TestStopReader(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("abandon did not end the blocked read")
+	}
+}
+
+// A slow producer on stdin (`slow-exporter | userimport import -`): the format is decided on
+// the first bytes that arrive, not after a 64 KiB window, so its first rows are created while it
+// still writes; and a first signal while even those bytes trickle in ends the command at once
+// (exit 130, one --json object valid against the schema, no run folder), import and validate.
+func TestStdinSlowProducer(t *testing.T) {
+	bin := buildBinary(t)
+	schema := loadJSONSchema(t)
+	start := func(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, *bytes.Buffer, *bytes.Buffer) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = os.Environ()
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stdin.Close() })
+		t.Cleanup(func() { cmd.Process.Kill() }) // first: a test that failed early leaves no process
+		return cmd, stdin, &stdout, &stderr
+	}
+	rows := func(n int) string {
+		var b strings.Builder
+		b.WriteString("external_id,email_address\n")
+		for i := range n {
+			fmt.Fprintf(&b, "s%d,s%d@example.com\n", i, i)
+		}
+		return b.String()
+	}
+	// interrupt sends the first SIGTERM and checks the command ends on it, interrupted.
+	interrupt := func(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer, command string) {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("still running 10s after the first SIGTERM; stderr:\n%s", stderr.String())
+		}
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("exit: %v, want 130; stderr:\n%s", err, stderr.String())
+		}
+		m, o := oneJSONObject(t, stdout.String())
+		if err := schema.VisitJSON(m, openapi3.MultiErrors()); err != nil {
+			t.Errorf("does not match docs/json-output.schema.json: %v\n%s", err, stdout.String())
+		}
+		if o.Status != "interrupted" || o.ExitCode != 130 || o.Command != command {
+			t.Errorf("--json = %+v, want %s interrupted, exit 130", o, command)
+		}
+	}
+
+	t.Run("first rows created before 64 KiB arrive", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "run")
+		cmd, stdin, stdout, stderr := start(t, "import", "--sandbox", "--rate", "500", "--no-progress", "--json", "--out", out, "-")
+		in := rows(300) // about 8 KiB, and more than a chunk and a pre-check batch of rows
+		if _, err := io.WriteString(stdin, in); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, func() bool {
+			b, _ := os.ReadFile(filepath.Join(out, "results.jsonl"))
+			return bytes.Contains(b, []byte(`"status":"created"`))
+		}, stderr)
+		interrupt(t, cmd, stdout, stderr, "import")
+	})
+	for _, tc := range []struct{ command, what, in string }{
+		{"import", "no header line yet", rows(3)[:20]},
+		{"import", "fewer rows than the reader looks ahead", rows(3)},
+		{"validate", "no header line yet", rows(3)[:20]},
+	} {
+		command := tc.command
+		t.Run(command+": signal while the first bytes trickle in: "+tc.what, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "run")
+			args := []string{command, "--json", "-"}
+			if command == "import" {
+				args = []string{command, "--sandbox", "--no-progress", "--json", "--out", out, "-"}
+			}
+			cmd, stdin, stdout, stderr := start(t, args...)
+			if _, err := io.WriteString(stdin, tc.in); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(500 * time.Millisecond) // the reader now waits for more
+			interrupt(t, cmd, stdout, stderr, command)
+			if !strings.Contains(stderr.String(), "no row was taken, nothing was sent") {
+				t.Errorf("stderr does not say nothing was done:\n%s", stderr.String())
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("a run folder was made: %v", err)
+			}
+		})
 	}
 }

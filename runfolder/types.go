@@ -133,7 +133,7 @@ type Event struct {
 	// Readiness the reason codes its settings gave the row (issue 15): names, never values.
 	Dropped   []string  `json:"dropped,omitempty"`
 	Readiness []string  `json:"readiness,omitempty"`
-	At        time.Time `json:"at"`
+	At        time.Time `json:"at,omitzero"` // always set in the journal; a summary's problem may have none
 	// Set on "end" events.
 	RunStatus RunStatus `json:"run_status,omitempty"`
 }

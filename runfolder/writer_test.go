@@ -162,3 +162,22 @@ func TestDroppedAndReadinessRoundTrip(t *testing.T) {
 		t.Errorf("a row without them read back with %v %v", got[3].Dropped, got[3].Readiness)
 	}
 }
+
+// A summary's problems carry no time of their own: summary.json leaves "at" out rather than
+// saying the row failed in year 1 (0001-01-01T00:00:00Z).
+func TestSummaryProblemsHaveNoYearOne(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	sum := &Summary{RunStatus: RunWithFailures, Counts: map[Status]int{StatusInvalid: 1}, StartedAt: now, FinishedAt: now,
+		Problems: []Event{{Row: 1, Line: 2, Status: StatusInvalid, Error: &RowError{Code: "invalid_email"}}}}
+	if err := WriteSummary(dir, sum); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "0001-01-01") || !strings.Contains(string(b), `"invalid_email"`) {
+		t.Errorf("summary.json:\n%s", b)
+	}
+}

@@ -576,9 +576,17 @@ func (s *csvSplitter) skipComments() (int, error) {
 }
 
 // peekLine returns the first non-blank line ahead (or as much of it as the buffer holds),
-// without consuming it.
+// without consuming it; on a pipe it waits for that line, not for a full buffer.
 func (s *csvSplitter) peekLine() []byte {
-	b, _ := s.br.Peek(s.br.Size())
+	b, _, _ := peekDecided(s.br, func(b []byte, _ bool) bool {
+		l := firstLine(b)
+		return len(l) > 0 && l[len(l)-1] == '\n'
+	})
+	return firstLine(b)
+}
+
+// firstLine is b's first non-blank line, with its end of line when b holds it.
+func firstLine(b []byte) []byte {
 	for len(b) > 0 {
 		l := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {

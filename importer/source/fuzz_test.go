@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"testing/iotest"
 )
 
 // fuzzRead reads everything from in and checks the invariants every reader keeps: no panic,
@@ -140,9 +141,31 @@ func FuzzSniff(f *testing.F) {
 				}
 				r.Close()
 			}
+			sameOnAPipe(t, in)
 		}
 		fuzzRead(t, in, Options{})
 	})
+}
+
+// sameOnAPipe checks that in, arriving a byte at a time (a slow pipe, whose format is decided
+// on what has arrived), is detected as it is read from a file, whose first read fills the window.
+func sameOnAPipe(t *testing.T, in []byte) {
+	t.Helper()
+	file, ferr := Open(bytes.NewReader(in), Options{})
+	pipe, perr := Open(iotest.OneByteReader(bytes.NewReader(in)), Options{})
+	if (ferr == nil) != (perr == nil) {
+		t.Fatalf("from a file: %v; a byte at a time: %v", ferr, perr)
+	}
+	if ferr != nil {
+		return
+	}
+	defer file.Close()
+	defer pipe.Close()
+	fd, _ := DetectedOf(file)
+	pd, _ := DetectedOf(pipe)
+	if fd != pd {
+		t.Fatalf("from a file %+v, a byte at a time %+v", fd, pd)
+	}
 }
 
 func mustPeek(br *bufio.Reader, n int) []byte {

@@ -48,32 +48,44 @@ func Sniff(br *bufio.Reader) (f Format, gz bool, err error) {
 // by more is NDJSON; a lone one-line object is an envelope only if it holds the records field
 // or is a single array-valued field (otherwise it is one NDJSON record: Auth0 users hold arrays).
 func sniffContent(head []byte, atEOF bool, field string, hint Format) (f Format, recordsField string, sure bool) {
+	f, recordsField, sure, _ = sniffHead(head, atEOF, field, hint)
+	return f, recordsField, sure
+}
+
+// sniffHead is sniffContent that also says whether its answer is final: no byte after head can
+// change it. A pipe's first bytes are judged as they arrive and the wait ends once it is final;
+// a file's buffer is then read no further than the answer it gives in full.
+func sniffHead(head []byte, atEOF bool, field string, hint Format) (f Format, recordsField string, sure, final bool) {
 	i := skipSpace(head, 0)
 	if i == len(head) {
 		if atEOF {
-			return "", "", true
+			return "", "", true, true
 		}
-		return CSV, "", true
+		return CSV, "", true, false
 	}
 	next := skipSpace(head, i+1)
 	switch head[i] {
 	case '[':
-		if next == len(head) || strings.IndexByte(`{["]`, head[next]) >= 0 {
-			return JSON, "", true
+		if next == len(head) {
+			return JSON, "", true, atEOF
 		}
-		return CSV, "", true
+		if strings.IndexByte(`{["]`, head[next]) >= 0 {
+			return JSON, "", true, true
+		}
+		return CSV, "", true, true
 	case '{':
 		if next < len(head) && head[next] != '"' && head[next] != '}' {
-			return CSV, "", true
+			return CSV, "", true, true
 		}
-		return sniffObject(head[i:], atEOF, field, hint)
+		f, recordsField, sure, final = sniffObject(head[i:], atEOF, field, hint)
+		return f, recordsField, sure, final && (next < len(head) || atEOF) // (the byte after '{' may yet make it CSV)
 	}
-	return CSV, "", true
+	return CSV, "", true, true
 }
 
 // sniffObject walks a JSON object's first bytes (b[0] == '{') just far enough to tell JSON from
-// NDJSON; see sniffContent.
-func sniffObject(b []byte, atEOF bool, field string, hint Format) (Format, string, bool) {
+// NDJSON; see sniffContent and sniffHead.
+func sniffObject(b []byte, atEOF bool, field string, hint Format) (f Format, recordsField string, sure, final bool) {
 	var (
 		depth               int
 		inStr, esc          bool
@@ -103,7 +115,7 @@ scan:
 		}
 		switch c {
 		case '\n':
-			return JSON, envelope, true // a record that spans lines: a JSON document
+			return JSON, envelope, true, true // a record that spans lines: a JSON document
 		case ' ', '\t', '\r':
 			continue
 		case '"':
@@ -138,20 +150,39 @@ scan:
 	}
 	switch {
 	case closed < 0 && envelope != "":
-		return JSON, envelope, true
+		return JSON, envelope, true, true
 	case closed < 0 && atEOF:
-		return JSONL, "", true // one broken line: the NDJSON reader names it
+		return JSONL, "", true, true // one broken line: the NDJSON reader names it
 	case closed < 0:
 		if hint == JSONL {
-			return JSONL, "", false
+			return JSONL, "", false, false
 		}
-		return JSON, "", false // one line longer than the window: most likely a minified document
+		return JSON, "", false, false // one line longer than the window: most likely a minified document
 	case skipSpace(b, closed+1) < len(b):
-		return JSONL, "", true // more after a one-line object
+		return JSONL, "", true, true // more after a one-line object
 	case envelope != "" || keys == 1 && arrays == 1:
-		return JSON, envelope, true
+		return JSON, envelope, true, atEOF // (more after it would make it NDJSON)
 	}
-	return JSONL, "", true
+	return JSONL, "", true, atEOF
+}
+
+// peekDecided peeks at br's first bytes until decided says they are enough, the buffer is full
+// or the input ends (atEOF). Each wait is one read of what has arrived, so a slow pipe is
+// waited for only until the bytes that decide are in, not until a buffer's worth is.
+func peekDecided(br *bufio.Reader, decided func(head []byte, atEOF bool) bool) (head []byte, atEOF bool, err error) {
+	for {
+		head, _ = br.Peek(br.Buffered())
+		if len(head) == br.Size() || len(head) > 0 && decided(head, false) {
+			return head, false, nil
+		}
+		if _, err = br.Peek(len(head) + 1); err != nil {
+			if errors.Is(err, io.EOF) {
+				head, _ = br.Peek(br.Buffered())
+				return head, true, nil
+			}
+			return nil, false, err
+		}
+	}
 }
 
 func skipSpace(b []byte, i int) int {

@@ -3,10 +3,14 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,6 +153,7 @@ func TestSniffFormats(t *testing.T) {
 			if tc.first != "" && string(recs[0].Raw) != tc.first {
 				t.Errorf("first record %q, want %q", recs[0].Raw, tc.first)
 			}
+			sameOnAPipe(t, tc.in)
 			if n := Count(bytes.NewReader(tc.in), tc.opts); n != len(recs) {
 				t.Errorf("Count = %d, Next gave %d", n, len(recs))
 			}
@@ -253,5 +258,62 @@ func TestSniffFirstLineLongerThanTheBuffer(t *testing.T) {
 		if d, _ := DetectedOf(r); d.Format != tc.want || len(recs) != tc.recs {
 			t.Errorf("%s: read as %s, %d records; want %s, %d", tc.name, d.Format, len(recs), tc.want, tc.recs)
 		}
+	}
+}
+
+// A pipe's format is told from the bytes that decide it as they arrive, not from a full 64 KiB
+// window: a slow exporter's first records are read while it is still writing (the writer here
+// never closes the pipe, so a wait for the window never ends).
+func TestOpenDecidesOnWhatHasArrived(t *testing.T) {
+	var csvRows strings.Builder
+	csvRows.WriteString("external_id;email_address\r\n")
+	for i := range lookahead + 1 {
+		fmt.Fprintf(&csvRows, "u%d;u%d@example.com\r\n", i, i)
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     Detected
+	}{
+		{"CSV", csvRows.String(), Detected{Format: CSV, Sniffed: true, Dialect: Dialect{Delimiter: ';', CRLF: true}}},
+		{"NDJSON", auth0Line1 + "\n" + auth0Line2[:10], Detected{Format: JSONL, Sniffed: true}},
+		{"JSON envelope", firebaseJSON[:strings.Index(firebaseJSON, "},\n")+3], Detected{Format: JSON, Sniffed: true, Field: "users"}},
+		{"JSON array", "[\n  " + auth0Line1 + ",\n", Detected{Format: JSON, Sniffed: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pr.Close()
+			go func() {
+				for _, b := range []byte(tc.in) { // one byte a write: the slowest producer
+					if _, err := pw.Write([]byte{b}); err != nil {
+						return
+					}
+				}
+			}()
+			type opened struct {
+				r   Reader
+				err error
+			}
+			res := make(chan opened, 1)
+			go func() { r, err := Open(pr, Options{}); res <- opened{r, err} }()
+			select {
+			case o := <-res:
+				if o.err != nil {
+					t.Fatal(o.err)
+				}
+				defer o.r.Close()
+				got, _ := DetectedOf(o.r)
+				tc.want.Layout, tc.want.Dialect.Encoding = -1, "utf-8"
+				if diff := cmp.Diff(tc.want, got); diff != "" {
+					t.Errorf("detected (-want +got):\n%s", diff)
+				}
+				rec, err := o.r.Next(context.Background())
+				if err != nil || rec.Num != 1 {
+					t.Errorf("first record: %+v, %v", rec, err)
+				}
+			case <-time.After(5 * time.Second):
+				pr.CloseWithError(errors.New("test over"))
+				t.Fatalf("Open still waiting 5s after the %d bytes that decide the format arrived", len(tc.in))
+			}
+		})
 	}
 }

@@ -189,20 +189,23 @@ func Open(r io.Reader, opts Options) (Reader, error) {
 		return fail(err)
 	}
 	if opts.Format == "" {
-		head, err := br.Peek(br.Size())
-		if err != nil && !errors.Is(err, io.EOF) {
+		decided := func(head []byte, atEOF bool) bool {
+			_, _, _, final := sniffHead(head, atEOF, opts.Field, opts.Hint)
+			return final
+		}
+		head, atEOF, err := peekDecided(br, decided)
+		if err != nil {
 			return fail(fmt.Errorf("reading input: %w", err))
 		}
-		f, field, sure := sniffContent(head, err != nil, opts.Field, opts.Hint)
+		f, field, sure := sniffContent(head, atEOF, opts.Field, opts.Hint)
 		if !sure && br.Size() < opts.MaxRecordSize+jsonSlack {
 			// A first line longer than the buffer: an NDJSON record can be as long as the record
 			// size limit, so look that far (this buffer then serves the whole read).
 			br = bufio.NewReaderSize(br, opts.MaxRecordSize+jsonSlack)
-			head, err = br.Peek(br.Size())
-			if err != nil && !errors.Is(err, io.EOF) {
+			if head, atEOF, err = peekDecided(br, decided); err != nil {
 				return fail(fmt.Errorf("reading input: %w", err))
 			}
-			f, field, _ = sniffContent(head, err != nil, opts.Field, opts.Hint)
+			f, field, _ = sniffContent(head, atEOF, opts.Field, opts.Hint)
 		}
 		switch {
 		case f != "":
