@@ -299,12 +299,12 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder
 		w = e.stderr
 	}
 	if sum.RunStatus == runfolder.RunAlready {
-		e.printf(w, "already complete: every row of %s is in Clerk (%d rows); nothing to do\n", in.path, sum.DoneBefore)
+		e.printf(w, "already complete: every row of %s is in Clerk (%s); nothing to do\n", in.path, rows(sum.DoneBefore))
 		return
 	}
 	c := sum.Counts
-	e.printf(w, "%s: %d rows: %d created, %d exists, %d failed, %d invalid, %d duplicate",
-		strings.ReplaceAll(string(sum.RunStatus), "_", " "), sum.Rows, c[runfolder.StatusCreated], c[runfolder.StatusExists],
+	e.printf(w, "%s: %s: %d created, %d exists, %d failed, %d invalid, %d duplicate",
+		strings.ReplaceAll(string(sum.RunStatus), "_", " "), rows(sum.Rows), c[runfolder.StatusCreated], c[runfolder.StatusExists],
 		c[runfolder.StatusFailed], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if n := c[runfolder.StatusSkipped]; n > 0 {
 		e.printf(w, ", %d skipped", n) // left out by the preset on purpose (soft-deleted, anonymous): not failures
@@ -328,7 +328,7 @@ func (e *environment) report(jsonOut bool, out string, in *input, sum *runfolder
 		if quotaReached(sum) {
 			e.printf(w, "%s\n", quotaAdvice(out, sum.Left))
 		} else if sum.Left > 0 {
-			e.printf(w, "%d rows left: run the same command again to continue\n", sum.Left)
+			e.printf(w, "%s left: run the same command again to continue\n", rows(sum.Left))
 		}
 	}
 }

@@ -120,7 +120,7 @@ func (e *environment) validateRun(ctx context.Context, f *validateFlags, args []
 	if f.jsonOut {
 		w = e.stderr
 	}
-	e.printf(w, "%s: %d rows: %d valid, %d invalid, %d duplicate", in.path, sum.Rows, c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
+	e.printf(w, "%s: %s: %d valid, %d invalid, %d duplicate", in.path, rows(sum.Rows), c["valid"], c[runfolder.StatusInvalid], c[runfolder.StatusDuplicate])
 	if n := c[runfolder.StatusSkipped]; n > 0 {
 		e.printf(w, ", %d skipped", n)
 	}

@@ -34,3 +34,11 @@ func quotaAdvice(out string, left int) string {
 		"Make room by deleting users (userimport undo %s deletes this run's), or import into a production instance (sk_live_); "+
 		"the same command then continues where this one stopped", left, out)
 }
+
+// rows is a count of rows as a sentence says it: "1 row", "2 rows".
+func rows[N int | int64](n N) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
+}

@@ -70,7 +70,7 @@ func TestInterruptCountsRowsNeverRead(t *testing.T) {
 	if created == 0 || created+sum.Left != rows || sum.Rows != created {
 		t.Fatalf("created %d, rows %d, left %d: want created + left = %d", created, sum.Rows, sum.Left, rows)
 	}
-	m := regexp.MustCompile(`(\d+) rows left: run the same command again`).FindStringSubmatch(stdout.String())
+	m := regexp.MustCompile(`(\d+) rows? left: run the same command again`).FindStringSubmatch(stdout.String())
 	if m == nil || m[1] != strconv.Itoa(sum.Left) {
 		t.Errorf("stdout %q: want %d rows left", stdout.String(), sum.Left)
 	}
