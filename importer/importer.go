@@ -519,7 +519,13 @@ func (r *runner) read(intake context.Context, work, ordered chan<- *chunk) (limi
 			return false, fmt.Errorf("read input: %w", err)
 		}
 		if r.resume.done.has(rec.Num) || r.cfg.Limit > 0 && r.keyedDone(rec) {
-			continue // (keyed rows done before are otherwise skipped after the parallel mapping)
+			// Done before: mapped only for its identifiers, which a later row may repeat (keyed
+			// rows done before are otherwise found after the parallel mapping).
+			c.rows = append(c.rows, mapped{rec: rec, done: true})
+			if len(c.rows) == chunkRows && !send() {
+				return false, nil
+			}
+			continue
 		}
 		if r.cfg.Limit > 0 && taken >= r.cfg.Limit {
 			r.tally(statusLeft)
@@ -612,6 +618,7 @@ type mapped struct {
 	params *mapping.CreateUserParams
 	err    *runfolder.RowError
 	skip   bool  // err says why the mapping left the row out on purpose: journaled skipped
+	done   bool  // finished by an earlier session of this run: only its identifiers count
 	header error // a *HeaderError: the record's keys match one mapped key twice
 	// providers are the social providers the source says the user signs in with (fit.go)
 	providers []string
@@ -682,6 +689,10 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		r.count(statusLeft) // not settled: the run stops before any row
 		return jb, false
 	}
+	if m.done {
+		r.noteDone(m)
+		return jb, false // counted in done_before from the journal
+	}
 	if m.params != nil {
 		jb.extID, jb.key = m.params.ExternalIDValue(), rowKey(m.params)
 	}
@@ -694,10 +705,12 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		return jb, false
 	}
 	if r.resume.doneBefore(jb.matchKey()) {
+		r.noteDone(m)
 		return jb, false // a session of this run finished it: counted in done_before
 	}
 	if k := jb.matchKey(); k != "" && r.resume.doneIDs.has(k) {
 		// An earlier session (perhaps of another export) created or adopted this user.
+		r.noteDone(m)
 		r.doneBefore()
 		return jb, false
 	}
@@ -726,6 +739,18 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		r.mu.Unlock()
 	}
 	return jb, true
+}
+
+// noteDone enters a row finished before into the duplicate table, as the session that
+// created it did: a later row with the same email is still a duplicate, not a create that
+// Clerk refuses.
+func (r *runner) noteDone(m *mapped) {
+	if m.params == nil || m.err != nil {
+		return
+	}
+	if _, _, err := r.dups.Check(m.params, m.rec.Line); err != nil {
+		r.setFatal(err) // the run folder's disk failed, as a journal write's failure is fatal
+	}
 }
 
 // settle journals a row's final state, keeps failed rows for failed.<ext>, and counts it.
