@@ -63,7 +63,11 @@ func writeBash(w io.Writer, cmds []*command) {
 `, commandWords(cmds))
 	for _, c := range cmds {
 		var flags []string
-		c.flags.VisitAll(func(f *pflag.Flag) { flags = append(flags, "--"+f.Name) })
+		c.flags.VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden { // a flag kept only to be refused with advice
+				flags = append(flags, "--"+f.Name)
+			}
+		})
 		fmt.Fprintf(w, "    %s) flags=%q ;;\n", c.name, strings.Join(append(flags, "--help"), " "))
 	}
 	fmt.Fprint(w, `    help) COMPREPLY=($(compgen -W "import validate sandbox presets undo report completion" -- "$cur")); return ;;
@@ -84,6 +88,9 @@ func writeFish(w io.Writer, cmds []*command) {
 	for _, c := range cmds {
 		fmt.Fprintf(w, "complete -c userimport -n '__fish_seen_subcommand_from %s' -F\n", c.name)
 		c.flags.VisitAll(func(f *pflag.Flag) {
+			if f.Hidden {
+				return
+			}
 			desc := strings.ReplaceAll(f.Usage, "`", "")
 			fmt.Fprintf(w, "complete -c userimport -n '__fish_seen_subcommand_from %s' -l %s -d %s\n", c.name, f.Name, fishQuote(desc))
 		})

@@ -121,24 +121,30 @@ func (e *environment) readKey(file string) (string, error) {
 	if file == "" {
 		return strings.TrimSpace(e.getenv("CLERK_SECRET_KEY")), nil
 	}
+	return e.readSecretFile("secret key file", file)
+}
+
+// readSecretFile reads a secret (a key) from a regular file, trimmed; what names the file in
+// errors. A file others can read is used, with a warning.
+func (e *environment) readSecretFile(what, file string) (string, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	if !st.Mode().IsRegular() { // /dev/zero or a FIFO would never end
-		return "", fmt.Errorf("secret key file %s is not a regular file", file)
+		return "", fmt.Errorf("%s %s is not a regular file", what, file)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
 		e.printf(e.stderr, "userimport: warning: %s is readable by others (mode %v); chmod 600 it\n", file, st.Mode().Perm())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 4<<10)) // a key is ~50 bytes
 	if err != nil {
-		return "", fmt.Errorf("secret key file: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -146,7 +146,11 @@ func (f *flagSet) unknownFlag(e *pflag.NotExistError) error {
 		return &usageError{cmd: f.cmd, flag: "--" + name, msg: fmt.Sprintf("is not a %s flag: %s", f.cmd, why)}
 	}
 	var names []string
-	f.VisitAll(func(fl *pflag.Flag) { names = append(names, fl.Name) })
+	f.VisitAll(func(fl *pflag.Flag) {
+		if !fl.Hidden {
+			names = append(names, fl.Name)
+		}
+	})
 	msg := fmt.Sprintf("unknown flag --%s", name)
 	if near := nearest.Name(name, names); near != "" {
 		msg += fmt.Sprintf(": did you mean --%s?", near)
@@ -160,7 +164,7 @@ func (f *flagSet) printGroups(w io.Writer) {
 	print := func(title string, names []string) {
 		var flags []*pflag.Flag
 		for _, n := range names {
-			if fl := f.Lookup(n); fl != nil && !seen[n] {
+			if fl := f.Lookup(n); fl != nil && !seen[n] && !fl.Hidden {
 				seen[n] = true
 				flags = append(flags, fl)
 			}

@@ -23,6 +23,8 @@ type inputFlags struct {
 	lazyQuotes                  bool
 	allowNoExternalID           bool
 	joins                       []string // --join values: FILE or NAME=FILE
+	signerKeyFile               string   // --firebase-signer-key-file
+	signerKeyValue              string   // --firebase-signer-key: refused, a secret is no flag value
 	sourceFlags
 }
 
@@ -36,7 +38,11 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.StringArrayVar(&f.joins, "join", nil, "a second `file` joined to each record by the preset's key, e.g. Auth0's password hashes (repeatable; NAME=FILE when it declares several joins)")
 	fs.Lookup("join").DefValue = "" // not "[]" in the help
 	fs.intVar(&f.maxRecordSize, "max-record-size", source.DefaultMaxRecordSize, 1, 1<<30, "a size in bytes from 1 to 1073741824", "largest input record in `bytes`")
-	fs.StringVar(&f.presetOpts.FirebaseSignerKey, "firebase-signer-key", "", "Firebase project's scrypt signer key (base64); or FIREBASE_SIGNER_KEY")
+	fs.StringVar(&f.signerKeyFile, "firebase-signer-key-file", "", "read the Firebase project's scrypt signer key (base64) from this `file`; or FIREBASE_SIGNER_KEY")
+	// The key itself is a secret: a flag value would show in ps and the shell's history. The
+	// old flag stays known, hidden, so that it is refused with what to do instead.
+	fs.StringVar(&f.signerKeyValue, "firebase-signer-key", "", "")
+	_ = fs.MarkHidden("firebase-signer-key")
 	fs.StringVar(&f.presetOpts.FirebaseSaltSeparator, "firebase-salt-separator", "", "Firebase scrypt salt separator (base64); or FIREBASE_SALT_SEPARATOR")
 	fs.intVar(&f.presetOpts.FirebaseRounds, "firebase-rounds", 0, 0, math.MaxInt32, "a whole number of rounds ≥ 0", "Firebase scrypt rounds; or FIREBASE_ROUNDS")
 	fs.intVar(&f.presetOpts.FirebaseMemCost, "firebase-mem-cost", 0, 0, math.MaxInt32, "a whole number ≥ 0", "Firebase scrypt memory cost; or FIREBASE_MEM_COST")
@@ -49,7 +55,7 @@ func (f *inputFlags) register(fs *flagSet) {
 	fs.BoolVar(&f.allowNoExternalID, "allow-no-external-id", false, "accept an input whose rows map no external_id (validate refuses one; import warns)")
 	fs.group("Input", "preset", "mapping", "join", "format", "encoding", "csv-delimiter", "csv-lazy-quotes", "max-record-size")
 	f.sourceFlags.register(fs)
-	fs.group("Password hashes", "firebase-signer-key", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
+	fs.group("Password hashes", "firebase-signer-key-file", "firebase-salt-separator", "firebase-rounds", "firebase-mem-cost", "cognito-pool-id", "cognito-client-id")
 	fs.group("Mapping", "no-skip-password-requirement", "restriction-checks", "allow-no-external-id")
 }
 
@@ -67,6 +73,10 @@ func (f *inputFlags) checkArgs(cmd string, args []string) error {
 
 // check refuses flag combinations no single value shows wrong.
 func (f *inputFlags) check(cmd string) error {
+	if f.signerKeyValue != "" {
+		return &usageError{cmd: cmd, flag: "--firebase-signer-key", msg: "takes no value: the signer key is a secret, which ps and the shell's history would show; " +
+			"give it in FIREBASE_SIGNER_KEY or with --firebase-signer-key-file FILE"}
+	}
 	if f.preset != "" && f.mappingFile != "" {
 		return &usageError{cmd: cmd, flag: "--preset", msg: "and --mapping cannot both be given: give one"}
 	}
@@ -89,6 +99,16 @@ func (f *inputFlags) check(cmd string) error {
 
 // loadMapping resolves --preset / --mapping into a compiled mapping and, for a preset, its name.
 func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, error) {
+	if f.signerKeyFile != "" {
+		key, err := e.readSecretFile("Firebase signer key file", f.signerKeyFile)
+		if err != nil {
+			return nil, "", err
+		}
+		if key == "" {
+			return nil, "", fmt.Errorf("Firebase signer key file %s is empty", f.signerKeyFile)
+		}
+		f.presetOpts.FirebaseSignerKey = key
+	}
 	fillPresetEnv(&f.presetOpts, e.getenv)
 	if f.mappingFile != "" {
 		b, err := os.ReadFile(f.mappingFile)
@@ -107,7 +127,7 @@ func (e *environment) loadMapping(f *inputFlags) (*mapping.Mapping, string, erro
 	}
 	if name == "firebase" && f.presetOpts.FirebaseSignerKey == "" {
 		// Each such row says "preset option firebase_signer_key is required": say where it goes.
-		e.printf(e.stderr, "userimport: warning: no --firebase-signer-key (or FIREBASE_SIGNER_KEY): rows with a password hash "+
+		e.printf(e.stderr, "userimport: warning: no FIREBASE_SIGNER_KEY (or --firebase-signer-key-file): rows with a password hash "+
 			"will be invalid (missing_option); the Firebase console shows it under Authentication › Users › ⋮ › Password hash parameters\n")
 	}
 	m, err := mapping.Preset(name, f.presetOpts)
