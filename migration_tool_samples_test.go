@@ -99,7 +99,7 @@ func TestMigrationToolFirebaseCSV(t *testing.T) {
 		}}
 	tg := newE2ETarget(t)
 	out := filepath.Join(t.TempDir(), "run")
-	res := tg.run(importArgs(f, nil, out)...)
+	res := tg.run(importArgs(t, f, nil, out)...)
 	if res.code != 0 {
 		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
 	}

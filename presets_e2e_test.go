@@ -209,13 +209,13 @@ func journalByRow(t *testing.T, dir string) map[int]journalEvent {
 }
 
 // importArgs is the command line a user runs for f (see presetArgs), into the run folder out.
-func importArgs(f fixtures.File, byName map[string]fixtures.File, out string) []string {
-	return append([]string{"import", "--out", out, "--no-progress", "--rate", "500"}, presetArgs(f, byName)...)
+func importArgs(t testing.TB, f fixtures.File, byName map[string]fixtures.File, out string) []string {
+	return append([]string{"import", "--out", out, "--no-progress", "--rate", "500"}, presetArgs(t, f, byName)...)
 }
 
 // presetArgs are f's preset, the options its digests were made with (as flags), its join
 // files, and the file itself.
-func presetArgs(f fixtures.File, byName map[string]fixtures.File) []string {
+func presetArgs(t testing.TB, f fixtures.File, byName map[string]fixtures.File) []string {
 	args := []string{"--preset", f.Preset}
 	keys := make([]string, 0, len(f.Options))
 	for k := range f.Options {
@@ -223,6 +223,14 @@ func presetArgs(f fixtures.File, byName map[string]fixtures.File) []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if k == "firebase_signer_key" { // a secret: from a file, never a flag value
+			key := filepath.Join(filepath.Dir(f.Path), "firebase-signer.key")
+			if err := os.WriteFile(key, []byte(f.Options[k]+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "--firebase-signer-key-file", key)
+			continue
+		}
 		args = append(args, "--"+strings.ReplaceAll(k, "_", "-"), f.Options[k])
 	}
 	for _, j := range f.Joins {
@@ -274,7 +282,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 		t.Run(f.Name, func(t *testing.T) {
 			tg := newE2ETarget(t)
 			out := filepath.Join(t.TempDir(), "run")
-			res := tg.run(importArgs(f, byName, out)...)
+			res := tg.run(importArgs(t, f, byName, out)...)
 			if res.code != 0 {
 				t.Fatalf("%s (%s) --preset %s: exit %d, want 0\nstdout: %s\nstderr: %s", f.Name, f.Source, f.Preset, res.code, res.stdout, res.stderr)
 			}
@@ -282,7 +290,7 @@ func TestPresetsEndToEnd(t *testing.T) {
 			checkSummary(t, out, f.Expect)
 
 			// validate, on the same command line, finds every record valid or skipped.
-			vargs := append([]string{"validate"}, presetArgs(f, byName)...)
+			vargs := append([]string{"validate"}, presetArgs(t, f, byName)...)
 			res = newE2ETarget(t).run(vargs...)
 			skipped := 0
 			for _, e := range f.Expect {
