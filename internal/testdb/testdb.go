@@ -1,7 +1,7 @@
 // Package testdb gives tests a fresh database on the local PostgreSQL and MariaDB that
-// scripts/testdb.sh runs (or a SQLite file), filled as each source's tables hold its data. It is
-// imported only by tests: the database-source tests (importer/source/db) and the root package's
-// end-to-end imports.
+// scripts/testdb.sh runs (or a SQLite file), filled (insert.go) as each source's tables hold its
+// data. Only tests import it: the database-source tests (importer/source/db) and the root
+// package's end-to-end imports.
 package testdb
 
 import (
@@ -9,28 +9,23 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // SQLite registers the "sqlite" driver
-
-	"github.com/userimport/userimport/internal/fixtures"
 )
 
 // Start is how to start the servers; every message about a missing one names it.
 const Start = `eval "$(scripts/testdb.sh start)"   # or: make testdb`
 
-// Env is the value of the environment variable name (USERIMPORT_TEST_POSTGRES_URL, USERIMPORT_TEST_MYSQL_URL,
-// USERIMPORT_TEST_MYSQL_SOCKET). Unset, the test skips; under CI=true it fails, never skips.
+// Env is the value of the environment variable name (USERIMPORT_TEST_POSTGRES_URL,
+// USERIMPORT_TEST_MYSQL_URL, USERIMPORT_TEST_MYSQL_SOCKET). Unset, the test skips; under
+// CI=true it fails, never skips.
 func Env(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
@@ -170,49 +165,6 @@ func (d *DB) Run(t testing.TB, stmts ...string) {
 	for _, s := range stmts {
 		if err := d.Exec(s); err != nil {
 			t.Fatalf("%v\n%s", err, s)
-		}
-	}
-}
-
-// Insert writes the fixture rows into table as the source's own adapter would, leaving out the
-// skip columns (generated ones). No rows fails the test: it would prove nothing.
-func (d *DB) Insert(t testing.TB, table string, rows []fixtures.Row, skip ...string) {
-	t.Helper()
-	if len(rows) == 0 {
-		t.Fatalf("no %s rows in the data set: the test would prove nothing", table)
-	}
-	for _, r := range rows {
-		var cols, ph []string
-		var args []any
-		for i, c := range r.Columns {
-			if slices.Contains(skip, c) {
-				continue
-			}
-			v := r.Values[i]
-			switch x := v.(type) {
-			case fixtures.Timestamp:
-				v = time.Time(x)
-			case map[string]any:
-				b, _ := json.Marshal(x)
-				v = string(b)
-			}
-			if tm, ok := v.(time.Time); ok && d.Dialect == "sqlite" {
-				v = tm.UTC().Format("2006-01-02T15:04:05.000Z") // the ISO text Better Auth's SQLite adapter writes
-			}
-			cols = append(cols, `"`+c+`"`)
-			args = append(args, v)
-			if d.Dialect == "postgres" {
-				ph = append(ph, fmt.Sprintf("$%d", len(args)))
-			} else {
-				ph = append(ph, "?")
-			}
-		}
-		q := "insert into " + table + " (" + strings.Join(cols, ", ") + ") values (" + strings.Join(ph, ", ") + ")"
-		if d.Dialect == "mysql" {
-			q = strings.ReplaceAll(q, `"`, "`")
-		}
-		if err := d.Exec(q, args...); err != nil {
-			t.Fatalf("%v\n%s", err, q)
 		}
 	}
 }
