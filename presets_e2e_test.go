@@ -21,6 +21,7 @@ import (
 
 	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/clerk/sandbox/spectest"
+	"github.com/userimport/userimport/importer/source/clerksrc"
 	"github.com/userimport/userimport/internal/fixtures"
 	"github.com/userimport/userimport/mapping"
 )
@@ -109,57 +110,16 @@ func (tg *e2eTarget) createBody(externalID, email string) map[string]any {
 	return nil
 }
 
-// apiUser is the part of Clerk's User object these tests compare.
+// apiUser is Clerk's User object as the clerk: source reads it, plus what these tests also
+// compare. The metadata fields, nearer than the embedded ones of the same JSON names, take the
+// objects decoded.
 type apiUser struct {
-	ID                    string  `json:"id"`
-	ExternalID            *string `json:"external_id"`
-	PrimaryEmailAddressID *string `json:"primary_email_address_id"`
-	PrimaryPhoneNumberID  *string `json:"primary_phone_number_id"`
-	Username              *string `json:"username"`
-	FirstName             *string `json:"first_name"`
-	LastName              *string `json:"last_name"`
-	PublicMetadata        map[string]any
-	PrivateMetadata       map[string]any
-	UnsafeMetadata        map[string]any
-	EmailAddresses        []apiIdent `json:"email_addresses"`
-	PhoneNumbers          []apiIdent `json:"phone_numbers"`
-	Web3Wallets           []apiIdent `json:"web3_wallets"`
-	PasswordEnabled       bool       `json:"password_enabled"`
-	TOTPEnabled           bool       `json:"totp_enabled"`
-	Banned                bool       `json:"banned"`
-	Locked                bool       `json:"locked"`
-	CreatedAt             int64      `json:"created_at"`
-	LegalAcceptedAt       *int64     `json:"legal_accepted_at"`
-	DeleteSelfEnabled     bool       `json:"delete_self_enabled"`
-	CreateOrgEnabled      bool       `json:"create_organization_enabled"`
-	CreateOrgsLimit       *int       `json:"create_organizations_limit"`
-}
-
-type apiIdent struct {
-	ID           string `json:"id"`
-	EmailAddress string `json:"email_address"`
-	PhoneNumber  string `json:"phone_number"`
-	Web3Wallet   string `json:"web3_wallet"`
-	Reserved     bool   `json:"reserved"`
-	Verification *struct {
-		Status string `json:"status"`
-	} `json:"verification"`
-}
-
-func (u *apiUser) UnmarshalJSON(b []byte) error {
-	type plain apiUser
-	var aux struct {
-		*plain
-		Public  map[string]any `json:"public_metadata"`
-		Private map[string]any `json:"private_metadata"`
-		Unsafe  map[string]any `json:"unsafe_metadata"`
-	}
-	aux.plain = (*plain)(u)
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	u.PublicMetadata, u.PrivateMetadata, u.UnsafeMetadata = aux.Public, aux.Private, aux.Unsafe
-	return nil
+	clerksrc.User
+	PasswordEnabled bool           `json:"password_enabled"`
+	TOTPEnabled     bool           `json:"totp_enabled"`
+	PublicMetadata  map[string]any `json:"public_metadata"`
+	PrivateMetadata map[string]any `json:"private_metadata"`
+	UnsafeMetadata  map[string]any `json:"unsafe_metadata"`
 }
 
 // users lists every user of the instance through the Backend API, as Clerk serves them.
@@ -424,8 +384,8 @@ func checkUser(t *testing.T, name string, e fixtures.Expect, u *apiUser) {
 	if got := deref(u.ExternalID); got != e.ExternalID {
 		bad("external_id %q, want %q", got, e.ExternalID)
 	}
-	checkAddresses(bad, "email", e.Emails, u.EmailAddresses, u.PrimaryEmailAddressID, func(a apiIdent) string { return a.EmailAddress })
-	checkAddresses(bad, "phone", e.Phones, u.PhoneNumbers, u.PrimaryPhoneNumberID, func(a apiIdent) string { return a.PhoneNumber })
+	checkAddresses(bad, "email", e.Emails, u.EmailAddresses, u.PrimaryEmailAddressID, func(a clerksrc.Identifier) string { return a.EmailAddress })
+	checkAddresses(bad, "phone", e.Phones, u.PhoneNumbers, u.PrimaryPhoneNumberID, func(a clerksrc.Identifier) string { return a.PhoneNumber })
 	if deref(u.Username) != e.Username {
 		bad("username %q, want %q", deref(u.Username), e.Username)
 	}
@@ -459,11 +419,11 @@ func checkUser(t *testing.T, name string, e fixtures.Expect, u *apiUser) {
 	if !e.LegalAcceptedAt.IsZero() && (u.LegalAcceptedAt == nil || *u.LegalAcceptedAt != e.LegalAcceptedAt.UnixMilli()) {
 		bad("legal_accepted_at %v, want %s", u.LegalAcceptedAt, e.LegalAcceptedAt.UTC().Format(time.RFC3339Nano))
 	}
-	if e.CreateOrganizationEnabled != nil && u.CreateOrgEnabled != *e.CreateOrganizationEnabled {
-		bad("create_organization_enabled %v, want %v", u.CreateOrgEnabled, *e.CreateOrganizationEnabled)
+	if e.CreateOrganizationEnabled != nil && u.CreateOrganizationEnabled != *e.CreateOrganizationEnabled {
+		bad("create_organization_enabled %v, want %v", u.CreateOrganizationEnabled, *e.CreateOrganizationEnabled)
 	}
-	if e.CreateOrganizationsLimit != nil && (u.CreateOrgsLimit == nil || *u.CreateOrgsLimit != *e.CreateOrganizationsLimit) {
-		bad("create_organizations_limit %v, want %d", u.CreateOrgsLimit, *e.CreateOrganizationsLimit)
+	if e.CreateOrganizationsLimit != nil && (u.CreateOrganizationsLimit == nil || *u.CreateOrganizationsLimit != *e.CreateOrganizationsLimit) {
+		bad("create_organizations_limit %v, want %d", u.CreateOrganizationsLimit, *e.CreateOrganizationsLimit)
 	}
 	if e.DeleteSelfEnabled != nil && u.DeleteSelfEnabled != *e.DeleteSelfEnabled {
 		bad("delete_self_enabled %v, want %v", u.DeleteSelfEnabled, *e.DeleteSelfEnabled)
@@ -494,7 +454,7 @@ func checkCreateBody(t *testing.T, name string, e fixtures.Expect, body map[stri
 
 // checkAddresses: the same addresses (case-insensitively for email), each verified or reserved
 // as the source holds it, the first the primary.
-func checkAddresses(bad func(string, ...any), kind string, want []fixtures.Address, got []apiIdent, primary *string, value func(apiIdent) string) {
+func checkAddresses(bad func(string, ...any), kind string, want []fixtures.Address, got []clerksrc.Identifier, primary *string, value func(clerksrc.Identifier) string) {
 	type addr struct {
 		V        string
 		Verified bool

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,179 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-	_ "modernc.org/sqlite"
-
 	"github.com/userimport/userimport/clerk/sandbox"
 	"github.com/userimport/userimport/internal/fixtures"
+	"github.com/userimport/userimport/internal/testdb"
 )
 
 // End to end: each source database, and another Clerk instance, imported through the CLI into
 // a sandbox, checked against the fixtures' per-user expectations (what the source facts say
 // must land in Clerk), the same expectations the file exports are held to.
-
-const testDBStart = `eval "$(scripts/testdb.sh env 2>/dev/null || scripts/testdb.sh start)"`
-
-// testDBURL is a test server's URL; under CI=true a missing one fails, it never skips.
-func testDBURL(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must start the test databases (%s)", name, testDBStart)
-		}
-		t.Skipf("%s is not set: start the test databases with %s", name, testDBStart)
-	}
-	return v
-}
-
-func randDBName() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "uiw_" + hex.EncodeToString(b)
-}
-
-// sqlTarget is a fresh database on one of the servers: its SOURCE URL and a way to fill it.
-type sqlTarget struct {
-	dialect string
-	url     string
-	exec    func(q string, args ...any) error
-}
-
-func newPostgres(t *testing.T) sqlTarget {
-	t.Helper()
-	base := testDBURL(t, "USERIMPORT_TEST_POSTGRES_URL")
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("cannot reach the test PostgreSQL (%s): %v", testDBStart, err)
-	}
-	name := randDBName()
-	if _, err := admin.Exec(ctx, "create database "+name); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	conn, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close(ctx)
-		_, _ = admin.Exec(ctx, "drop database if exists "+name+" with (force)")
-		admin.Close(ctx)
-	})
-	return sqlTarget{dialect: "postgres", url: u.String(), exec: func(q string, a ...any) error {
-		_, err := conn.Exec(ctx, q, a...)
-		return err
-	}}
-}
-
-func newMariaDB(t *testing.T) sqlTarget {
-	t.Helper()
-	base := testDBURL(t, "USERIMPORT_TEST_MYSQL_URL")
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := mysql.NewConfig()
-	cfg.User = u.User.Username()
-	cfg.Passwd, _ = u.User.Password()
-	cfg.Net, cfg.Addr, cfg.MultiStatements = "tcp", u.Host, true
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err == nil {
-		err = admin.Ping()
-	}
-	if err != nil {
-		t.Fatalf("cannot reach the test MariaDB (%s): %v", testDBStart, err)
-	}
-	name := randDBName()
-	if _, err := admin.Exec("create database " + name + " character set utf8mb4 collate utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	conn, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		_, _ = admin.Exec("drop database if exists " + name)
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return sqlTarget{dialect: "mysql", url: u.String(), exec: func(q string, a ...any) error {
-		_, err := conn.Exec(q, a...)
-		return err
-	}}
-}
-
-func newSQLite(t *testing.T) sqlTarget {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "app.db")
-	conn, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(wal)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetMaxOpenConns(1)
-	t.Cleanup(func() { conn.Close() })
-	return sqlTarget{dialect: "sqlite", url: "sqlite:" + path, exec: func(q string, a ...any) error {
-		_, err := conn.Exec(q, a...)
-		return err
-	}}
-}
-
-func (d sqlTarget) run(t *testing.T, stmts ...string) {
-	t.Helper()
-	for _, s := range stmts {
-		if err := d.exec(s); err != nil {
-			t.Fatalf("%v\n%s", err, s)
-		}
-	}
-}
-
-// insert writes the fixture rows as the source's own adapter would (skip: generated columns).
-func (d sqlTarget) insert(t *testing.T, table string, rows []fixtures.Row, skip ...string) {
-	t.Helper()
-	if len(rows) == 0 {
-		t.Fatalf("no %s rows in the data set: the test would prove nothing", table)
-	}
-	for _, r := range rows {
-		var cols, ph []string
-		var args []any
-		for i, c := range r.Columns {
-			if slices.Contains(skip, c) {
-				continue
-			}
-			v := r.Values[i]
-			switch x := v.(type) {
-			case fixtures.Timestamp:
-				v = time.Time(x)
-			case map[string]any:
-				b, _ := json.Marshal(x)
-				v = string(b)
-			}
-			if tm, ok := v.(time.Time); ok && d.dialect == "sqlite" {
-				v = tm.UTC().Format("2006-01-02T15:04:05.000Z")
-			}
-			cols = append(cols, `"`+c+`"`)
-			args = append(args, v)
-			if d.dialect == "postgres" {
-				ph = append(ph, fmt.Sprintf("$%d", len(args)))
-			} else {
-				ph = append(ph, "?")
-			}
-		}
-		q := "insert into " + table + " (" + strings.Join(cols, ", ") + ") values (" + strings.Join(ph, ", ") + ")"
-		if d.dialect == "mysql" {
-			q = strings.ReplaceAll(q, `"`, "`")
-		}
-		if err := d.exec(q, args...); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
-}
 
 // listUsers reads every user of the sandbox at apiURL (.../v1) through its Backend API, as
 // Clerk serves them.
@@ -271,41 +101,41 @@ func TestDatabaseSourcesEndToEnd(t *testing.T) {
 	users := fixtures.Users()
 	cases := []struct {
 		name   string
-		open   func(*testing.T) sqlTarget
-		fill   func(*testing.T, sqlTarget)
+		open   func(testing.TB) *testdb.DB
+		fill   func(*testing.T, *testdb.DB)
 		preset string
 		want   []fixtures.Expect
 	}{
-		{"postgres/supabase", newPostgres, func(t *testing.T, d sqlTarget) {
-			d.run(t, fixtures.SupabaseDDL)
-			d.insert(t, "auth.users", fixtures.SupabaseRows(users), "confirmed_at")
+		{"postgres/supabase", testdb.Postgres, func(t *testing.T, d *testdb.DB) {
+			d.Run(t, fixtures.SupabaseDDL)
+			d.Insert(t, "auth.users", fixtures.SupabaseRows(users), "confirmed_at")
 		}, "supabase", fixtures.SupabaseExpect(users)},
 	}
 	for _, dc := range []struct {
 		name string
-		open func(*testing.T) sqlTarget
-	}{{"postgres", newPostgres}, {"mariadb", newMariaDB}, {"sqlite", newSQLite}} {
+		open func(testing.TB) *testdb.DB
+	}{{"postgres", testdb.Postgres}, {"mariadb", testdb.MariaDB}, {"sqlite", testdb.SQLite}} {
 		dialect := map[string]string{"postgres": "postgres", "mariadb": "mysql", "sqlite": "sqlite"}[dc.name]
 		cases = append(cases, struct {
 			name   string
-			open   func(*testing.T) sqlTarget
-			fill   func(*testing.T, sqlTarget)
+			open   func(testing.TB) *testdb.DB
+			fill   func(*testing.T, *testdb.DB)
 			preset string
 			want   []fixtures.Expect
-		}{dc.name + "/authjs", dc.open, func(t *testing.T, d sqlTarget) {
-			d.run(t, fixtures.AuthjsSchemas["prisma"][dialect])
-			d.insert(t, `"User"`, fixtures.AuthjsUserRows(users, fixtures.AuthjsPrisma))
-			d.insert(t, `"Account"`, fixtures.AuthjsAccountRows(users, fixtures.AuthjsPrisma))
+		}{dc.name + "/authjs", dc.open, func(t *testing.T, d *testdb.DB) {
+			d.Run(t, fixtures.AuthjsSchemas["prisma"][dialect])
+			d.Insert(t, `"User"`, fixtures.AuthjsUserRows(users, fixtures.AuthjsPrisma))
+			d.Insert(t, `"Account"`, fixtures.AuthjsAccountRows(users, fixtures.AuthjsPrisma))
 		}, "authjs", fixtures.AuthjsExpect(users, fixtures.AuthjsPrisma)}, struct {
 			name   string
-			open   func(*testing.T) sqlTarget
-			fill   func(*testing.T, sqlTarget)
+			open   func(testing.TB) *testdb.DB
+			fill   func(*testing.T, *testdb.DB)
 			preset string
 			want   []fixtures.Expect
-		}{dc.name + "/betterauth", dc.open, func(t *testing.T, d sqlTarget) {
-			d.run(t, fixtures.BetterAuthDDL(dialect, true)...)
-			d.insert(t, `"user"`, fixtures.BetterAuthUserRows(users))
-			d.insert(t, `"account"`, fixtures.BetterAuthAccountRows(users))
+		}{dc.name + "/betterauth", dc.open, func(t *testing.T, d *testdb.DB) {
+			d.Run(t, fixtures.BetterAuthDDL(dialect, true)...)
+			d.Insert(t, `"user"`, fixtures.BetterAuthUserRows(users))
+			d.Insert(t, `"account"`, fixtures.BetterAuthAccountRows(users))
 		}, "betterauth", fixtures.BetterAuthExpect(users)})
 	}
 	for _, tc := range cases {
@@ -314,14 +144,14 @@ func TestDatabaseSourcesEndToEnd(t *testing.T) {
 			tc.fill(t, d)
 			c := newCLI(t, testKey)
 			out := filepath.Join(t.TempDir(), "run")
-			r := importDB(t, c, out, "--preset", tc.preset, d.url)
+			r := importDB(t, c, out, "--preset", tc.preset, d.URL)
 			checkExpect(t, listUsers(t, c.env["CLERK_API_URL"], testKey), tc.want)
 			if t.Failed() {
 				t.Logf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 			}
 			// The same source again: nothing is sent, every user is done before.
 			before := c.sb.Stats().Creates
-			importDB(t, c, out, "--preset", tc.preset, d.url)
+			importDB(t, c, out, "--preset", tc.preset, d.URL)
 			if sent := c.sb.Stats().Creates - before; sent != 0 {
 				t.Errorf("the second run sent %d creates", sent)
 			}
@@ -330,22 +160,22 @@ func TestDatabaseSourcesEndToEnd(t *testing.T) {
 }
 
 // homeGrown is a users table of an application's own, read with --query.
-func homeGrown(t *testing.T, d sqlTarget, from, to int) {
+func homeGrown(t *testing.T, d *testdb.DB, from, to int) {
 	t.Helper()
 	for i := from; i < to; i++ {
-		d.run(t, fmt.Sprintf(`insert into app_users (uid, mail, given, family, joined) values ('u%d', 'User%d@Example.com', 'Given%d', 'Family', '2024-03-%02d 10:00:00+00')`, i, i, i, 1+i%28))
+		d.Run(t, fmt.Sprintf(`insert into app_users (uid, mail, given, family, joined) values ('u%d', 'User%d@Example.com', 'Given%d', 'Family', '2024-03-%02d 10:00:00+00')`, i, i, i, 1+i%28))
 	}
 }
 
 const homeGrownQuery = `select uid as external_id, mail as email_address, given as first_name, family as last_name, joined as created_at from app_users order by uid`
 
 func TestHomeGrownDatabaseWithQuery(t *testing.T) {
-	d := newPostgres(t)
-	d.run(t, `create table app_users (uid text primary key, mail text not null, given text, family text, joined timestamptz)`)
+	d := testdb.Postgres(t)
+	d.Run(t, `create table app_users (uid text primary key, mail text not null, given text, family text, joined timestamptz)`)
 	homeGrown(t, d, 0, 5)
 	c := newCLI(t, testKey)
 	out := filepath.Join(t.TempDir(), "run")
-	importDB(t, c, out, "--query", homeGrownQuery, d.url)
+	importDB(t, c, out, "--query", homeGrownQuery, d.URL)
 	var want []fixtures.Expect
 	for i := range 5 {
 		want = append(want, fixtures.Expect{Key: fmt.Sprint(i), ExternalID: fmt.Sprintf("u%d", i),
@@ -378,15 +208,15 @@ func TestDatabaseRunKilledThenRerun(t *testing.T) {
 		{"email only", `select mail as email_address, given as first_name from app_users order by uid desc`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newPostgres(t)
-			d.run(t, `create table app_users (uid text primary key, mail text not null, given text, family text, joined timestamptz)`)
+			d := testdb.Postgres(t)
+			d.Run(t, `create table app_users (uid text primary key, mail text not null, given text, family text, joined timestamptz)`)
 			homeGrown(t, d, 0, 30)
 			c := newCLI(t, testKey)
 			out := filepath.Join(t.TempDir(), "run")
-			importDB(t, c, out, "--query", tc.query, d.url)
+			importDB(t, c, out, "--query", tc.query, d.URL)
 			killAfterSend(t, out) // every create left; no outcome reached the journal
 			homeGrown(t, d, 100, 110)
-			r := importDB(t, c, out, "--query", tc.query, d.url)
+			r := importDB(t, c, out, "--query", tc.query, d.URL)
 			st := c.sb.Stats()
 			if st.Creates != st.Users || st.Users != 40 {
 				t.Errorf("sandbox: %d creates for %d users, want 40 each\n%s", st.Creates, st.Users, r.stderr)
@@ -394,7 +224,7 @@ func TestDatabaseRunKilledThenRerun(t *testing.T) {
 			if r.code != 0 || strings.Contains(r.stdout, " 1 failed") || !strings.Contains(r.stdout, "40 created") {
 				t.Errorf("rerun: exit %d\n%s", r.code, r.stdout)
 			}
-			r = importDB(t, c, out, "--query", tc.query, d.url)
+			r = importDB(t, c, out, "--query", tc.query, d.URL)
 			if st2 := c.sb.Stats(); st2.Creates != st.Creates || !strings.Contains(r.stdout, "40 done by an earlier run") {
 				t.Errorf("third run: %d more creates\n%s", st2.Creates-st.Creates, r.stdout)
 			}

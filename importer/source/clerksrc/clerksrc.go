@@ -127,7 +127,7 @@ func (r *Reader) fetch(ctx context.Context) error {
 	ids := make(map[string]bool, len(raw))
 	after, last := r.after, r.last
 	for i, b := range raw {
-		var u apiUser
+		var u User
 		if err := json.Unmarshal(b, &u); err != nil || u.ID == "" {
 			// Without its id a user cannot be named in an error, and the last one's id is the next cursor.
 			return fmt.Errorf("clerk source: listing users %s: user %d of the page is not a User object with an id", r.where(), i+1)

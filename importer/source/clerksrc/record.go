@@ -7,8 +7,9 @@ import (
 	"time"
 )
 
-// apiUser is the part of the spec's User object a record carries.
-type apiUser struct {
+// User is the part of the spec's User object a record carries (exported for the end-to-end
+// tests, which read Clerk's users with it).
+type User struct {
 	ID                        string          `json:"id"`
 	ExternalID                *string         `json:"external_id"`
 	PrimaryEmailAddressID     *string         `json:"primary_email_address_id"`
@@ -21,9 +22,9 @@ type apiUser struct {
 	PublicMetadata            json.RawMessage `json:"public_metadata"`
 	PrivateMetadata           json.RawMessage `json:"private_metadata"`
 	UnsafeMetadata            json.RawMessage `json:"unsafe_metadata"`
-	EmailAddresses            []identifier    `json:"email_addresses"`
-	PhoneNumbers              []identifier    `json:"phone_numbers"`
-	Web3Wallets               []identifier    `json:"web3_wallets"`
+	EmailAddresses            []Identifier    `json:"email_addresses"`
+	PhoneNumbers              []Identifier    `json:"phone_numbers"`
+	Web3Wallets               []Identifier    `json:"web3_wallets"`
 	Banned                    bool            `json:"banned"`
 	Locked                    bool            `json:"locked"`
 	CreatedAt                 int64           `json:"created_at"`
@@ -33,8 +34,8 @@ type apiUser struct {
 	CreateOrganizationsLimit  *int            `json:"create_organizations_limit"`
 }
 
-// identifier is an EmailAddress, PhoneNumber or Web3Wallet: one of the three value fields is set.
-type identifier struct {
+// Identifier is an EmailAddress, PhoneNumber or Web3Wallet: one of the three value fields is set.
+type Identifier struct {
 	ID           string `json:"id"`
 	EmailAddress string `json:"email_address"`
 	PhoneNumber  string `json:"phone_number"`
@@ -45,11 +46,11 @@ type identifier struct {
 	} `json:"verification"`
 }
 
-func (i identifier) value() string { return i.EmailAddress + i.PhoneNumber + i.Web3Wallet }
+func (i Identifier) value() string { return i.EmailAddress + i.PhoneNumber + i.Web3Wallet }
 
 // verified: only an address whose verification says so; a reserved one, or one with no or a
 // pending, failed or expired verification, is created reserved in the target.
-func (i identifier) verified() bool {
+func (i Identifier) verified() bool {
 	return !i.Reserved && i.Verification != nil && i.Verification.Status == "verified"
 }
 
@@ -89,7 +90,7 @@ const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
 var errMetadata = errors.New("metadata is not a JSON object")
 
 // record turns u into the preset's JSON object. sourceID forces external_id to u's own id.
-func (u *apiUser) record(sourceID bool) ([]byte, error) {
+func (u *User) record(sourceID bool) ([]byte, error) {
 	rec := record{
 		ID:                        u.ID,
 		ExternalID:                u.ID,
@@ -133,7 +134,7 @@ func (u *apiUser) record(sourceID bool) ([]byte, error) {
 }
 
 // split returns the primary's value and the values by status, the primary first in its list.
-func split(ids []identifier, primaryID *string) (primary string, verified, unverified []string) {
+func split(ids []Identifier, primaryID *string) (primary string, verified, unverified []string) {
 	p := -1
 	for i, x := range ids {
 		if primaryID != nil && x.ID == *primaryID {
@@ -141,7 +142,7 @@ func split(ids []identifier, primaryID *string) (primary string, verified, unver
 			break
 		}
 	}
-	add := func(x identifier) {
+	add := func(x Identifier) {
 		v := x.value()
 		switch {
 		case v == "":

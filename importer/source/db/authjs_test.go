@@ -1,8 +1,8 @@
 package db
 
 import (
-	"database/sql"
 	"github.com/userimport/userimport/internal/fixtures"
+	"github.com/userimport/userimport/internal/testdb"
 	"strings"
 	"testing"
 	"time"
@@ -36,30 +36,25 @@ func TestAuthjs(t *testing.T) {
 					`insert into ` + acct + ` ("userId", "type", "provider", "providerAccountId"` + extra + `) values
 					('u2', 'oauth', 'google', 'g-123'` + extraVals + `), ('u3', 'email', 'email', 'email-only@example.com'` + extraVals + `)`,
 				}
-				var u string
+				d := testdb.Open(t, dialect)
 				switch dialect {
 				case "postgres":
-					var c = pgConn(t, &u)
-					pgExec(t, c, fixtures.AuthjsSchemas[orm][dialect])
-					pgExec(t, c, stmts...)
+					d.Run(t, fixtures.AuthjsSchemas[orm][dialect])
+					d.Run(t, stmts...)
 				case "mysql":
-					var c *sql.DB
-					u, c = myDB(t)
-					sqlExec(t, c, fixtures.AuthjsSchemas[orm][dialect])
+					d.Run(t, fixtures.AuthjsSchemas[orm][dialect])
 					for _, s := range stmts {
-						sqlExec(t, c, "set session sql_mode = concat(@@sql_mode, ',ANSI_QUOTES'); "+s)
+						d.Run(t, "set session sql_mode = concat(@@sql_mode, ',ANSI_QUOTES'); "+s)
 					}
 				case "sqlite":
-					var c *sql.DB
-					u, c = sqliteDB(t)
 					for _, s := range strings.Split(fixtures.AuthjsSchemas[orm][dialect], ";") {
 						if strings.TrimSpace(s) != "" {
-							sqlExec(t, c, s)
+							d.Run(t, s)
 						}
 					}
-					sqlExec(t, c, stmts...)
+					d.Run(t, stmts...)
 				}
-				recs, logs := readAll(t, u, Options{Preset: "authjs"}, "id")
+				recs, logs := readAll(t, d.URL, Options{Preset: "authjs"}, "id")
 				if len(logs) != 1 || !contains(logs[0], "reading table "+strings.Trim(user, `"`)) || !contains(logs[0], ColHasOAuth) {
 					t.Errorf("log %q: want it to name table %s and %s", logs, user, ColHasOAuth)
 				}
@@ -92,10 +87,10 @@ func TestAuthjs(t *testing.T) {
 
 // A plural users table without an account table still reads, and says OAuth users cannot be told.
 func TestAuthjsPluralNoAccounts(t *testing.T) {
-	u, c := sqliteDB(t)
-	sqlExec(t, c, `create table users (id text primary key, email text, email_verified text)`,
+	d := testdb.SQLite(t)
+	d.Run(t, `create table users (id text primary key, email text, email_verified text)`,
 		`insert into users values ('a', 'a@example.com', '2024-01-01T00:00:00Z')`)
-	recs, logs := readAll(t, u, Options{Preset: "authjs"}, "id")
+	recs, logs := readAll(t, d.URL, Options{Preset: "authjs"}, "id")
 	if len(recs) != 1 || len(logs) != 1 || !contains(logs[0], "users") || !contains(logs[0], "no account table") {
 		t.Errorf("read %d, log %q", len(recs), logs)
 	}

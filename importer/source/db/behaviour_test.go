@@ -13,40 +13,30 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/userimport/userimport/internal/testdb"
 )
 
-// A target per dialect: a fresh database with table t(id, email, name, meta) of n rows, and a
-// way to change it from another connection while a reader holds its snapshot.
-type target struct {
-	url  string
-	exec func(t *testing.T, stmts ...string)
-}
-
-func newTarget(t *testing.T, dialect string, n int) target {
+// A target per dialect: a fresh database with table t(id, email, name, meta) of n rows, changed
+// through its own connection while a reader holds its snapshot.
+func newTarget(t *testing.T, dialect string, n int) *testdb.DB {
 	t.Helper()
+	tg := testdb.Open(t, dialect)
 	switch dialect {
 	case "postgres":
-		u, c := pgDB(t)
-		tg := target{u, func(t *testing.T, s ...string) { t.Helper(); pgExec(t, c, s...) }}
-		tg.exec(t, `create table t (id bigint primary key, email text, name text, meta jsonb)`,
+		tg.Run(t, `create table t (id bigint primary key, email text, name text, meta jsonb)`,
 			`insert into t select i, 'user'||i||'@example.com', repeat('n', 300)||i, jsonb_build_object('i', i, 'pad', repeat('x', 60))
 			 from generate_series(1, `+strconv.Itoa(n)+`) i`)
-		return tg
 	case "mysql":
-		u, c := myDB(t)
-		tg := target{u, func(t *testing.T, s ...string) { t.Helper(); sqlExec(t, c, s...) }}
-		tg.exec(t, `create table t (id bigint primary key, email varchar(255), name text, meta json)`,
+		tg.Run(t, `create table t (id bigint primary key, email varchar(255), name text, meta json)`,
 			`insert into t select seq, concat('user', seq, '@example.com'), concat(repeat('n', 300), seq),
 			 json_object('i', seq, 'pad', repeat('x', 60)) from seq_1_to_`+strconv.Itoa(n))
-		return tg
 	default:
-		u, c := sqliteDB(t)
-		tg := target{u, func(t *testing.T, s ...string) { t.Helper(); sqlExec(t, c, s...) }}
-		tg.exec(t, `create table t (id integer primary key, email text, name text, meta text)`,
+		tg.Run(t, `create table t (id integer primary key, email text, name text, meta text)`,
 			`with recursive s(i) as (select 1 union all select i + 1 from s where i < `+strconv.Itoa(n)+`)
 			 insert into t select i, 'user'||i||'@example.com', printf('%.300c', 'n')||i, json_object('i', i, 'pad', printf('%.60c', 'x')) from s`)
-		return tg
 	}
+	return tg
 }
 
 var dialects = []string{"postgres", "mysql", "sqlite"}
@@ -60,7 +50,7 @@ func TestStreamingFlatMemory(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, n)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.url, Options{Query: "select id, email, name, meta from t"})
+			r, err := Open(ctx, tg.URL, Options{Query: "select id, email, name, meta from t"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +104,7 @@ func TestReadOnly(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 3)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.url, Options{Query: writes[d]})
+			r, err := Open(ctx, tg.URL, Options{Query: writes[d]})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +113,7 @@ func TestReadOnly(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "read-only") && !strings.Contains(err.Error(), "READ ONLY") && !strings.Contains(strings.ToLower(err.Error()), "readonly") {
 				t.Fatalf("a write inside the reader's transaction gave %v, want it refused as read-only", err)
 			}
-			recs, _ := readAll(t, tg.url, Options{Query: "select cast(id as char(20)) as id from t where id = 0"}, "id")
+			recs, _ := readAll(t, tg.URL, Options{Query: "select cast(id as char(20)) as id from t where id = 0"}, "id")
 			if len(recs) != 0 {
 				t.Errorf("the write went through: %v", recs)
 			}
@@ -137,12 +127,12 @@ func TestSnapshot(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 10)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.url, Options{Query: "select id, email from t"})
+			r, err := Open(ctx, tg.URL, Options{Query: "select id, email from t"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			tg.exec(t, "insert into t (id, email) values (100, 'late@example.com')", "delete from t where id = 1")
+			tg.Run(t, "insert into t (id, email) values (100, 'late@example.com')", "delete from t where id = 1")
 			n, err := r.Count(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -168,7 +158,7 @@ func TestSnapshot(t *testing.T) {
 func TestCountAfterNextRefused(t *testing.T) {
 	tg := newTarget(t, "sqlite", 2)
 	ctx := context.Background()
-	r, err := Open(ctx, tg.url, Options{Query: "select id from t"})
+	r, err := Open(ctx, tg.URL, Options{Query: "select id from t"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +173,7 @@ func TestCountAfterNextRefused(t *testing.T) {
 
 func TestDuplicateColumns(t *testing.T) {
 	tg := newTarget(t, "sqlite", 1)
-	r, err := Open(context.Background(), tg.url, Options{Query: "select id, id from t"})
+	r, err := Open(context.Background(), tg.URL, Options{Query: "select id, id from t"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +186,7 @@ func TestDuplicateColumns(t *testing.T) {
 func TestCancel(t *testing.T) {
 	tg := newTarget(t, "postgres", 1000)
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := Open(ctx, tg.url, Options{Query: "select * from t"})
+	r, err := Open(ctx, tg.URL, Options{Query: "select * from t"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,19 +224,20 @@ func withDB(raw, db string) string {
 
 // Each failure names its cause and never the password.
 func TestFailures(t *testing.T) {
-	pg := needEnv(t, "USERIMPORT_TEST_POSTGRES_URL")
-	my := needEnv(t, "USERIMPORT_TEST_MYSQL_URL")
+	pg := testdb.Env(t, "USERIMPORT_TEST_POSTGRES_URL")
+	my := testdb.Env(t, "USERIMPORT_TEST_MYSQL_URL")
 	pgu, _ := url.Parse(pg)
 	pgPW, _ := pgu.User.Password()
 	myPW := urlPassword(my)
-	emptyPG, _ := pgDB(t)
+	emptyPG := testdb.Postgres(t).URL
 	missing := filepath.Join(t.TempDir(), "nope.db")
 	garbage := filepath.Join(t.TempDir(), "garbage.db")
 	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database ", 100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sq, sqc := sqliteDB(t)
-	sqlExec(t, sqc, "create table other (x)")
+	sqc := testdb.SQLite(t)
+	sqc.Run(t, "create table other (x)")
+	sq := sqc.URL
 	pgHost := pgu.Host
 	cases := []struct {
 		name, url string
@@ -327,7 +318,7 @@ func readErr(raw string, opts Options) error {
 
 // Passwords from elsewhere than the URL: Options.Password (a file the caller read) and PGPASSWORD.
 func TestPasswordSources(t *testing.T) {
-	u, _ := pgDB(t)
+	u := testdb.Postgres(t).URL
 	pu, _ := url.Parse(u)
 	pw, _ := pu.User.Password()
 	bare := withPassword(u, "")
@@ -342,10 +333,10 @@ func TestPasswordSources(t *testing.T) {
 	t.Setenv("PGPASSWORD", "")
 
 	// A password with unencoded '@' and '/' in the URL: split at the last '@' before the host.
-	role := randName("r_")
-	c := pgConn(t, new(string))
-	pgExec(t, c, "create role "+role+" login password 'p@ss/w@rd'")
-	t.Cleanup(func() { _, _ = c.Exec(context.Background(), "drop role if exists "+role) })
+	role := testdb.Name("r_")
+	c := testdb.Postgres(t)
+	c.Run(t, "create role "+role+" login password 'p@ss/w@rd'")
+	t.Cleanup(func() { _ = c.Exec("drop role if exists " + role) })
 	raw := "postgres://" + role + ":p@ss/w@rd@" + pu.Host + pu.Path + "?sslmode=disable"
 	if err := readErr(raw, Options{Query: "select 1 as x"}); err != nil {
 		t.Errorf("unencoded @ in the password: %v", err)
@@ -353,11 +344,11 @@ func TestPasswordSources(t *testing.T) {
 }
 
 func TestMySQLSocket(t *testing.T) {
-	sock := needEnv(t, "USERIMPORT_TEST_MYSQL_SOCKET")
-	u, c := myDB(t)
-	sqlExec(t, c, "create table t (id varchar(10) primary key)", "insert into t values ('a'), ('b')")
-	db := u[strings.LastIndex(u, "/")+1:]
-	pw := urlPassword(u)
+	sock := testdb.Env(t, "USERIMPORT_TEST_MYSQL_SOCKET")
+	d := testdb.MariaDB(t)
+	d.Run(t, "create table t (id varchar(10) primary key)", "insert into t values ('a'), ('b')")
+	db := d.URL[strings.LastIndex(d.URL, "/")+1:]
+	pw := urlPassword(d.URL)
 	for _, raw := range []string{
 		"mysql://userimport:" + pw + "@/" + db + "?socket=" + sock,
 		"mysql://userimport@" + url.PathEscape(sock) + "/" + db,
@@ -376,7 +367,7 @@ func TestCloseEarly(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 20_000)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.url, Options{Query: "select * from t"})
+			r, err := Open(ctx, tg.URL, Options{Query: "select * from t"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -401,7 +392,7 @@ func TestReadOnlyAfterCommit(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 1)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.url, Options{Query: "commit"})
+			r, err := Open(ctx, tg.URL, Options{Query: "commit"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -424,15 +415,15 @@ func TestReadOnlyAfterCommit(t *testing.T) {
 
 func TestIdentityOfPresetQuery(t *testing.T) {
 	tg := newTarget(t, "sqlite", 1)
-	tg.exec(t, `create table "user" (id text primary key, name text, email text, "emailVerified" integer, "createdAt" date, "updatedAt" date)`)
-	r1, err := Open(context.Background(), tg.url, Options{Preset: "betterauth"})
+	tg.Run(t, `create table "user" (id text primary key, name text, email text, "emailVerified" integer, "createdAt" date, "updatedAt" date)`)
+	r1, err := Open(context.Background(), tg.URL, Options{Preset: "betterauth"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	id1, q1 := r1.Identity(), r1.Query()
 	r1.Close()
-	tg.exec(t, `alter table "user" add column "role" text`)
-	r2, err := Open(context.Background(), tg.url, Options{Preset: "betterauth"})
+	tg.Run(t, `alter table "user" add column "role" text`)
+	r2, err := Open(context.Background(), tg.URL, Options{Preset: "betterauth"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package db
 
 import (
-	"database/sql"
 	"github.com/userimport/userimport/internal/fixtures"
+	"github.com/userimport/userimport/internal/testdb"
 	"slices"
 	"strings"
 	"testing"
@@ -50,26 +50,16 @@ func TestBetterAuth(t *testing.T) {
 					('a2', '12345', 'github', 'b2', null, ` + ts + `, ` + ts + `),
 					('a3', 'b3', 'credential', 'b3', '$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy', ` + ts + `, ` + ts + `),
 					('a4', 'g-3', 'google', 'b3', null, ` + ts + `, ` + ts + `)`
-				var u string
-				switch dialect {
-				case "postgres":
-					c := pgConn(t, &u)
-					pgExec(t, c, fixtures.BetterAuthDDL(dialect, plugins)...)
-					pgExec(t, c, users, acct)
-				case "mysql":
-					var c *sql.DB
-					u, c = myDB(t)
-					sqlExec(t, c, fixtures.BetterAuthDDL(dialect, plugins)...)
+				d := testdb.Open(t, dialect)
+				d.Run(t, fixtures.BetterAuthDDL(dialect, plugins)...)
+				if dialect == "mysql" {
 					for _, s := range []string{users, acct} {
-						sqlExec(t, c, "set session sql_mode = concat(@@sql_mode, ',ANSI_QUOTES'); "+s)
+						d.Run(t, "set session sql_mode = concat(@@sql_mode, ',ANSI_QUOTES'); "+s)
 					}
-				case "sqlite":
-					var c *sql.DB
-					u, c = sqliteDB(t)
-					sqlExec(t, c, fixtures.BetterAuthDDL(dialect, plugins)...)
-					sqlExec(t, c, users, acct)
+				} else {
+					d.Run(t, users, acct)
 				}
-				recs, logs := readAll(t, u, Options{Preset: "betterauth"}, "id")
+				recs, logs := readAll(t, d.URL, Options{Preset: "betterauth"}, "id")
 				if len(recs) != 4 {
 					t.Fatalf("read %d users, want 4", len(recs))
 				}

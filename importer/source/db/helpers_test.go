@@ -3,141 +3,18 @@ package db
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
-	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
-	"github.com/jackc/pgx/v5"
-
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
 )
-
-// The servers come from scripts/testdb.sh; under CI=true a missing one fails the test.
-const startCmd = `eval "$(scripts/testdb.sh start)"   # or: make testdb`
-
-func needEnv(t testing.TB, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must start the test databases (%s)", name, startCmd)
-		}
-		t.Skipf("%s is not set: start the test databases with %s", name, startCmd)
-	}
-	return v
-}
-
-func randName(prefix string) string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-// pgDB makes a fresh database for one test and returns its URL and an admin connection to it.
-func pgDB(t testing.TB) (string, *pgx.Conn) {
-	t.Helper()
-	base := needEnv(t, "USERIMPORT_TEST_POSTGRES_URL")
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("cannot reach the test PostgreSQL (%s): %v", startCmd, err)
-	}
-	name := randName("ui_")
-	if _, err := admin.Exec(ctx, "create database "+name); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	conn, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close(ctx)
-		_, _ = admin.Exec(ctx, "drop database if exists "+name+" with (force)")
-		admin.Close(ctx)
-	})
-	return u.String(), conn
-}
-
-func pgExec(t testing.TB, c *pgx.Conn, stmts ...string) {
-	t.Helper()
-	for _, s := range stmts {
-		if _, err := c.Exec(context.Background(), s); err != nil {
-			t.Fatalf("%v\n%s", err, s)
-		}
-	}
-}
-
-// myDB makes a fresh MariaDB database for one test.
-func myDB(t *testing.T) (string, *sql.DB) {
-	t.Helper()
-	base := needEnv(t, "USERIMPORT_TEST_MYSQL_URL")
-	cfg, err := mysqlConfig(base, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = ""
-	cfg.MultiStatements = true
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := admin.Ping(); err != nil {
-		t.Fatalf("cannot reach the test MariaDB (%s): %v", startCmd, err)
-	}
-	name := randName("ui_")
-	if _, err := admin.Exec("create database " + name + " character set utf8mb4 collate utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	conn, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		_, _ = admin.Exec("drop database if exists " + name)
-		admin.Close()
-	})
-	i := strings.LastIndex(base, "/")
-	return base[:i+1] + name, conn
-}
-
-// sqliteDB makes a database file and returns its sqlite: URL and a writable handle.
-func sqliteDB(t *testing.T) (string, *sql.DB) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "app.db")
-	conn, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(wal)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetMaxOpenConns(1)
-	t.Cleanup(func() { conn.Close() })
-	return "sqlite:" + path, conn
-}
-
-func sqlExec(t *testing.T, c *sql.DB, stmts ...string) {
-	t.Helper()
-	for _, s := range stmts {
-		if _, err := c.Exec(s); err != nil {
-			t.Fatalf("%v\n%s", err, s)
-		}
-	}
-}
 
 // readAll opens rawURL and returns every record decoded, keyed by the given column, plus the log.
 func readAll(t *testing.T, rawURL string, opts Options, key string) (map[string]map[string]any, []string) {
@@ -242,14 +119,6 @@ func wantEq(t *testing.T, rec map[string]any, col string, want any) {
 func fmtAny(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// pgConn is pgDB for callers that fill in the URL through a pointer.
-func pgConn(t *testing.T, u *string) *pgx.Conn {
-	t.Helper()
-	var c *pgx.Conn
-	*u, c = pgDB(t)
-	return c
 }
 
 // sameDecoded checks a record's Decoded (PostgreSQL sets it) is what decoding its Raw gives:

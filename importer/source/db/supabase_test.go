@@ -2,6 +2,7 @@ package db
 
 import (
 	"github.com/userimport/userimport/internal/fixtures"
+	"github.com/userimport/userimport/internal/testdb"
 	"slices"
 	"testing"
 	"time"
@@ -33,9 +34,9 @@ insert into auth.users (id, aud, role, phone, phone_confirmed_at, encrypted_pass
 `
 
 func TestSupabase(t *testing.T) {
-	u, c := pgDB(t)
-	pgExec(t, c, fixtures.SupabaseDDL, supabaseRows)
-	recs, logs := readAll(t, u, Options{Preset: "supabase"}, "id")
+	d := testdb.Postgres(t)
+	d.Run(t, fixtures.SupabaseDDL, supabaseRows)
+	recs, logs := readAll(t, d.URL, Options{Preset: "supabase"}, "id")
 	if len(logs) != 0 {
 		t.Errorf("log %q: all 35 columns exist, nothing to say", logs)
 	}
@@ -96,10 +97,10 @@ func TestSupabase(t *testing.T) {
 
 // An older auth.users (before is_anonymous) is read with what it has, and the log says what is missing.
 func TestSupabaseOlderSchema(t *testing.T) {
-	u, c := pgDB(t)
-	pgExec(t, c, fixtures.SupabaseDDL, "alter table auth.users drop column is_anonymous",
+	d := testdb.Postgres(t)
+	d.Run(t, fixtures.SupabaseDDL, "alter table auth.users drop column is_anonymous",
 		`insert into auth.users (id, email, created_at) values ('11111111-1111-4111-8111-111111111111', 'a@example.com', now())`)
-	recs, logs := readAll(t, u, Options{Preset: "supabase"}, "id")
+	recs, logs := readAll(t, d.URL, Options{Preset: "supabase"}, "id")
 	if len(recs) != 1 || len(logs) != 1 || !contains(logs[0], "is_anonymous") {
 		t.Errorf("read %d users, log %q: want 1 user and a note naming is_anonymous", len(recs), logs)
 	}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/userimport/userimport/internal/testdb"
 )
 
 // Each dialect's column types come out as the package doc says.
 func TestTypesPostgres(t *testing.T) {
-	u, c := pgDB(t)
-	pgExec(t, c, `create type mood as enum ('happy', 'sad')`,
+	d := testdb.Postgres(t)
+	d.Run(t, `create type mood as enum ('happy', 'sad')`,
 		`create table v (id text primary key, s text, vc varchar(10), ch char(3), b bool, i2 smallint, i8 bigint, n numeric,
 		 f float8, r real, js json, jb jsonb, tz timestamptz, ts timestamp, d date, by bytea, arr text[], u uuid, iv interval, e mood)`,
 		`set timezone = 'America/New_York'`,
@@ -19,7 +21,7 @@ func TestTypesPostgres(t *testing.T) {
 		   "b": null }', '{"z": 1, "a": {"b": "c"}}', '2024-01-15 05:30:00.5-05', '2024-01-15 10:30:00', '2024-02-29',
 		 '\xdeadbeef', '{"x","y,z"}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '1 day 02:00:00', 'sad'),
 		 ('b', null, null, null, false, null, null, 'NaN', '-Infinity', null, null, null, 'infinity', null, '0044-03-15 BC', null, '{}', null, null, null)`)
-	recs, _ := readAll(t, u, Options{Query: "select * from v"}, "id")
+	recs, _ := readAll(t, d.URL, Options{Query: "select * from v"}, "id")
 	a, b := recs["a"], recs["b"]
 	wantEq(t, a, "s", "line\nbreak \"q\" \\ ✓")
 	wantEq(t, a, "ch", "ab ")
@@ -54,14 +56,14 @@ func TestTypesPostgres(t *testing.T) {
 // before 1970, with microseconds, at the far ends and as -infinity they come out as PostgreSQL
 // prints them (RFC 3339 in UTC), in the record and in its JSON alike.
 func TestTypesPostgresBinaryTimes(t *testing.T) {
-	u, c := pgDB(t)
-	pgExec(t, c, `create table w (id text primary key, tz timestamptz, ts timestamp, d date, b bool, u uuid)`,
+	d := testdb.Postgres(t)
+	d.Run(t, `create table w (id text primary key, tz timestamptz, ts timestamp, d date, b bool, u uuid)`,
 		`insert into w values ('a', '1969-07-20 20:17:40.123456+00', '1999-12-31 23:59:59.999999', '1899-12-31', false,
 		 '00000000-0000-0000-0000-0000000000ff'),
 		 ('b', '-infinity', 'infinity', 'infinity', true, 'ffffffff-ffff-ffff-ffff-ffffffffffff'),
 		 ('c', '2000-01-01 00:00:00+00', '9999-12-31 23:59:59.000001', '-infinity', null, null),
 		 ('d', '2038-01-19 03:14:08.1+00', '2000-01-01 00:00:00.000001', '2000-01-01', null, null)`)
-	recs, _ := readAll(t, u, Options{Query: "select * from w"}, "id")
+	recs, _ := readAll(t, d.URL, Options{Query: "select * from w"}, "id")
 	for id, want := range map[string]map[string]any{
 		"a": {"tz": "1969-07-20T20:17:40.123456Z", "ts": "1999-12-31T23:59:59.999999Z", "d": "1899-12-31T00:00:00Z",
 			"b": false, "u": "00000000-0000-0000-0000-0000000000ff"},
@@ -76,14 +78,14 @@ func TestTypesPostgresBinaryTimes(t *testing.T) {
 }
 
 func TestTypesMySQL(t *testing.T) {
-	u, c := myDB(t)
-	sqlExec(t, c, "set session time_zone = '+05:00'",
+	d := testdb.MariaDB(t)
+	d.Run(t, "set session time_zone = '+05:00'",
 		"create table v (id varchar(5) primary key, s text, b boolean, banned boolean, isActive tinyint(1), level tinyint, big bigint unsigned, n decimal(30,10), "+
 			"f double, js json, dt datetime(6), ts timestamp(3) null, d date, bin varbinary(10), bt bit(1))",
 		"insert into v values ('a', 'Zoë, \"q\"', 1, 1, 0, 1, 18446744073709551615, 12345678901234567890.0123456789, 1.5, '{\"a\": [1]}', "+
 			"'2024-01-15 10:30:00.123456', '2024-01-15 10:30:00.250', '2024-02-29', x'616263', b'1'), "+
 			"('b', null, 0, 0, 1, 0, null, null, null, null, null, null, null, null, b'0')")
-	recs, _ := readAll(t, u, Options{Query: "select * from v"}, "id")
+	recs, _ := readAll(t, d.URL, Options{Query: "select * from v"}, "id")
 	a, b := recs["a"], recs["b"]
 	wantEq(t, a, "s", `Zoë, "q"`)
 	// BOOLEAN is TINYINT(1), which the driver cannot tell from TINYINT: the name decides.
@@ -113,11 +115,11 @@ func TestTypesMySQL(t *testing.T) {
 }
 
 func TestTypesSQLite(t *testing.T) {
-	u, c := sqliteDB(t)
-	sqlExec(t, c, `create table v (id text primary key, s text, b boolean, emailVerified integer, n integer, f real, dt datetime, bl blob, anything)`,
+	d := testdb.SQLite(t)
+	d.Run(t, `create table v (id text primary key, s text, b boolean, emailVerified integer, n integer, f real, dt datetime, bl blob, anything)`,
 		`insert into v values ('a', 'Zoë, "q"', 1, 1, 1, 1.5, '2024-01-15 10:30:00', x'616263', 'x'),
 		 ('b', null, 0, 0, 0, null, '2024-01-15T10:30:00.5+02:00', null, 7)`)
-	recs, _ := readAll(t, u, Options{Query: "select * from v"}, "id")
+	recs, _ := readAll(t, d.URL, Options{Query: "select * from v"}, "id")
 	a, b := recs["a"], recs["b"]
 	wantEq(t, a, "s", `Zoë, "q"`)
 	wantEq(t, a, "b", true)
