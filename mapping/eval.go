@@ -36,8 +36,8 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 	case e.from != nil:
 		var vals multi
 		var seen []int
-		for _, k := range e.from {
-			if v, ok := r.Lookup(k); ok {
+		for i, k := range e.from {
+			if v, ok := e.lookupFrom(r, i); ok {
 				if !e.fromList {
 					return v, nil
 				}

@@ -79,7 +79,11 @@ func derefs(m *map[string]*colRefs) map[string]*colRefs {
 // rowLookup is lookup for a row record: as lookup does it over a map, with the key's
 // columns found once for all rows.
 func (r *jsonRecord) rowLookup(key string, loose func(string) string) (any, bool) {
-	refs := r.cols.refsFor(key)
+	return r.rowLookupRefs(r.cols.refsFor(key), key, loose)
+}
+
+// rowLookupRefs is rowLookup with key's columns already found.
+func (r *jsonRecord) rowLookupRefs(refs *colRefs, key string, loose func(string) string) (any, bool) {
 	for _, c := range refs.cands {
 		v := r.row.Value(c.col)
 		if v == nil {
@@ -172,4 +176,34 @@ func (r *jsonRecord) walkTop(p string) (any, bool) {
 // sameKeys tells whether a and b are one slice (the shared keys of rows of one shape).
 func sameKeys(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// exprRefs are an expression's from keys' columns in one query's rows, kept by the expression
+// so that a row's look-up need not find them by name again.
+type exprRefs struct {
+	cols *Columns
+	refs []*colRefs // by index into expr.from
+}
+
+// lookupFrom is r.Lookup(e.from[i]), for a row record through its columns found once.
+func (e *expr) lookupFrom(r Record, i int) (any, bool) {
+	k := e.from[i]
+	if v, ok := r.(*view); ok && len(v.flatten) == 0 {
+		if jr, ok := v.base.(*jsonRecord); ok && jr.cols != nil && !strings.HasPrefix(k, "join.") {
+			er := e.refs.Load()
+			if er == nil || er.cols != jr.cols {
+				er = &exprRefs{cols: jr.cols, refs: make([]*colRefs, len(e.from))}
+				for j, key := range e.from {
+					er.refs[j] = jr.cols.refsFor(key)
+				}
+				e.refs.Store(er)
+			}
+			loose := jr.resolve
+			if v.jplan != nil {
+				loose = v.jplan.resolve
+			}
+			return jr.rowLookupRefs(er.refs[i], k, loose)
+		}
+	}
+	return r.Lookup(k)
 }

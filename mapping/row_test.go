@@ -2,8 +2,11 @@ package mapping
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 type sliceRow []any
@@ -37,6 +40,43 @@ func TestRowRecordLooksUpAsJSONRecord(t *testing.T) {
 			wv, wok := want.Lookup(k)
 			if gok != wok || !reflect.DeepEqual(gv, wv) {
 				t.Errorf("round %d, Lookup(%q) = %#v, %v; the JSON record gives %#v, %v", round, k, gv, gok, wv, wok)
+			}
+		}
+	}
+}
+
+// A preset maps a row record exactly as it maps the JSON record of the same row, row after
+// row (the second time through the columns each expression found once), loose names included.
+func TestRowRecordAppliesAsJSONRecord(t *testing.T) {
+	m, err := Preset("supabase", PresetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"id", "Email", "email_confirmed_at", "phone", "raw_user_meta_data", "raw_app_meta_data", "created_at", "deleted_at"}
+	rows := []sliceRow{
+		{"u1", "a@example.com", "2024-01-01T00:00:00Z", nil, map[string]any{"full_name": "Ada Lovelace", "plan": "pro"},
+			map[string]any{"provider": "email"}, "2024-01-01T00:00:00Z", nil},
+		{"u2", "b@example.com", nil, "15551234567", map[string]any{"first_name": "Bo"}, nil, "2024-02-01T10:00:00.5Z", nil},
+		{"u3", "c@example.com", nil, nil, nil, nil, nil, "2024-03-01T00:00:00Z"},
+	}
+	cols := NewColumns(names)
+	for round := range 2 {
+		for _, row := range rows {
+			var keys []string
+			vals := map[string]any{}
+			for i, n := range names {
+				if row[i] != nil {
+					keys = append(keys, n)
+					vals[n] = row[i]
+				}
+			}
+			got, gerr := m.Apply(RowRecord(cols, keys, row))
+			want, werr := m.Apply(ObjectRecord(keys, vals))
+			if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Fatalf("round %d, %s: error %v; the JSON record's %v", round, row[0], gerr, werr)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("round %d, %s: row record mapped differently (-json +row):\n%s", round, row[0], diff)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
 
 // expr is one value expression of a mapping file. Exactly one source is set.
@@ -35,6 +36,8 @@ type expr struct {
 	kinds    []string
 	part     string  // digest: "digest" (converted for Clerk) or "hasher"
 	when     []*cond // all must hold
+
+	refs atomic.Pointer[exprRefs] // the from keys' columns in the rows of the last query seen
 }
 
 // cond gates an expression: with equals, the value must equal it; without, it must be present.
