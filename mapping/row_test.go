@@ -13,12 +13,8 @@ type sliceRow []any
 
 func (s sliceRow) Value(i int) any { return s[i] }
 
-// A row record answers every look-up as the JSON record of the same row does: exact keys,
-// dotted paths into objects, columns whose names hold dots, NULLs, and loose names.
-func TestRowRecordLooksUpAsJSONRecord(t *testing.T) {
-	names := []string{"id", "meta", "meta.plan", "Email Address", "gone", "list"}
-	row := sliceRow{"u1", map[string]any{"plan": "pro", "name": map[string]any{"first": "Ada"}}, "basic",
-		"ada@example.com", nil, []any{"a", map[string]any{"k": json.Number("2")}}}
+// rowKeys are a row's non-NULL columns, and the row as the object a JSON record holds.
+func rowKeys(names []string, row sliceRow) ([]string, map[string]any) {
 	var keys []string
 	vals := map[string]any{}
 	for i, n := range names {
@@ -27,6 +23,16 @@ func TestRowRecordLooksUpAsJSONRecord(t *testing.T) {
 			vals[n] = row[i]
 		}
 	}
+	return keys, vals
+}
+
+// A row record answers every look-up as the JSON record of the same row does: exact keys,
+// dotted paths into objects, columns whose names hold dots, NULLs, and loose names.
+func TestRowRecordLooksUpAsJSONRecord(t *testing.T) {
+	names := []string{"id", "meta", "meta.plan", "Email Address", "gone", "list"}
+	row := sliceRow{"u1", map[string]any{"plan": "pro", "name": map[string]any{"first": "Ada"}}, "basic",
+		"ada@example.com", nil, []any{"a", map[string]any{"k": json.Number("2")}}}
+	keys, vals := rowKeys(names, row)
 	cols := NewColumns(names)
 	got := RowRecord(cols, keys, row)
 	want := ObjectRecord(keys, vals)
@@ -62,14 +68,7 @@ func TestRowRecordAppliesAsJSONRecord(t *testing.T) {
 	cols := NewColumns(names)
 	for round := range 2 {
 		for _, row := range rows {
-			var keys []string
-			vals := map[string]any{}
-			for i, n := range names {
-				if row[i] != nil {
-					keys = append(keys, n)
-					vals[n] = row[i]
-				}
-			}
+			keys, vals := rowKeys(names, row)
 			got, gerr := m.Apply(RowRecord(cols, keys, row))
 			want, werr := m.Apply(ObjectRecord(keys, vals))
 			if fmt.Sprint(gerr) != fmt.Sprint(werr) {
