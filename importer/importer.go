@@ -198,6 +198,7 @@ func Run(ctx context.Context, cfg Config) (*runfolder.Summary, error) {
 	start := time.Now()
 	r := newRunner(cfg, start)
 	sum := &runfolder.Summary{StartedAt: start.UTC(), Counts: map[runfolder.Status]int{}}
+	defer func() { r.resume.close() }() // open replaces the empty state with the journal's
 	if done, err := r.open(ctx, sum); done || err != nil {
 		sum.FinishedAt = time.Now().UTC()
 		return sum, err
@@ -712,6 +713,11 @@ func (r *runner) accept(m *mapped) (job, bool) {
 		// An earlier session (perhaps of another export) created or adopted this user.
 		r.noteDone(m)
 		r.doneBefore()
+		return jb, false
+	}
+	if err := r.resume.err(); err != nil { // a resume set on disk could not be read: fatal, as a journal read's failure is
+		r.setFatal(err)
+		r.count(statusLeft) // not settled: the next session takes it again
 		return jb, false
 	}
 	if !r.fit(&jb, m) {

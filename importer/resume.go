@@ -31,11 +31,13 @@ func (b bitset) has(i int) bool {
 
 // idSet holds 64-bit hashes of external_ids; a collision among a few million ids is
 // vanishingly unlikely. It is a map while it grows (undo adds as it goes) and can be frozen
-// into a sorted slice: 8 bytes an id for the resume set, which is read-only during a run.
+// into a sorted slice: 8 bytes an id for the resume set, which is read-only during a run; a
+// large resume set is frozen into a file instead (disk, see resume_ids.go).
 type idSet struct {
 	seed   maphash.Seed
 	m      map[uint64]struct{}
 	sorted []uint64 // after freeze
+	disk   *diskSet // after a collector's finish, for a set past resumeSpill
 }
 
 func newIDSet() *idSet { return &idSet{seed: maphash.MakeSeed(), m: make(map[uint64]struct{})} }
@@ -44,7 +46,10 @@ func (s *idSet) add(id string) { s.m[maphash.String(s.seed, id)] = struct{}{} }
 
 func (s *idSet) has(id string) bool {
 	h := maphash.String(s.seed, id)
-	if s.m == nil {
+	switch {
+	case s.disk != nil:
+		return s.disk.has(h)
+	case s.m == nil:
 		_, ok := slices.BinarySearch(s.sorted, h)
 		return ok
 	}
@@ -52,15 +57,42 @@ func (s *idSet) has(id string) bool {
 	return ok
 }
 
-func (s *idSet) len() int { return len(s.m) + len(s.sorted) }
+func (s *idSet) len() int {
+	n := len(s.m) + len(s.sorted)
+	if s.disk != nil {
+		n += s.disk.n
+	}
+	return n
+}
 
 func (s *idSet) hash(id string) uint64 { return maphash.String(s.seed, id) }
+
+// err is why a look-up in a set on disk could not be answered (has then said false).
+func (s *idSet) err() error {
+	if s.disk == nil {
+		return nil
+	}
+	s.disk.mu.Lock()
+	defer s.disk.mu.Unlock()
+	return s.disk.err
+}
+
+// close frees a set's file.
+func (s *idSet) close() {
+	if s.disk != nil {
+		s.disk.close()
+	}
+}
 
 // freeze makes the set the given hashes (their order and repeats do not matter), kept sorted;
 // it takes no more adds.
 func (s *idSet) freeze(hashes []uint64) {
 	slices.Sort(hashes)
-	s.sorted, s.m = slices.Clip(slices.Compact(hashes)), nil
+	hashes = slices.Compact(hashes)
+	if cap(hashes)-len(hashes) > len(hashes)/8 {
+		hashes = slices.Clone(hashes) // an appended slice's spare capacity would stay live all run
+	}
+	s.sorted, s.m = hashes, nil
 }
 
 // resumeState is what an earlier session of the run folder tells this one.
@@ -132,9 +164,14 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 	}
 	undo := &undoMarks{users: users, ext: map[uint64]struct{}{}}
 	var same, sameTarget bool
-	var finishedIDs []uint64         // hashes, appended as read: no map on the way to the sorted set
-	var sameIDs []uint64             // keyed: those of them finished by the same run
-	openIDs := map[uint64]struct{}{} // pending marks not yet settled, by external_id hash
+	// Hashes as read, sorted through a file of the folder when many (resume_ids.go): no map,
+	// and no slice of every finished row on the heap for the whole session.
+	dir := filepath.Dir(path)
+	finishedIDs := newHashCollector(dir)
+	defer finishedIDs.close()
+	sameIDs := newHashCollector(dir) // keyed: those of them finished by the same run
+	defer sameIDs.close()
+	openIDs := map[uint64]struct{}{} // pending marks not yet settled, by external_id hash: as many as were in flight
 	sc := runfolder.NewScanner(f)
 	for sc.Scan() {
 		if sc.IsHeader() {
@@ -175,9 +212,9 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 				undo.mark(h, undone)
 			}
 			if finished {
-				finishedIDs = append(finishedIDs, h)
+				finishedIDs.add(h)
 				if same && keyed {
-					sameIDs = append(sameIDs, h)
+					sameIDs.add(h)
 				}
 			}
 			if e.Status == runfolder.StatusPending {
@@ -215,10 +252,15 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 	}
 	st.damage = sc.Warnings()
 	st.undoneN = st.undone.count()
-	st.doneIDs.freeze(undo.keep(finishedIDs))
+	if err := finishedIDs.finish(st.doneIDs, undo.dropped()); err != nil {
+		return nil, err
+	}
 	if keyed {
 		st.sameKeys.seed = st.doneIDs.seed
-		st.sameKeys.freeze(undo.keep(sameIDs))
+		if err := sameIDs.finish(st.sameKeys, undo.dropped()); err != nil {
+			st.close()
+			return nil, err
+		}
 		st.doneN = st.sameKeys.len()
 	}
 	open := make([]uint64, 0, len(openIDs))
@@ -228,4 +270,16 @@ func loadResumeKeyed(path string, cur runfolder.Header, keyed bool) (*resumeStat
 	st.pendingIDs.seed = st.doneIDs.seed // the hashes above were taken with doneIDs' seed
 	st.pendingIDs.freeze(open)
 	return st, nil
+}
+
+// close frees the sets' files.
+func (st *resumeState) close() {
+	st.doneIDs.close()
+	st.sameKeys.close()
+	st.pendingIDs.close()
+}
+
+// err is why a look-up in a set on disk failed (the run folder's disk): the session stops.
+func (st *resumeState) err() error {
+	return errors.Join(st.doneIDs.err(), st.sameKeys.err(), st.pendingIDs.err())
 }

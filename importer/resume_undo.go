@@ -52,16 +52,13 @@ func (u *undoMarks) mark(extHash uint64, undone bool) {
 	}
 }
 
-// keep drops from hashes the external_ids whose latest finish an undo took back.
-func (u *undoMarks) keep(hashes []uint64) []uint64 {
+// dropped reports the external_ids whose latest finish an undo took back (nil: none).
+func (u *undoMarks) dropped() func(uint64) bool {
 	if u == nil || len(u.ext) == 0 {
-		return hashes
+		return nil
 	}
-	kept := hashes[:0]
-	for _, h := range hashes {
-		if _, ok := u.ext[h]; !ok {
-			kept = append(kept, h)
-		}
+	return func(h uint64) bool {
+		_, ok := u.ext[h]
+		return ok
 	}
-	return kept
 }
