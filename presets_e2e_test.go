@@ -184,7 +184,7 @@ func presetArgs(t testing.TB, f fixtures.File, byName map[string]fixtures.File) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		if k == "firebase_signer_key" { // a secret: from a file, never a flag value
-			key := filepath.Join(filepath.Dir(f.Path), "firebase-signer.key")
+			key := filepath.Join(t.TempDir(), "firebase-signer.key")
 			if err := os.WriteFile(key, []byte(f.Options[k]+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
