@@ -149,6 +149,27 @@ func given(p *mapping.CreateUserParams, name string) []string {
 	return out
 }
 
+// has tells whether p gives attribute name at all: given's answer is not empty.
+func has(p *mapping.CreateUserParams, name string) bool {
+	switch name {
+	case "email_address":
+		return len(p.EmailAddresses) > 0
+	case "phone_number":
+		return len(p.PhoneNumbers) > 0
+	case "username":
+		return nonEmpty(p.Username)
+	case "web3_wallet":
+		return len(p.Web3Wallets) > 0
+	case "first_name":
+		return nonEmpty(p.FirstName)
+	case "last_name":
+		return nonEmpty(p.LastName)
+	case "password":
+		return nonEmpty(p.Password) || nonEmpty(p.PasswordDigest)
+	}
+	return false
+}
+
 // clear removes attribute name from p.
 func clearAttr(p *mapping.CreateUserParams, name string) {
 	switch name {
@@ -189,18 +210,20 @@ func Classify(s *Settings, p *mapping.CreateUserParams, providers ...string) Ver
 		if !st.Known {
 			continue
 		}
-		fields := given(p, a.name)
-		what := strings.ToLower(a.label)
+		present := has(p, a.name)
 		switch {
-		case !st.Enabled && len(fields) > 0:
+		case !st.Enabled && present:
+			fields := given(p, a.name) // only for a reason: not on every row
+			what := strings.ToLower(a.label)
 			add(Reason{Code: a.name + "_off", Class: WithoutSomething, Fields: fields,
 				Text: fmt.Sprintf("%s is switched off in the instance, so the row's %s cannot be stored and is dropped", what, strings.Join(fields, ", ")),
 				Fix:  fmt.Sprintf("turn on %s %s, or leave %s out of the mapping", a.toggle, dashboard, a.name)})
-		case st.Required && len(fields) == 0 && a.name == "password":
+		case st.Required && !present && a.name == "password":
 			add(Reason{Code: "password_missing", Class: WithoutSomething,
 				Text: "the instance requires a password and the row has none: it is imported with skip_password_requirement and the user must set a password by reset",
 				Fix:  "map the source's password hashes (password_digest and password_hasher) if its export has them"})
-		case st.Required && len(fields) == 0:
+		case st.Required && !present:
+			what := strings.ToLower(a.label)
 			add(Reason{Code: a.name + "_required", Class: WillNotImport,
 				Text: fmt.Sprintf("the instance requires %s at sign-up and the row has none; Clerk refuses the create", article(what)),
 				Fix:  fmt.Sprintf("make %s optional at sign-up %s, or map the source's %s", a.label, dashboard, what)})
@@ -248,12 +271,12 @@ func Drop(s *Settings, p *mapping.CreateUserParams) (dropped []string) {
 		if !st.Known {
 			continue
 		}
-		fields := given(p, a.name)
+		present := has(p, a.name)
 		switch {
-		case !st.Enabled && len(fields) > 0:
+		case !st.Enabled && present:
+			dropped = append(dropped, given(p, a.name)...)
 			clearAttr(p, a.name)
-			dropped = append(dropped, fields...)
-		case st.Required && a.name == "password" && len(fields) == 0:
+		case st.Required && a.name == "password" && !present:
 			yes := true
 			p.SkipPasswordRequirement = &yes
 		}
