@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -255,21 +254,8 @@ func TestHostilePauseEndsWithSignal(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // into the pause
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("still running 10s after SIGTERM\nstderr: %s", stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Errorf("exit %v, want 130 (stopped in %v)\nstderr: %s", err, time.Since(start), stderr.String())
+	if code := termAndWait(t, cmd, 10*time.Second, &stderr, "SIGTERM"); code != exitInterrupted {
+		t.Errorf("exit %d, want 130 (stopped in %v)\nstderr: %s", code, time.Since(start), stderr.String())
 	}
 	if sum := readSummary(t, out); sum.Counts["failed"] != 0 || sum.Left != 20 {
 		t.Errorf("summary %+v: want 0 failed, 20 left", sum)
@@ -418,21 +404,8 @@ func TestSecondSignalAbortsAtOnce(t *testing.T) {
 		t.Fatalf("the first SIGTERM did not say it drains the 4 creates in flight\nstderr: %s", stderr.String())
 	}
 	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("still running 5s after the second SIGTERM\nstderr: %s", stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Errorf("exit %v, want 130 (after %v)\nstderr: %s", err, time.Since(start), stderr.String())
+	if code := termAndWait(t, cmd, 5*time.Second, &stderr, "the second SIGTERM"); code != exitInterrupted {
+		t.Errorf("exit %d, want 130 (after %v)\nstderr: %s", code, time.Since(start), stderr.String())
 	}
 	m, o := oneJSONObject(t, stdout.String())
 	if err := loadJSONSchema(t).VisitJSON(m); err != nil {

@@ -51,21 +51,8 @@ func TestStdinBlockedReadEndsOnFirstSignal(t *testing.T) {
 	}, &stderr)
 	time.Sleep(300 * time.Millisecond) // the reader is now blocked on the pipe
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(15 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("still running 15s after the first SIGTERM, blocked on stdin; stderr:\n%s", stderr.String())
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("exit: %v, want 130; stderr:\n%s", err, stderr.String())
+	if code := termAndWait(t, cmd, 15*time.Second, &stderr, "the first SIGTERM, blocked on stdin"); code != 130 {
+		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
 	}
 	var o struct {
 		Status   string         `json:"status"`
@@ -154,22 +141,8 @@ func TestStdinSlowProducer(t *testing.T) {
 	}
 	// interrupt sends the first SIGTERM and checks the command ends on it, interrupted.
 	interrupt := func(t *testing.T, cmd *exec.Cmd, stdout, stderr *bytes.Buffer, command string) {
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		var err error
-		select {
-		case err = <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("still running 10s after the first SIGTERM; stderr:\n%s", stderr.String())
-		}
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-			t.Fatalf("exit: %v, want 130; stderr:\n%s", err, stderr.String())
+		if code := termAndWait(t, cmd, 10*time.Second, stderr, "the first SIGTERM"); code != 130 {
+			t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
 		}
 		m, o := oneJSONObject(t, stdout.String())
 		if err := schema.VisitJSON(m, openapi3.MultiErrors()); err != nil {
@@ -219,4 +192,32 @@ func TestStdinSlowProducer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// termAndWait sends cmd one SIGTERM and waits for it to exit: its exit code (0, or -1 when it
+// did not exit on its own). Still running after within, it is killed and the test fails,
+// saying what the signal came after.
+func termAndWait(t *testing.T, cmd *exec.Cmd, within time.Duration, stderr fmt.Stringer, after string) int {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(within):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("still running %v after %s\nstderr: %s", within, after, stderr.String())
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
 }
