@@ -23,18 +23,7 @@ func TestStdinBlockedReadEndsOnFirstSignal(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "run")
-	cmd := exec.Command(bin, "import", "--sandbox", "--rate", "500", "--no-progress", "--json", "--out", out, "-")
-	cmd.Env = os.Environ()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close() // only after the process has ended: the pipe never sends EOF before
+	cmd, stdin, stdout, stderr := startWithStdin(t, bin, "import", "--sandbox", "--rate", "500", "--no-progress", "--json", "--out", out, "-")
 	// 150 rows of 500 bytes: more than the 64 KiB the format is sniffed from, and more than the
 	// first chunk of rows handed on; the rest wait on a pipe that never sends more.
 	var in strings.Builder
@@ -48,10 +37,10 @@ func TestStdinBlockedReadEndsOnFirstSignal(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool {
 		b, _ := os.ReadFile(filepath.Join(out, "results.jsonl"))
 		return bytes.Contains(b, []byte(`"status":"created"`))
-	}, &stderr)
+	}, stderr)
 	time.Sleep(300 * time.Millisecond) // the reader is now blocked on the pipe
 
-	if code := termAndWait(t, cmd, 15*time.Second, &stderr, "the first SIGTERM, blocked on stdin"); code != 130 {
+	if code := termAndWait(t, cmd, 15*time.Second, stderr, "the first SIGTERM, blocked on stdin"); code != 130 {
 		t.Fatalf("exit %d, want 130; stderr:\n%s", code, stderr.String())
 	}
 	var o struct {
@@ -116,20 +105,7 @@ func TestStdinSlowProducer(t *testing.T) {
 	bin := buildBinary(t)
 	schema := loadJSONSchema(t)
 	start := func(t *testing.T, args ...string) (*exec.Cmd, io.WriteCloser, *bytes.Buffer, *bytes.Buffer) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = os.Environ()
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { stdin.Close() })
-		t.Cleanup(func() { cmd.Process.Kill() }) // first: a test that failed early leaves no process
-		return cmd, stdin, &stdout, &stderr
+		return startWithStdin(t, bin, args...)
 	}
 	rows := func(n int) string {
 		var b strings.Builder
@@ -220,4 +196,24 @@ func termAndWait(t *testing.T, cmd *exec.Cmd, within time.Duration, stderr fmt.S
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// startWithStdin starts bin with args and a stdin pipe the test writes; the pipe is closed and
+// the process killed when the test ends (the kill first: a test that failed early leaves none).
+func startWithStdin(t *testing.T, bin string, args ...string) (*exec.Cmd, io.WriteCloser, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = os.Environ()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stdin.Close() })
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, stdin, &stdout, &stderr
 }

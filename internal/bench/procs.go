@@ -202,7 +202,12 @@ func runUserimport(ctx context.Context, e *env, extraEnv []string, args ...strin
 	floor := resetPeakRSS()
 	start := time.Now()
 	err := cmd.Run()
-	wall := time.Since(start)
+	return ranUserimport(ctx, cmd, err, time.Since(start), floor, &stdout, &stderr)
+}
+
+// ranUserimport is the run of cmd that ended with err after wall: an error when it could not
+// run at all or ctx ended, else its exit, usage and output.
+func ranUserimport(ctx context.Context, cmd *exec.Cmd, err error, wall time.Duration, floor int64, stdout, stderr *bytes.Buffer) (*procRun, error) {
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
 		return nil, fmt.Errorf("run userimport: %w", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -158,16 +157,10 @@ wait:
 			}
 		}
 	}
-	wall := time.Since(start)
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		return nil, fmt.Errorf("run userimport: %w", err)
+	pr, err := ranUserimport(ctx, cmd, err, time.Since(start), floor, &stdout, &stderr)
+	if err != nil {
+		return nil, err
 	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	pr := &procRun{exit: cmd.ProcessState.ExitCode(), wall: wall, usage: usageOf(cmd.ProcessState),
-		floorKiB: floor, stdout: stdout.Bytes(), stderr: stderr.String()}
 	r := &stoppedRun{importRun: &importRun{procRun: pr, out: out}, stopAt: stopAt}
 	if err := json.Unmarshal(pr.stdout, &r.sum); err != nil {
 		return r, fmt.Errorf("%s: import exited %d without a JSON summary: %s", name, pr.exit, lastLine(pr.stderr))
