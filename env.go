@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -127,26 +128,52 @@ func (e *environment) readKey(file string) (string, error) {
 // readSecretFile reads a secret (a key) from a regular file, trimmed; what names the file in
 // errors. A file others can read is used, with a warning.
 func (e *environment) readSecretFile(what, file string) (string, error) {
+	b, mode, err := readSecretBytes(what, file)
+	if err != nil {
+		return "", err
+	}
+	if mode.Perm()&0o077 != 0 {
+		e.printf(e.stderr, "userimport: warning: %s is readable by others (mode %v); chmod 600 it\n", file, mode.Perm())
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// readPasswordFile reads a database password (--source-secret-key-file for a database URL):
+// the file's first line without its line end, spaces kept, for a password may hold them. A
+// password never comes from a flag value.
+func readPasswordFile(file string) (string, error) {
+	b, _, err := readSecretBytes("password file", file)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	line = strings.TrimSuffix(line, "\r")
+	if line == "" {
+		return "", errors.New("password file " + file + " is empty")
+	}
+	return line, nil
+}
+
+// readSecretBytes reads the first 4 KiB of a regular file holding a secret (a key is ~50
+// bytes), and its mode; what names the file in errors.
+func readSecretBytes(what, file string) ([]byte, fs.FileMode, error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
 	if !st.Mode().IsRegular() { // /dev/zero or a FIFO would never end
-		return "", fmt.Errorf("%s %s is not a regular file", what, file)
+		return nil, 0, fmt.Errorf("%s %s is not a regular file", what, file)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
-		e.printf(e.stderr, "userimport: warning: %s is readable by others (mode %v); chmod 600 it\n", file, st.Mode().Perm())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 4<<10)) // a key is ~50 bytes
+	b, err := io.ReadAll(io.LimitReader(f, 4<<10))
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
+		return nil, 0, fmt.Errorf("%s: %w", what, err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	return b, st.Mode(), nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -133,7 +133,7 @@ func (e *environment) openDatabase(ctx context.Context, raw string, fl *inputFla
 	opts := db.Options{Query: fl.query, Preset: fl.preset,
 		Log: func(msg string) { e.printf(e.stderr, "userimport: %s\n", msg) }}
 	if fl.sourceKeyFile != "" {
-		pw, err := db.ReadPasswordFile(fl.sourceKeyFile)
+		pw, err := readPasswordFile(fl.sourceKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("--source-secret-key-file: %w", err)
 		}

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"os"
 	"strings"
 	"testing"
 )
@@ -70,25 +69,5 @@ func TestBoolName(t *testing.T) {
 		if got := boolName(name); got != want {
 			t.Errorf("boolName(%q) = %v", name, got)
 		}
-	}
-}
-
-func TestReadPasswordFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := dir + "/" + name
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	if pw, err := ReadPasswordFile(write("a", " p@ss w0rd \r\n")); err != nil || pw != " p@ss w0rd " {
-		t.Errorf("got %q, %v: want the line as written, spaces kept", pw, err)
-	}
-	if _, err := ReadPasswordFile(write("b", "\n")); err == nil {
-		t.Error("empty password file: want an error")
-	}
-	if _, err := ReadPasswordFile(dir); err == nil {
-		t.Error("a folder: want an error")
 	}
 }
