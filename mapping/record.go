@@ -233,24 +233,22 @@ func (r *jsonRecord) lookup(key string, loose func(string) string) (any, bool) {
 	if r.cols != nil {
 		return r.rowLookup(key, loose)
 	}
-	if v, ok := r.get(key); ok {
+	if v, ok := r.values[key]; ok {
 		return present(v)
 	}
 	if !strings.Contains(key, ".") {
 		if k := loose(key); k != "" {
-			v, _ := r.get(k)
-			return present(v)
+			return present(r.values[k])
 		}
 		return nil, false
 	}
-	if v, ok := r.walkTop(key); ok {
+	if v, ok := walkPath(r.values, key, true); ok {
 		return v, true
 	}
 	first, rest, _ := strings.Cut(key, ".")
-	if _, ok := r.get(first); !ok {
+	if _, ok := r.values[first]; !ok {
 		if k := loose(first); k != "" {
-			v, _ := r.get(k)
-			return walkPath(v, rest, true)
+			return walkPath(r.values[k], rest, true)
 		}
 	}
 	return nil, false

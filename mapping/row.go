@@ -10,7 +10,6 @@ import (
 // key through this one index instead of a map of its own, and a dotted key's columns are
 // worked out once for all rows.
 type Columns struct {
-	names []string
 	index map[string]int
 
 	mu   sync.Mutex
@@ -115,7 +114,7 @@ func (r *jsonRecord) rowLookupRefs(refs *colRefs, key string, loose func(string)
 
 // NewColumns indexes names (distinct, as a query's result columns must be).
 func NewColumns(names []string) *Columns {
-	c := &Columns{names: names, index: make(map[string]int, len(names))}
+	c := &Columns{index: make(map[string]int, len(names))}
 	for i, n := range names {
 		c.index[n] = i
 	}
@@ -151,26 +150,6 @@ func (r *jsonRecord) get(k string) (any, bool) {
 	}
 	v := r.row.Value(i)
 	return v, v != nil
-}
-
-// walkTop is walkPath over the record's top level: the longest key that prefixes p first.
-func (r *jsonRecord) walkTop(p string) (any, bool) {
-	if r.cols == nil {
-		return walkPath(r.values, p, true)
-	}
-	if c, ok := r.get(p); ok {
-		if v, ok := walkPath(c, "", false); ok {
-			return v, true
-		}
-	}
-	for d := strings.LastIndexByte(p, '.'); d >= 0; d = strings.LastIndexByte(p[:d], '.') {
-		if c, ok := r.get(p[:d]); ok {
-			if v, ok := walkPath(c, p[d+1:], true); ok {
-				return v, true
-			}
-		}
-	}
-	return nil, false
 }
 
 // sameKeys tells whether a and b are one slice (the shared keys of rows of one shape).
