@@ -519,21 +519,17 @@ func (r *runner) read(intake context.Context, work, ordered chan<- *chunk) (limi
 			}
 			return false, fmt.Errorf("read input: %w", err)
 		}
-		if r.resume.done.has(rec.Num) || r.cfg.Limit > 0 && r.keyedDone(rec) {
-			// Done before: mapped only for its identifiers, which a later row may repeat (keyed
-			// rows done before are otherwise found after the parallel mapping).
-			c.rows = append(c.rows, mapped{rec: rec, done: true})
-			if len(c.rows) == chunkRows && !send() {
-				return false, nil
+		// Done before: mapped only for its identifiers, which a later row may repeat (keyed rows
+		// done before are otherwise found after the parallel mapping); not counted by --limit.
+		done := r.resume.done.has(rec.Num) || r.cfg.Limit > 0 && r.keyedDone(rec)
+		if !done {
+			if r.cfg.Limit > 0 && taken >= r.cfg.Limit {
+				r.tally(statusLeft)
+				return true, nil
 			}
-			continue
+			taken++
 		}
-		if r.cfg.Limit > 0 && taken >= r.cfg.Limit {
-			r.tally(statusLeft)
-			return true, nil
-		}
-		taken++
-		c.rows = append(c.rows, mapped{rec: rec})
+		c.rows = append(c.rows, mapped{rec: rec, done: done})
 		if len(c.rows) == chunkRows && !send() {
 			return false, nil
 		}
