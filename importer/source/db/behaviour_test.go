@@ -50,11 +50,7 @@ func TestStreamingFlatMemory(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, n)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.URL, Options{Query: "select id, email, name, meta from t"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			r := mustOpen(t, ctx, tg.URL, Options{Query: "select id, email, name, meta from t"})
 			heap := func() uint64 {
 				runtime.GC()
 				var m runtime.MemStats
@@ -104,11 +100,8 @@ func TestReadOnly(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 3)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.URL, Options{Query: writes[d]})
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = r.Next(ctx)
+			r := mustOpen(t, ctx, tg.URL, Options{Query: writes[d]})
+			_, err := r.Next(ctx)
 			r.Close()
 			if err == nil || !strings.Contains(err.Error(), "read-only") && !strings.Contains(err.Error(), "READ ONLY") && !strings.Contains(strings.ToLower(err.Error()), "readonly") {
 				t.Fatalf("a write inside the reader's transaction gave %v, want it refused as read-only", err)
@@ -127,11 +120,7 @@ func TestSnapshot(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 10)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.URL, Options{Query: "select id, email from t"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			r := mustOpen(t, ctx, tg.URL, Options{Query: "select id, email from t"})
 			tg.Run(t, "insert into t (id, email) values (100, 'late@example.com')", "delete from t where id = 1")
 			n, err := r.Count(ctx)
 			if err != nil {
@@ -158,11 +147,7 @@ func TestSnapshot(t *testing.T) {
 func TestCountAfterNextRefused(t *testing.T) {
 	tg := newTarget(t, "sqlite", 2)
 	ctx := context.Background()
-	r, err := Open(ctx, tg.URL, Options{Query: "select id from t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := mustOpen(t, ctx, tg.URL, Options{Query: "select id from t"})
 	if _, err := r.Next(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +158,7 @@ func TestCountAfterNextRefused(t *testing.T) {
 
 func TestDuplicateColumns(t *testing.T) {
 	tg := newTarget(t, "sqlite", 1)
-	r, err := Open(context.Background(), tg.URL, Options{Query: "select id, id from t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := mustOpen(t, context.Background(), tg.URL, Options{Query: "select id, id from t"})
 	if _, err := r.Next(context.Background()); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate column: %v", err)
 	}
@@ -186,11 +167,7 @@ func TestDuplicateColumns(t *testing.T) {
 func TestCancel(t *testing.T) {
 	tg := newTarget(t, "postgres", 1000)
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := Open(ctx, tg.URL, Options{Query: "select * from t"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := mustOpen(t, ctx, tg.URL, Options{Query: "select * from t"})
 	if _, err := r.Next(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -367,10 +344,7 @@ func TestCloseEarly(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 20_000)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.URL, Options{Query: "select * from t"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustOpen(t, ctx, tg.URL, Options{Query: "select * from t"})
 			for range 10 {
 				if _, err := r.Next(ctx); err != nil {
 					t.Fatal(err)
@@ -392,10 +366,7 @@ func TestReadOnlyAfterCommit(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			tg := newTarget(t, d, 1)
 			ctx := context.Background()
-			r, err := Open(ctx, tg.URL, Options{Query: "commit"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustOpen(t, ctx, tg.URL, Options{Query: "commit"})
 			_, _ = r.Next(ctx)
 			rb := r.b
 			var werr error
@@ -416,18 +387,11 @@ func TestReadOnlyAfterCommit(t *testing.T) {
 func TestIdentityOfPresetQuery(t *testing.T) {
 	tg := newTarget(t, "sqlite", 1)
 	tg.Run(t, `create table "user" (id text primary key, name text, email text, "emailVerified" integer, "createdAt" date, "updatedAt" date)`)
-	r1, err := Open(context.Background(), tg.URL, Options{Preset: "betterauth"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r1 := mustOpen(t, context.Background(), tg.URL, Options{Preset: "betterauth"})
 	id1, q1 := r1.Identity(), r1.Query()
 	r1.Close()
 	tg.Run(t, `alter table "user" add column "role" text`)
-	r2, err := Open(context.Background(), tg.URL, Options{Preset: "betterauth"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r2.Close()
+	r2 := mustOpen(t, context.Background(), tg.URL, Options{Preset: "betterauth"})
 	if q1 == r2.Query() || id1 != r2.Identity() {
 		t.Errorf("a plugin column more: query changed %v, identity kept %v; want both", q1 != r2.Query(), id1 == r2.Identity())
 	}

@@ -16,17 +16,25 @@ import (
 	"github.com/userimport/userimport/mapping"
 )
 
+// mustOpen opens rawURL or fails the test; the reader is closed when the test ends (a test may
+// close it before: Close is idempotent).
+func mustOpen(t *testing.T, ctx context.Context, rawURL string, opts Options) *Reader {
+	t.Helper()
+	r, err := Open(ctx, rawURL, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 // readAll opens rawURL and returns every record decoded, keyed by the given column, plus the log.
 func readAll(t *testing.T, rawURL string, opts Options, key string) (map[string]map[string]any, []string) {
 	t.Helper()
 	var logs []string
 	opts.Log = func(m string) { logs = append(logs, m) }
 	ctx := context.Background()
-	r, err := Open(ctx, rawURL, opts)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	defer r.Close()
+	r := mustOpen(t, ctx, rawURL, opts)
 	n, err := r.Count(ctx)
 	if err != nil {
 		t.Fatalf("Count: %v", err)
