@@ -192,7 +192,8 @@ func (r *pgRow) decode(i int) any {
 			}
 			return v
 		case pgTimestamptz, pgTimestamp, pgDate, pgTimeBin, pgDateBin, pgUUIDBin:
-			b := appendColumn(make([]byte, 0, 40), r.t.rs.kinds[i], r.t.rs.oids[i], v)
+			var buf [48]byte // a quoted time or UUID fits: only the string is allocated
+			b := appendColumn(buf[:0], r.t.rs.kinds[i], r.t.rs.oids[i], v)
 			return string(b[1 : len(b)-1])
 		case pgBoolBin:
 			return v[0] != 0
