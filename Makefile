@@ -20,6 +20,8 @@ test:
 	@if [ -z "$$USERIMPORT_TEST_POSTGRES_URL" ] && env=$$(scripts/testdb.sh env 2>/dev/null); then eval "$$env"; \
 	elif [ -z "$$USERIMPORT_TEST_POSTGRES_URL" ]; then echo "make test: no test databases: the database-source tests skip (make testdb starts them)"; fi; \
 	$(GO) test -race ./...
+	@# Heap-measuring tests skip under -race (its shadow memory distorts the heap): run them without it.
+	$(GO) test -count=1 -run 'TestMemoryPerUser' ./clerk/sandbox/
 
 # Throw-away PostgreSQL and MariaDB on loopback for the database-source tests (installs them from
 # the distribution's packages when run as root on Debian); `make testdb-stop` removes them.
