@@ -265,6 +265,15 @@ func (m *Mapping) CheckHeader(header []string) error {
 }
 
 func (m *Mapping) evalAssign(t *target, e *expr, r Record, p *CreateUserParams, res *reserved) error {
+	if t.kind == kindMeta {
+		if raw, ok := e.rowMeta(r); ok { // a jsonb column: copied in canonical form, no map built
+			if raw != nil {
+				t.meta(p, raw)
+				res.encoded.add(raw)
+			}
+			return nil
+		}
+	}
 	v, err := e.eval(r, m.options)
 	if err == nil && v != nil {
 		err = t.assign(p, v, r.Textual(), res)
@@ -513,12 +522,12 @@ func toMeta(v any) (raw json.RawMessage, encoded bool, err error) {
 	return raw, err == nil, err
 }
 
-// metaText reads a metadata object from text. A flat object is written out directly; anything
-// else is decoded and encoded again, which gives the same bytes.
+// metaText reads a metadata object from text. An object canonicalJSON can copy is written out
+// directly; anything else is decoded and encoded again, which gives the same bytes.
 func metaText(s string) (raw json.RawMessage, encoded bool, err error) {
 	s = strings.TrimSpace(s)
-	if raw, ok := canonicalFlat(s); ok {
-		return raw, false, nil
+	if raw, ok := canonicalJSON(s); ok {
+		return raw, raw != nil, nil
 	}
 	d, err := decodeJSON(s)
 	if err != nil {

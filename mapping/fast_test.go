@@ -138,7 +138,7 @@ func FuzzCSVShortcut(f *testing.F) {
 	})
 }
 
-// decodeEncode is what canonicalFlat must reproduce: toMeta's decode and re-encode.
+// decodeEncode is what canonicalJSON must reproduce: toMeta's decode and re-encode.
 func decodeEncode(s string) (json.RawMessage, bool) {
 	d, err := decodeJSON(s)
 	if err != nil {
@@ -151,7 +151,7 @@ func decodeEncode(s string) (json.RawMessage, bool) {
 	return raw, err == nil
 }
 
-func TestCanonicalFlat(t *testing.T) {
+func TestCanonicalJSON(t *testing.T) {
 	tests := []struct {
 		in, want string
 		ok       bool
@@ -159,8 +159,14 @@ func TestCanonicalFlat(t *testing.T) {
 		{`{"plan":"pro","n":1}`, `{"n":1,"plan":"pro"}`, true},
 		{` { "b" : -0.5e+3 , "a" : null, "c": true, "d": false, "": "" } `, `{"":"","a":null,"b":-0.5e+3,"c":true,"d":false}`, true},
 		{`{}`, ``, true},
-		{`{"a":1,"a":2}`, ``, false},  // duplicate: the decoder decides
-		{`{"a":{"b":1}}`, ``, false},  // nested
+		{`{"a":1,"a":2}`, ``, false}, // duplicate: the decoder decides
+		{`{"a":{"b":1}}`, `{"a":{"b":1}}`, true},
+		{`{"z": [3, {"y": 1, "x": [] }, {}], "a": {"c": null, "b": "t"}}`, `{"a":{"b":"t","c":null},"z":[3,{"x":[],"y":1},{}]}`, true},
+		{`{"a":{"b":1,"b":2}}`, ``, false}, // a nested duplicate
+		{`{"a":[1,]}`, ``, false},
+		{`{"a":[1 2]}`, ``, false},
+		{`{"a":{"b" 1}}`, ``, false},
+		{`{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}`, ``, false}, // deeper than maxCanonDepth
 		{`{"a":"\u0041"}`, ``, false}, // escape
 		{`{"a":01}`, ``, false},       // not JSON
 		{`{"a":1,}`, ``, false},       // not JSON
@@ -170,27 +176,27 @@ func TestCanonicalFlat(t *testing.T) {
 		{`{"a":1.}`, ``, false},
 	}
 	for _, tt := range tests {
-		got, ok := canonicalFlat(strings.TrimSpace(tt.in))
+		got, ok := canonicalJSON(strings.TrimSpace(tt.in))
 		if ok != tt.ok || string(got) != tt.want {
-			t.Errorf("canonicalFlat(%s) = %s, %v; want %s, %v", tt.in, got, ok, tt.want, tt.ok)
+			t.Errorf("canonicalJSON(%s) = %s, %v; want %s, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
 	}
 }
 
-// FuzzCanonicalFlat: whenever canonicalFlat answers, it answers what decode and encode would.
-func FuzzCanonicalFlat(f *testing.F) {
-	for _, s := range []string{`{"plan":"pro","n":1}`, `{}`, `{"a":1,"b":[1]}`, `{"é":"ü","a":-0}`, `{"a":1e5,"b":null}`} {
+// FuzzCanonicalJSON: whenever canonicalJSON answers, it answers what decode and encode would.
+func FuzzCanonicalJSON(f *testing.F) {
+	for _, s := range []string{`{"plan":"pro","n":1}`, `{}`, `{"a":1,"b":[1]}`, `{"é":"ü","a":-0}`, `{"a":{"c":[{"e":1,"d":2}],"b":{}}}`, `{"a":1e5,"b":null}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		s = strings.TrimSpace(s)
-		got, ok := canonicalFlat(s)
+		got, ok := canonicalJSON(s)
 		if !ok {
 			return
 		}
 		want, wok := decodeEncode(s)
 		if !wok || !bytes.Equal(got, want) {
-			t.Fatalf("canonicalFlat(%q) = %s; decode and encode give %s (ok %v)", s, got, want, wok)
+			t.Fatalf("canonicalJSON(%q) = %s; decode and encode give %s (ok %v)", s, got, want, wok)
 		}
 	})
 }

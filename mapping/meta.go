@@ -3,87 +3,165 @@ package mapping
 import (
 	"encoding/json"
 	"strings"
-	"unicode/utf8"
 )
 
-// maxFlatKeys bounds the keys canonicalFlat sorts in place; bigger objects are decoded.
-const maxFlatKeys = 16
+// maxSortKeys bounds the keys of one object canonicalJSON sorts on the stack; bigger objects
+// take a slice.
+const maxSortKeys = 16
+
+// maxCanonDepth bounds canonicalJSON's nesting; deeper values are left to the decoder.
+const maxCanonDepth = 32
 
 type kvSpan struct{ k, v string } // raw key (without quotes) and raw value
 
-// canonicalFlat writes s, a JSON object of scalars, as decoding and encoding it would: keys
-// sorted, insignificant space dropped, nil for {}. It declines (ok false) whatever it cannot
-// copy byte for byte: nesting, escapes, duplicate keys, invalid UTF-8, U+2028/U+2029 (which the
-// encoder escapes), malformed JSON. The caller then decodes.
-func canonicalFlat(s string) (raw json.RawMessage, ok bool) {
-	if len(s) < 2 || s[0] != '{' || strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) ||
-		strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029") {
+// canonicalJSON writes s, a JSON object, as decoding and encoding it would: keys sorted at
+// every level, insignificant space dropped, nil for {}. It declines (ok false) whatever it
+// cannot copy byte for byte: escapes, duplicate keys, invalid UTF-8, U+2028/U+2029 (which the
+// encoder escapes), malformed JSON, nesting past maxCanonDepth. The caller then decodes. A
+// database's jsonb column becomes metadata this way without a map being built.
+func canonicalJSON(s string) (raw json.RawMessage, ok bool) {
+	var buf [maxSortKeys]kvSpan
+	members, ok, sep := objIndex(s, buf[:0])
+	if !ok || sep {
 		return nil, false
 	}
-	var kv [maxFlatKeys]kvSpan
-	n := 0
-	i := skipWS(s, 1)
-	if i < len(s) && s[i] == '}' {
-		return nil, skipWS(s, i+1) == len(s)
+	return canonicalMembers(members)
+}
+
+// canonicalMembers is canonicalJSON for an object objIndex has read (and found free of
+// U+2028/U+2029).
+func canonicalMembers(members []kvSpan) (raw json.RawMessage, ok bool) {
+	if len(members) == 0 {
+		return nil, true
 	}
-	for {
-		k, j, ok := scanString(s, i)
-		if !ok {
-			return nil, false
-		}
-		if i = skipWS(s, j); i >= len(s) || s[i] != ':' {
-			return nil, false
-		}
-		i = skipWS(s, i+1)
-		if j, ok = scanScalar(s, i); !ok {
-			return nil, false
-		}
-		if n == maxFlatKeys {
-			return nil, false
-		}
-		for _, e := range kv[:n] {
-			if e.k == k {
-				return nil, false // the decoder keeps the last; leave that to it
-			}
-		}
-		kv[n] = kvSpan{k, s[i:j]}
-		n++
-		if i = skipWS(s, j); i >= len(s) {
-			return nil, false
-		}
-		if s[i] == '}' {
-			if skipWS(s, i+1) != len(s) {
-				return nil, false
-			}
-			break
-		}
-		if s[i] != ',' {
-			return nil, false
-		}
-		i = skipWS(s, i+1)
+	var kb [maxSortKeys]kvSpan
+	kv := append(kb[:0], members...) // sorted apart: members keeps its order for look-ups
+	size := 1
+	for _, e := range kv {
+		size += len(e.k) + len(e.v) + 4
 	}
+	out, ok := appendMembers(make([]byte, 0, size), kv, 0)
+	if !ok {
+		return nil, false
+	}
+	return out, true
+}
+
+// appendMembers writes an object's members (sorting kv) in the encoder's form.
+func appendMembers(out []byte, kv []kvSpan, depth int) ([]byte, bool) {
 	// Insertion sort: few keys, and encoding/json orders map keys bytewise.
-	for a := 1; a < n; a++ {
+	for a := 1; a < len(kv); a++ {
 		for b := a; b > 0 && kv[b].k < kv[b-1].k; b-- {
 			kv[b], kv[b-1] = kv[b-1], kv[b]
 		}
 	}
-	size := 1 + n // braces, colons and commas
-	for _, e := range kv[:n] {
-		size += len(e.k) + 2 + len(e.v)
-	}
-	out := make([]byte, 0, size)
 	out = append(out, '{')
-	for x, e := range kv[:n] {
+	for x, e := range kv {
 		if x > 0 {
+			if e.k == kv[x-1].k {
+				return out, false // the decoder keeps the last; leave that to it
+			}
 			out = append(out, ',')
 		}
 		out = append(out, '"')
 		out = append(out, e.k...)
 		out = append(out, '"', ':')
-		out = append(out, e.v...)
+		if c := e.v[0]; c == '{' || c == '[' {
+			var ok bool
+			if out, ok = appendCanonical(out, e.v, depth+1); !ok {
+				return out, false
+			}
+		} else {
+			out = append(out, e.v...)
+		}
 	}
 	return append(out, '}'), true
+}
+
+// valueEnd checks the JSON value at s[i] (strings without escapes) and returns the index after it.
+func valueEnd(s string, i, depth int) (int, bool) {
+	if i >= len(s) {
+		return 0, false
+	}
+	open := s[i]
+	if open != '{' && open != '[' {
+		return scanScalar(s, i)
+	}
+	if depth >= maxCanonDepth {
+		return 0, false
+	}
+	close := byte('}')
+	if open == '[' {
+		close = ']'
+	}
+	i = skipWS(s, i+1)
+	if i < len(s) && s[i] == close {
+		return i + 1, true
+	}
+	for {
+		if open == '{' {
+			_, j, ok := scanString(s, i)
+			if !ok {
+				return 0, false
+			}
+			if i = skipWS(s, j); i >= len(s) || s[i] != ':' {
+				return 0, false
+			}
+			i = skipWS(s, i+1)
+		}
+		j, ok := valueEnd(s, i, depth+1)
+		if !ok {
+			return 0, false
+		}
+		if i = skipWS(s, j); i >= len(s) {
+			return 0, false
+		}
+		if s[i] == close {
+			return i + 1, true
+		}
+		if s[i] != ',' {
+			return 0, false
+		}
+		i = skipWS(s, i+1)
+	}
+}
+
+// appendCanonical writes v, one value valueEnd accepted, in the encoder's form.
+func appendCanonical(out []byte, v string, depth int) ([]byte, bool) {
+	switch v[0] {
+	case '[':
+		out = append(out, '[')
+		i := skipWS(v, 1)
+		for n := 0; v[i] != ']'; n++ {
+			j, _ := valueEnd(v, i, depth+1)
+			if n > 0 {
+				out = append(out, ',')
+			}
+			var ok bool
+			if out, ok = appendCanonical(out, v[i:j], depth+1); !ok {
+				return out, false
+			}
+			if i = skipWS(v, j); v[i] == ',' {
+				i = skipWS(v, i+1)
+			}
+		}
+		return append(out, ']'), true
+	case '{':
+		var kb [maxSortKeys]kvSpan
+		kv := kb[:0]
+		i := skipWS(v, 1)
+		for v[i] != '}' {
+			k, j, _ := scanString(v, i)
+			i = skipWS(v, skipWS(v, j)+1)
+			j, _ = valueEnd(v, i, depth+1)
+			kv = append(kv, kvSpan{k, v[i:j]})
+			if i = skipWS(v, j); v[i] == ',' {
+				i = skipWS(v, i+1)
+			}
+		}
+		return appendMembers(out, kv, depth)
+	}
+	return append(out, v...), true
 }
 
 func skipWS(s string, i int) int {
@@ -98,15 +176,17 @@ func scanString(s string, i int) (body string, end int, ok bool) {
 	if i >= len(s) || s[i] != '"' {
 		return "", 0, false
 	}
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return s[i+1 : j], j + 1, true
-		case c < 0x20:
+	e := strings.IndexByte(s[i+1:], '"')
+	if e < 0 {
+		return "", 0, false
+	}
+	body = s[i+1 : i+1+e]
+	for j := 0; j < len(body); j++ {
+		if body[j] < 0x20 {
 			return "", 0, false
 		}
 	}
-	return "", 0, false
+	return body, i + 2 + e, true
 }
 
 // scanScalar reads a string, number, true, false or null at s[i] and returns the index after it.

@@ -169,6 +169,8 @@ type jsonRecord struct {
 	values map[string]any
 	cols   *Columns                          // set instead of values for a row held by column (RowRecord)
 	row    RowValues                         // its values
+	text   RowText                           // row, when it can also answer without decoding
+	tidx   *textIndex                        // text's JSON objects as scanned so far
 	norm   atomic.Pointer[map[string]string] // normKey -> key, built on the first miss; "" for two keys
 }
 

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"encoding/json"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,18 @@ func (r *jsonRecord) rowLookup(key string, loose func(string) string) (any, bool
 // rowLookupRefs is rowLookup with key's columns already found.
 func (r *jsonRecord) rowLookupRefs(refs *colRefs, key string, loose func(string) string) (any, bool) {
 	for _, c := range refs.cands {
+		if c.rest != "" && r.text != nil {
+			if s, ok := r.text.JSONText(c.col); ok {
+				if members, ok, _ := r.members(c.col, s); ok {
+					if x, found, decided := pathIn(members, c.rest); decided {
+						if found {
+							return x, true
+						}
+						continue
+					}
+				}
+			}
+		}
 		v := r.row.Value(c.col)
 		if v == nil {
 			continue
@@ -102,7 +115,7 @@ func (r *jsonRecord) rowLookupRefs(refs *colRefs, key string, loose func(string)
 		}
 		return nil, false
 	}
-	if refs.first < 0 || r.row.Value(refs.first) == nil {
+	if refs.first < 0 || r.null(refs.first) {
 		first, rest, _ := strings.Cut(key, ".")
 		if k := loose(first); k != "" {
 			v, _ := r.get(k)
@@ -128,6 +141,25 @@ type RowValues interface {
 	Value(col int) any
 }
 
+// RowText is what a RowValues may also offer, so that the mapping need not decode a column
+// to learn what it wants from it.
+type RowText interface {
+	// Null tells whether column col is NULL.
+	Null(col int) bool
+	// JSONText is column col's JSON object as the database holds it (ok false when the column
+	// is NULL or holds anything else). A path into it is then found by scanning the text, and
+	// metadata taken from it whole is copied, not decoded and encoded again.
+	JSONText(col int) (text string, ok bool)
+}
+
+// null tells whether column col of a row record is NULL.
+func (r *jsonRecord) null(col int) bool {
+	if r.text != nil {
+		return r.text.Null(col)
+	}
+	return r.row.Value(col) == nil
+}
+
 // RowRecord is ObjectRecord for a row held by column: keys are its non-NULL columns in order.
 // Rows with the same NULL columns should share one keys slice: the mapping's per-shape plan
 // and the unread-column check then recognise the shape without comparing it.
@@ -135,7 +167,9 @@ func RowRecord(c *Columns, keys []string, row RowValues) Record {
 	if len(keys) == 0 {
 		keys = nil
 	}
-	return &jsonRecord{keys: keys, cols: c, row: row}
+	jr := &jsonRecord{keys: keys, cols: c, row: row}
+	jr.text, _ = row.(RowText)
+	return jr
 }
 
 // get is a top-level key's value: false when absent (NULL, for a row).
@@ -166,23 +200,65 @@ type exprRefs struct {
 
 // lookupFrom is r.Lookup(e.from[i]), for a row record through its columns found once.
 func (e *expr) lookupFrom(r Record, i int) (any, bool) {
-	k := e.from[i]
-	if v, ok := r.(*view); ok && len(v.flatten) == 0 {
-		if jr, ok := v.base.(*jsonRecord); ok && jr.cols != nil && !strings.HasPrefix(k, "join.") {
-			er := e.refs.Load()
-			if er == nil || er.cols != jr.cols {
-				er = &exprRefs{cols: jr.cols, refs: make([]*colRefs, len(e.from))}
-				for j, key := range e.from {
-					er.refs[j] = jr.cols.refsFor(key)
-				}
-				e.refs.Store(er)
-			}
-			loose := jr.resolve
-			if v.jplan != nil {
-				loose = v.jplan.resolve
-			}
-			return jr.rowLookupRefs(er.refs[i], k, loose)
+	if jr, refs, jp := e.rowRefs(r, i); jr != nil {
+		loose := jr.resolve
+		if jp != nil {
+			loose = jp.resolve
 		}
+		return jr.rowLookupRefs(refs, e.from[i], loose)
 	}
-	return r.Lookup(k)
+	return r.Lookup(e.from[i])
+}
+
+// rowRefs is the row record r views and e.from[i]'s columns in it, with the view's plan (whose
+// loose key resolver it uses, when it has one); jr is nil when r is no plain view of a row
+// record.
+func (e *expr) rowRefs(r Record, i int) (jr *jsonRecord, refs *colRefs, jp *jsonPlan) {
+	v, ok := r.(*view)
+	if !ok || len(v.flatten) != 0 {
+		return nil, nil, nil
+	}
+	if jr, ok = v.base.(*jsonRecord); !ok || jr.cols == nil || strings.HasPrefix(e.from[i], "join.") {
+		return nil, nil, nil
+	}
+	er := e.refs.Load()
+	if er == nil || er.cols != jr.cols {
+		er = &exprRefs{cols: jr.cols, refs: make([]*colRefs, len(e.from))}
+		for j, key := range e.from {
+			er.refs[j] = jr.cols.refsFor(key)
+		}
+		e.refs.Store(er)
+	}
+	return jr, er.refs[i], v.jplan
+}
+
+// rowMeta is the metadata e (one from key, nothing else) reads from a row record, when its
+// first non-NULL column is a JSON object taken whole: the object in canonical form, copied
+// from the column's text. ok false leaves it to eval.
+func (e *expr) rowMeta(r Record) (json.RawMessage, bool) {
+	if len(e.from) != 1 || e.fromList || len(e.when) != 0 {
+		return nil, false
+	}
+	jr, refs, _ := e.rowRefs(r, 0)
+	if jr == nil || jr.text == nil {
+		return nil, false
+	}
+	for _, c := range refs.cands {
+		if jr.text.Null(c.col) {
+			continue
+		}
+		if c.rest != "" {
+			return nil, false
+		}
+		s, ok := jr.text.JSONText(c.col)
+		if !ok {
+			return nil, false
+		}
+		members, ok, sep := jr.members(c.col, s)
+		if !ok || sep {
+			return nil, false
+		}
+		return canonicalMembers(members)
+	}
+	return nil, false
 }

@@ -80,3 +80,151 @@ func TestRowRecordAppliesAsJSONRecord(t *testing.T) {
 		}
 	}
 }
+
+// textRow is a row whose object columns are JSON text, as a PostgreSQL json or jsonb column
+// arrives: it offers RowText, so the mapping scans and copies that text instead of decoding it.
+type textRow struct {
+	vals    []any
+	text    []string // the JSON object text of column i, or ""
+	decodes *int     // how often a text column was decoded
+}
+
+func (r textRow) Value(i int) any {
+	if r.text[i] != "" {
+		*r.decodes++
+		v, err := decodeJSON(r.text[i])
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}
+	return r.vals[i]
+}
+func (r textRow) Null(i int) bool { return r.text[i] == "" && r.vals[i] == nil }
+func (r textRow) JSONText(i int) (string, bool) {
+	return r.text[i], r.text[i] != ""
+}
+
+// asTextRow holds each object of row as text: texts[i] when given (spacing, key order and
+// escapes as a database writes them), else the object marshalled.
+func asTextRow(t *testing.T, row sliceRow, texts map[int]string) textRow {
+	tr := textRow{vals: make([]any, len(row)), text: make([]string, len(row)), decodes: new(int)}
+	for i, v := range row {
+		if s, ok := texts[i]; ok {
+			tr.text[i] = s
+			continue
+		}
+		if _, ok := v.(map[string]any); ok {
+			b, err := json.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.text[i] = string(b)
+			continue
+		}
+		tr.vals[i] = v
+	}
+	return tr
+}
+
+// A row whose object columns are text answers every look-up as the decoded row does: paths
+// found by scanning the text, and the cases the scan leaves to the decoder (escapes, nested
+// objects and arrays taken whole, JSON inside a string).
+func TestRowTextLooksUpAsDecoded(t *testing.T) {
+	names := []string{"id", "meta", "meta.plan", "other", "esc", "gone"}
+	texts := map[int]string{
+		1: `{"plan": "pro", "name": {"first": "Ada", "x.y": 1}, "blank": "  ", "n": 0, "ok": true, "no": false, "nil": null,` +
+			` "list": ["a", {"k": 2}], "enc": "{\"a\": 1}", "dup": 1, "dup": "last", "a.b": "dotted", "a": {"b": "nested"}, "s": "str"}`,
+		3: ` {"plan":{"tier":"gold"},"plan.tier":"  "}`,
+		4: `{"k\u00e9y": "v", "p": "x"}`,
+	}
+	decoded := sliceRow{"u1", nil, "basic", nil, nil, nil}
+	for i, s := range texts {
+		v, err := decodeJSON(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded[i] = v
+	}
+	row := asTextRow(t, decoded, texts)
+	keys, _ := rowKeys(names, decoded)
+	cols := NewColumns(names)
+	got := RowRecord(cols, keys, row)
+	want := RowRecord(cols, keys, decoded)
+	for _, k := range []string{"meta.plan", "meta.name.first", "meta.name", "meta.name.x.y", "meta.blank", "meta.n", "meta.ok",
+		"meta.no", "meta.nil", "meta.list", "meta.list.1.k", "meta.enc.a", "meta.dup", "meta.a.b", "meta.s.x", "meta.missing",
+		"other.plan.tier", "other.plan", "esc.kéy", "esc.p", "gone.x", "meta"} {
+		for round := range 2 {
+			gv, gok := got.Lookup(k)
+			wv, wok := want.Lookup(k)
+			if gok != wok || !reflect.DeepEqual(gv, wv) {
+				t.Errorf("round %d, Lookup(%q) = %#v, %v; decoded gives %#v, %v", round, k, gv, gok, wv, wok)
+			}
+		}
+	}
+}
+
+// A preset maps a row with its jsonb columns as text exactly as it maps the decoded row:
+// names from the metadata's paths, metadata copied in canonical form.
+func TestRowTextAppliesAsDecoded(t *testing.T) {
+	m, err := Preset("supabase", PresetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"id", "email", "raw_user_meta_data", "raw_app_meta_data", "created_at"}
+	cases := []map[int]string{
+		{2: `{"n": 7, "plan": "pro", "full_name": "Ada King Lovelace"}`, 3: `{"provider": "email", "providers": ["email", "google"]}`},
+		{2: `{"first_name": "Bo", "last_name": "  ", "name": "Bo Diddley", "nested": {"z": 1, "a": [true, null]}}`, 3: `{}`},
+		{2: `{"full_name": "Caf\u00e9 Owner"}`, 3: `{"a": 1, "a": 2}`}, // escapes and a duplicate: decoded instead
+	}
+	decodes := []bool{false, false, true}
+	cols := NewColumns(names)
+	for n, texts := range cases {
+		decoded := sliceRow{fmt.Sprint("u", n), "a@example.com", nil, nil, "2024-01-01T00:00:00Z"}
+		for i, s := range texts {
+			if decoded[i], err = decodeJSON(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		keys, _ := rowKeys(names, decoded)
+		for round := range 2 {
+			tr := asTextRow(t, decoded, texts)
+			got, gerr, gverr := m.ApplyValid(RowRecord(cols, keys, tr))
+			if (*tr.decodes > 0) != decodes[n] {
+				t.Errorf("case %d: the text columns were decoded %d times; decoded at all: want %v", n, *tr.decodes, decodes[n])
+			}
+			want, werr, wverr := m.ApplyValid(RowRecord(cols, keys, decoded))
+			if fmt.Sprint(gerr, gverr) != fmt.Sprint(werr, wverr) {
+				t.Fatalf("case %d round %d: error %v; decoded %v", n, round, gerr, werr)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("case %d round %d: text row mapped differently (-decoded +text):\n%s", n, round, diff)
+			}
+		}
+	}
+}
+
+// FuzzTextPath: whenever the scan decides, it finds what walkPath finds in the decoded object.
+func FuzzTextPath(f *testing.F) {
+	for _, c := range [][2]string{{`{"a": 1, "b": {"c": "x"}}`, "b.c"}, {`{"a.b": " ", "a": {"b": 2}}`, "a.b"},
+		{`{"a": "{\"b\": 1}"}`, "a.b"}, {`{"a": [1, 2]}`, "a.1"}, {`{"a": null, "a": "z"}`, "a"}, {`{}`, "a"}} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, s, p string) {
+		v, found, decided := textPath(s, p)
+		if !decided {
+			return
+		}
+		d, err := decodeJSON(s)
+		if err != nil {
+			t.Fatalf("textPath(%q, %q) decided, but the text does not decode: %v", s, p, err)
+		}
+		if _, ok := d.(map[string]any); !ok {
+			t.Fatalf("textPath(%q, %q) decided on a non-object", s, p)
+		}
+		wv, wok := walkPath(d, p, true)
+		if found != wok || !reflect.DeepEqual(v, wv) {
+			t.Fatalf("textPath(%q, %q) = %#v, %v; walkPath gives %#v, %v", s, p, v, found, wv, wok)
+		}
+	})
+}

@@ -158,6 +158,25 @@ func (r *pgRow) col(i int) (v string, pre bool) {
 	return r.data[start : e&^preEncoded], e&preEncoded != 0
 }
 
+// Null tells whether column i is NULL (mapping.RowText).
+func (r *pgRow) Null(i int) bool { return i < 0 || i >= len(r.end) || r.shape.null[i] }
+
+// JSONText is a json or jsonb column's object as PostgreSQL sent it (mapping.RowText): the
+// mapping finds paths in it and copies it as metadata without decoding it.
+func (r *pgRow) JSONText(i int) (string, bool) {
+	if r.Null(i) || r.t.rs.kinds[i] != pgJSON {
+		return "", false
+	}
+	v, pre := r.col(i)
+	if pre {
+		return "", false
+	}
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t' || v[0] == '\n' || v[0] == '\r') { // json keeps what was typed
+		v = v[1:]
+	}
+	return v, len(v) > 0 && v[0] == '{'
+}
+
 // Value is column i as decoding the row's JSON would give it; nil for NULL.
 func (r *pgRow) Value(i int) any {
 	if i < 0 || i >= len(r.end) || r.shape.null[i] {
