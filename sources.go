@@ -93,7 +93,7 @@ type sourceEnv struct {
 func (e *environment) openSource(ctx context.Context, arg string, fl *inputFlags, m *mapping.Mapping, se sourceEnv) (*input, error) {
 	switch kindOf(arg) {
 	case kindDatabase:
-		return e.openDatabase(ctx, arg, fl, se)
+		return e.openDatabase(ctx, arg, fl, m, se)
 	case kindClerk:
 		return e.openClerk(ctx, fl, se)
 	}
@@ -129,9 +129,12 @@ func readOnce(path string) bool {
 	return err == nil && st.Mode()&(fs.ModeNamedPipe|fs.ModeCharDevice|fs.ModeSocket) != 0
 }
 
-func (e *environment) openDatabase(ctx context.Context, raw string, fl *inputFlags, se sourceEnv) (*input, error) {
+func (e *environment) openDatabase(ctx context.Context, raw string, fl *inputFlags, m *mapping.Mapping, se sourceEnv) (*input, error) {
 	opts := db.Options{Query: fl.query, Preset: fl.preset,
 		Log: func(msg string) { e.printf(e.stderr, "userimport: %s\n", msg) }}
+	if m != nil {
+		opts.Reads = m.Reads
+	}
 	if fl.sourceKeyFile != "" {
 		pw, err := readPasswordFile(fl.sourceKeyFile)
 		if err != nil {

@@ -106,6 +106,10 @@ func (m *Mapping) Unread(keys []string) []string {
 	return out
 }
 
+// Reads tells whether the mapping reads top-level key (or column) k, exactly or as people
+// write it: a database source leaves the columns it does not out of its query.
+func (m *Mapping) Reads(k string) bool { return m.reads(k) }
+
 // reads tells whether the mapping reads top-level key k.
 func (m *Mapping) reads(k string) bool {
 	if k == "" || m.read[k] {

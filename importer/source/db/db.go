@@ -36,6 +36,10 @@ type Options struct {
 	Preset   string           // supabase, authjs or betterauth: picks the default query
 	Password string           // overrides the URL's password; the caller reads it from a file or env, never a flag
 	Log      func(msg string) // notes such as which table a preset found; nil: discarded
+	// Reads tells whether the mapping reads a column. The supabase preset's query leaves out the
+	// auth.users columns it never reads (GoTrue's tokens, mostly): they would only cost the
+	// server and the wire, and land in failed.jsonl. nil: every column.
+	Reads func(column string) bool
 }
 
 // Reader streams rows as records. Count, when used, must come before the first Next: both run
@@ -122,7 +126,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Reader, error) {
 	idq := q
 	if q == "" {
 		idq = "preset:" + strings.ToLower(opts.Preset)
-		q, err = defaultQuery(ctx, b, opts.Preset, opts.Log)
+		q, err = defaultQuery(ctx, b, opts)
 		if err != nil {
 			b.close()
 			return nil, supabaseHint(withSource(err, red, rawURL, opts.Password), opts.Preset)

@@ -36,10 +36,11 @@ const (
 	ColHasOAuth = "has_oauth_account"
 )
 
-func defaultQuery(ctx context.Context, b backend, preset string, log func(string)) (string, error) {
+func defaultQuery(ctx context.Context, b backend, opts Options) (string, error) {
+	preset, log := opts.Preset, opts.Log
 	switch strings.ToLower(preset) {
 	case "supabase":
-		return supabaseQuery(ctx, b, log)
+		return supabaseQuery(ctx, b, log, opts.Reads)
 	case "authjs":
 		return authjsQuery(ctx, b, log)
 	case "betterauth":
@@ -50,7 +51,7 @@ func defaultQuery(ctx context.Context, b backend, preset string, log func(string
 	return "", newError(QueryFailed, "give --query SQL: only the supabase, authjs and betterauth presets bring a default query", fmt.Errorf("preset %q has no default query", preset))
 }
 
-func supabaseQuery(ctx context.Context, b backend, log func(string)) (string, error) {
+func supabaseQuery(ctx context.Context, b backend, log func(string), reads func(string) bool) (string, error) {
 	if b.dialect() != "postgres" {
 		return "", newError(QueryFailed, "Supabase is PostgreSQL: use its postgres:// connection string", fmt.Errorf("supabase preset on %s", b.dialect()))
 	}
@@ -61,16 +62,27 @@ func supabaseQuery(ctx context.Context, b backend, log func(string)) (string, er
 	if !ok {
 		return "", newError(TableMissing, "other roles than postgres cannot see auth.users", fmt.Errorf("no table auth.users visible"))
 	}
-	var cols, missing []string
+	var cols, present, missing []string
 	for _, c := range SupabaseColumns {
 		if slices.Contains(have, c) {
-			cols = append(cols, b.quote(c))
+			cols, present = append(cols, b.quote(c)), append(present, c)
 		} else {
 			missing = append(missing, c)
 		}
 	}
 	if len(missing) > 0 {
 		log(fmt.Sprintf("supabase: auth.users has no column %s (an older Supabase); reading the other %d", strings.Join(missing, ", "), len(cols)))
+	}
+	if reads != nil {
+		var used []string
+		for i, c := range present {
+			if reads(c) {
+				used = append(used, cols[i])
+			}
+		}
+		if len(used) > 0 { // else all, and the warning about unread columns says why
+			cols = used
+		}
 	}
 	return "select " + strings.Join(cols, ", ") + " from auth.users", nil
 }

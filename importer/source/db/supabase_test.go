@@ -3,6 +3,7 @@ package db
 import (
 	"github.com/userimport/userimport/internal/fixtures"
 	"github.com/userimport/userimport/internal/testdb"
+	"github.com/userimport/userimport/mapping"
 	"slices"
 	"testing"
 	"time"
@@ -104,4 +105,39 @@ func TestSupabaseOlderSchema(t *testing.T) {
 	if len(recs) != 1 || len(logs) != 1 || !contains(logs[0], "is_anonymous") {
 		t.Errorf("read %d users, log %q: want 1 user and a note naming is_anonymous", len(recs), logs)
 	}
+}
+
+// The supabase preset's query reads only the columns its mapping reads: GoTrue's tokens stay
+// in the database (and out of failed.jsonl). A mapping that reads none of them gets them all.
+func TestSupabaseReadsWhatTheMappingReads(t *testing.T) {
+	d := testdb.Postgres(t)
+	d.Run(t, fixtures.SupabaseDDL, supabaseRows)
+	m, err := mapping.Preset("supabase", mapping.PresetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := readAll(t, d.URL, Options{Preset: "supabase", Reads: m.Reads}, "id")
+	if len(recs) != 8 {
+		t.Fatalf("read %d users, want 8", len(recs))
+	}
+	seen := map[string]bool{}
+	for id, rec := range recs {
+		for k := range rec {
+			if !m.Reads(k) {
+				t.Errorf("user %s: column %q is read, but the preset never reads it", id, k)
+			}
+			seen[k] = true
+		}
+	}
+	for _, c := range []string{"id", "email", "encrypted_password", "email_confirmed_at", "raw_user_meta_data", "raw_app_meta_data",
+		"banned_until", "deleted_at", "is_anonymous", "phone", "phone_confirmed_at", "created_at"} {
+		if !seen[c] {
+			t.Errorf("column %s was not read by any row", c)
+		}
+	}
+	bob := recs["11111111-1111-4111-8111-111111111111"]
+	wantAbsent(t, bob, "confirmation_token", "recovery_token", "instance_id", "aud")
+
+	all, _ := readAll(t, d.URL, Options{Preset: "supabase", Reads: func(string) bool { return false }}, "id")
+	wantEq(t, all["11111111-1111-4111-8111-111111111111"], "confirmation_token", "")
 }
