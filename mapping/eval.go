@@ -129,17 +129,10 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		if !ok {
 			return nil, invalid("name is not text")
 		}
-		words := strings.Fields(familyFirst(s))
-		switch {
-		case len(words) == 0, last && len(words) < 2:
-			return nil, nil
-		case last:
-			return words[len(words)-1], nil
-		case len(words) == 1:
-			return words[0], nil
-		default:
-			return strings.Join(words[:len(words)-1], " "), nil
+		if w := nameWords(familyFirst(s), last); w != "" {
+			return w, nil
 		}
+		return nil, nil
 	case e.e164 != nil:
 		v, err := e.e164.eval(r, opts)
 		if err != nil || v == nil {
@@ -240,6 +233,38 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 	return nil, errors.New("empty expression")
 }
 
+// nameWords is the family name (last: the last word, when there are two or more) or the given
+// names (every word but the last, one space apart; a single word is a given name) of a full
+// name; "" when there is none. Words are strings.Fields'.
+func nameWords(s string, last bool) string {
+	for i := 0; i < len(s); i++ { // words one ASCII space apart: the answer is a substring
+		if c := s[i]; c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ') || c != ' ' && (c <= ' ' || c >= 0x7f) {
+			return nameWordsSlow(s, last)
+		}
+	}
+	i := strings.LastIndexByte(s, ' ')
+	switch {
+	case last && i < 0:
+		return ""
+	case last:
+		return s[i+1:]
+	case i < 0:
+		return s
+	}
+	return s[:i]
+}
+
+func nameWordsSlow(s string, last bool) string {
+	words := strings.Fields(s)
+	switch {
+	case len(words) == 0, last && len(words) < 2:
+		return ""
+	case last:
+		return words[len(words)-1]
+	}
+	return strings.Join(words[:max(len(words)-1, 1)], " ")
+}
+
 // familyFirst turns "Family, Given" (one comma, as directories write names) into "Given
 // Family"; "Given Family, Jr." and other suffixes after the comma are left as written.
 func familyFirst(s string) string {
@@ -310,6 +335,11 @@ func colOf(r Record, k string) (int, bool) {
 }
 
 func (c *cond) holds(r Record, opts map[string]string) (bool, error) {
+	if !c.hasEquals && c.sameAs == nil {
+		if ok, known := c.value.rowPresent(r); known { // a time column is not formatted to be seen
+			return ok != c.not, nil
+		}
+	}
 	v, err := c.value.eval(r, opts)
 	if err != nil {
 		return false, fmt.Errorf("when: %w", err)

@@ -150,6 +150,8 @@ type RowText interface {
 	// is NULL or holds anything else). A path into it is then found by scanning the text, and
 	// metadata taken from it whole is copied, not decoded and encoded again.
 	JSONText(col int) (text string, ok bool)
+	// Present is present(Value(col)) when the row can tell without decoding the column (known).
+	Present(col int) (present, known bool)
 }
 
 // null tells whether column col of a row record is NULL.
@@ -230,6 +232,28 @@ func (e *expr) rowRefs(r Record, i int) (jr *jsonRecord, refs *colRefs, jp *json
 		e.refs.Store(er)
 	}
 	return jr, er.refs[i], v.jplan
+}
+
+// rowPresent tells whether e (one from key, nothing else) has a value in a row record, when the
+// row can tell without decoding it (known).
+func (e *expr) rowPresent(r Record) (present, known bool) {
+	if len(e.from) != 1 || e.fromList || len(e.when) != 0 {
+		return false, false
+	}
+	jr, refs, _ := e.rowRefs(r, 0)
+	if jr == nil || jr.text == nil {
+		return false, false
+	}
+	for _, c := range refs.cands {
+		if jr.text.Null(c.col) {
+			continue
+		}
+		if c.rest != "" {
+			return false, false
+		}
+		return jr.text.Present(c.col)
+	}
+	return false, false
 }
 
 // rowMeta is the metadata e (one from key, nothing else) reads from a row record, when its

@@ -104,6 +104,13 @@ func (r textRow) Null(i int) bool { return r.text[i] == "" && r.vals[i] == nil }
 func (r textRow) JSONText(i int) (string, bool) {
 	return r.text[i], r.text[i] != ""
 }
+func (r textRow) Present(i int) (ok, known bool) {
+	if r.text[i] != "" {
+		return true, true
+	}
+	_, ok = present(r.vals[i])
+	return ok, true
+}
 
 // asTextRow holds each object of row as text: texts[i] when given (spacing, key order and
 // escapes as a database writes them), else the object marshalled.

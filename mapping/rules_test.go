@@ -473,3 +473,17 @@ func FuzzUTCMillis(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNameWords: the substring shortcut splits a full name as strings.Fields does.
+func FuzzNameWords(f *testing.F) {
+	for _, s := range []string{"Ada Lovelace", "Ada King Lovelace", "Ada", "", " ", "Ada  Lovelace", " Ada", "Ada ", "Zoë 山田", "A\tB", "A\u00a0B", "A\x7fB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, last := range []bool{false, true} {
+			if got, want := nameWords(s, last), nameWordsSlow(s, last); got != want {
+				t.Fatalf("nameWords(%q, last %v) = %q; strings.Fields gives %q", s, last, got, want)
+			}
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"sort"
@@ -155,6 +156,19 @@ func sameDecoded(t *testing.T, rawURL string, rec source.Record) {
 		wv, wok := want.Lookup(k)
 		if gok != wok || !reflect.DeepEqual(gv, wv) {
 			t.Errorf("record %d, %s: Decoded %#v (%v), Raw's %#v (%v)", rec.Num, k, gv, gok, wv, wok)
+		}
+	}
+	// Each database preset maps the row as it maps its JSON: the row's shortcuts (paths found
+	// in a jsonb column's text, metadata copied from it, presence seen without decoding) agree.
+	for _, name := range []string{"supabase", "authjs", "betterauth"} {
+		m, err := mapping.Preset(name, mapping.PresetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gp, gerr, gverr := m.ApplyValid(got)
+		wp, werr, wverr := m.ApplyValid(want)
+		if fmt.Sprint(gerr, gverr) != fmt.Sprint(werr, wverr) || !reflect.DeepEqual(gp, wp) {
+			t.Errorf("record %d, preset %s: the row maps to %+v (%v, %v), its JSON to %+v (%v, %v)", rec.Num, name, gp, gerr, gverr, wp, werr, wverr)
 		}
 	}
 }

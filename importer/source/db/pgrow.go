@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -175,6 +176,30 @@ func (r *pgRow) JSONText(i int) (string, bool) {
 		v = v[1:]
 	}
 	return v, len(v) > 0 && v[0] == '{'
+}
+
+// Present tells whether column i has a value as the mapping sees one (mapping.RowText): not
+// NULL, and for text not blank. A time is not formatted to be seen.
+func (r *pgRow) Present(i int) (present, known bool) {
+	if r.Null(i) {
+		return false, true
+	}
+	v, pre := r.col(i)
+	if pre {
+		return false, false
+	}
+	switch r.t.rs.kinds[i] {
+	case pgText:
+		return strings.TrimSpace(v) != "", true
+	case pgJSON:
+		if s, ok := r.JSONText(i); ok && s != "" {
+			return true, true
+		}
+		return false, false // a JSON scalar: "" is blank
+	case pgBool, pgInt, pgFloat, pgTimestamptz, pgTimestamp, pgDate, pgTimeBin, pgDateBin, pgBoolBin, pgUUIDBin:
+		return true, true
+	}
+	return false, false
 }
 
 // Value is column i as decoding the row's JSON would give it; nil for NULL.
