@@ -278,7 +278,13 @@ func (m *Mapping) evalAssign(t *target, e *expr, r Record, p *CreateUserParams, 
 			return nil
 		}
 	}
-	v, err := e.eval(r, m.options)
+	var v any
+	var err error
+	if t.kind == kindList {
+		v, err = e.eval(r, m.options)
+	} else {
+		v, err = e.evalOne(r, m.options) // the others take the first value
+	}
 	if err == nil && v != nil {
 		err = t.assign(p, v, r.Textual(), res)
 	}

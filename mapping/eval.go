@@ -63,7 +63,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 	case e.object != nil:
 		o := map[string]any{}
 		for _, k := range slices.Sorted(maps.Keys(e.object)) { // sorted: the first error is stable
-			v, err := e.object[k].eval(r, opts)
+			v, err := e.object[k].evalOne(r, opts)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -97,7 +97,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		}
 		return out, nil
 	case e.time != nil:
-		v, err := e.time.eval(r, opts)
+		v, err := e.time.evalOne(r, opts)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -121,7 +121,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		if sub == nil {
 			sub, last = e.lastOf, true
 		}
-		v, err := sub.eval(r, opts)
+		v, err := sub.evalOne(r, opts)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -134,7 +134,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		}
 		return nil, nil
 	case e.e164 != nil:
-		v, err := e.e164.eval(r, opts)
+		v, err := e.e164.evalOne(r, opts)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -158,7 +158,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 	case e.join != nil:
 		parts := make([]string, 0, len(e.join))
 		for _, p := range e.join {
-			v, err := p.eval(r, opts)
+			v, err := p.evalOne(r, opts)
 			if err != nil || v == nil {
 				return nil, err // one part absent: the whole is absent
 			}
@@ -186,7 +186,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		}
 		return nil, nil
 	case e.future != nil:
-		v, err := e.future.eval(r, opts)
+		v, err := e.future.evalOne(r, opts)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -213,7 +213,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		}
 		return o, nil
 	case e.digest != nil:
-		v, err := e.digest.eval(r, opts)
+		v, err := e.digest.evalOne(r, opts)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -263,6 +263,26 @@ func nameWordsSlow(s string, last bool) string {
 		return words[len(words)-1]
 	}
 	return strings.Join(words[:max(len(words)-1, 1)], " ")
+}
+
+// evalOne is first(e.eval(r, opts)): what a rule that takes one value reads. A from-list
+// stops at its first present key instead of gathering them all.
+func (e *expr) evalOne(r Record, opts map[string]string) (any, error) {
+	if e.from == nil || !e.fromList {
+		v, err := e.eval(r, opts)
+		return first(v), err
+	}
+	for _, c := range e.when {
+		if ok, err := c.holds(r, opts); err != nil || !ok {
+			return nil, err
+		}
+	}
+	for i := range e.from {
+		if v, ok := e.lookupFrom(r, i); ok {
+			return v, nil
+		}
+	}
+	return nil, nil
 }
 
 // familyFirst turns "Family, Given" (one comma, as directories write names) into "Given
@@ -340,7 +360,7 @@ func (c *cond) holds(r Record, opts map[string]string) (bool, error) {
 			return ok != c.not, nil
 		}
 	}
-	v, err := c.value.eval(r, opts)
+	v, err := c.value.evalOne(r, opts)
 	if err != nil {
 		return false, fmt.Errorf("when: %w", err)
 	}
@@ -350,7 +370,7 @@ func (c *cond) holds(r Record, opts map[string]string) (bool, error) {
 	case c.hasEquals:
 		ok = looseEqual(v, c.equals)
 	case c.sameAs != nil:
-		o, err := c.sameAs.eval(r, opts)
+		o, err := c.sameAs.evalOne(r, opts)
 		if err != nil {
 			return false, fmt.Errorf("when: %w", err)
 		}

@@ -133,11 +133,14 @@ func pathIn(members []kvSpan, p string) (v any, found, decided bool) {
 }
 
 // textIndex holds a row record's JSON object columns as objIndex read them, so that the
-// several rules reading one column scan it once.
+// several rules reading one column scan it once. One allocation a row: two columns and eight
+// members fit in it.
 type textIndex struct {
-	cols []textCol
-	back [12]kvSpan // the members of the first columns
-	used int
+	cols  [2]textCol
+	more  []textCol
+	n     int
+	back  [8]kvSpan // the members of the first columns
+	spent int
 }
 
 type textCol struct {
@@ -152,15 +155,26 @@ func (r *jsonRecord) members(col int, s string) (members []kvSpan, ok, sep bool)
 		r.tidx = &textIndex{}
 	}
 	x := r.tidx
-	for _, c := range x.cols {
+	for _, c := range x.cols[:x.n] {
 		if c.col == col {
 			return c.members, c.ok, c.sep
 		}
 	}
-	members, ok, sep = objIndex(s, x.back[x.used:x.used:len(x.back)])
-	if len(members) > 0 && &members[0] == &x.back[x.used] {
-		x.used += len(members)
+	for _, c := range x.more {
+		if c.col == col {
+			return c.members, c.ok, c.sep
+		}
 	}
-	x.cols = append(x.cols, textCol{col, members, ok, sep})
+	members, ok, sep = objIndex(s, x.back[x.spent:x.spent:len(x.back)])
+	if len(members) > 0 && x.spent < len(x.back) && &members[0] == &x.back[x.spent] {
+		x.spent += len(members)
+	}
+	c := textCol{col, members, ok, sep}
+	if x.n < len(x.cols) {
+		x.cols[x.n] = c
+		x.n++
+	} else {
+		x.more = append(x.more, c)
+	}
 	return members, ok, sep
 }

@@ -235,3 +235,41 @@ func FuzzTextPath(f *testing.F) {
 		}
 	})
 }
+
+// A row with more JSON columns and members than a row's index holds inline reads each as the
+// decoded row does.
+func TestRowTextManyColumns(t *testing.T) {
+	var names []string
+	texts := map[int]string{}
+	decoded := sliceRow{}
+	for i := range 5 {
+		names = append(names, fmt.Sprint("m", i))
+		texts[i] = fmt.Sprintf(`{"a": %d, "b": "x%d", "c": true, "d": null, "e": 1.5}`, i, i)
+		v, err := decodeJSON(texts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded = append(decoded, v)
+	}
+	keys, _ := rowKeys(names, decoded)
+	cols := NewColumns(names)
+	tr := asTextRow(t, decoded, texts)
+	got := RowRecord(cols, keys, tr)
+	want := RowRecord(cols, keys, decoded)
+	defer func() {
+		if *tr.decodes != 0 {
+			t.Errorf("the text columns were decoded %d times: the scan should answer every look-up", *tr.decodes)
+		}
+	}()
+	for round := range 2 {
+		for _, n := range names {
+			for _, k := range []string{"a", "b", "c", "d", "e", "z"} {
+				gv, gok := got.Lookup(n + "." + k)
+				wv, wok := want.Lookup(n + "." + k)
+				if gok != wok || !reflect.DeepEqual(gv, wv) {
+					t.Errorf("round %d, %s.%s = %#v, %v; decoded gives %#v, %v", round, n, k, gv, gok, wv, wok)
+				}
+			}
+		}
+	}
+}

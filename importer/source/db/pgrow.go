@@ -47,7 +47,16 @@ type pgRow struct {
 	shape *pgShape
 	data  string   // one allocation a row: the values decoded are slices of it
 	end   []uint32 // end of column i in data (start: the previous end), | preEncoded
-	vals  []any    // decoded so far; allocated on the first decode
+	vals  []any    // decoded so far; allocated on the first decode (a narrow row's with it)
+}
+
+// inlineCols is the widest row whose ends and values share the row's allocation.
+const inlineCols = 16
+
+type pgRowInline struct {
+	pgRow
+	end  [inlineCols]uint32
+	vals [inlineCols]any
 }
 
 func newPGTable(rs *pgRows, keys [][]byte) *pgTable {
@@ -68,7 +77,15 @@ func (t *pgTable) take() (*pgRow, int, error) {
 			t.mask[i] = 0
 		}
 	}
-	r := &pgRow{t: t, shape: t.shapeOf(), end: make([]uint32, len(raw))}
+	var r *pgRow
+	if len(raw) <= inlineCols { // one allocation for the row, its ends and its decoded values
+		rb := &pgRowInline{}
+		r = &rb.pgRow
+		r.end, r.vals = rb.end[:len(raw)], rb.vals[:len(raw)]
+	} else {
+		r = &pgRow{end: make([]uint32, len(raw))}
+	}
+	r.t, r.shape = t, t.shapeOf()
 	buf := t.buf[:0]
 	if cap(buf) < size {
 		buf = make([]byte, 0, size)
