@@ -483,6 +483,27 @@ const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
 // exports write, YYYY-MM-DDTHH:MM:SS[.fraction]Z, done on the text: the same result without
 // the parse and the format. ok is false for anything else (parseTime decides).
 func utcMillis(s string) (string, bool) {
+	frac, ok := parseUTC(s)
+	if !ok {
+		return "", false
+	}
+	var b [24]byte
+	copy(b[:], s[:19])
+	b[19] = '.'
+	for i := range 3 {
+		b[20+i] = '0'
+		if 1+i < len(frac) {
+			b[20+i] = frac[1+i] // truncated, as Format truncates
+		}
+	}
+	b[23] = 'Z'
+	return string(b[:]), true
+}
+
+// parseUTC checks s is an RFC 3339 time in UTC (Z) with at most nine fractional digits, and
+// returns its fraction ("" or "." and the digits). What it accepts time.Parse(time.RFC3339)
+// accepts too; false says only that the caller must ask time.Parse.
+func parseUTC(s string) (frac string, ok bool) {
 	n := len(s)
 	if n < 20 || n > 30 || s[n-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return "", false
@@ -508,7 +529,7 @@ func utcMillis(s string) (string, bool) {
 		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
 		return "", false
 	}
-	frac := s[19 : n-1]
+	frac = s[19 : n-1]
 	if frac != "" {
 		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
 			return "", false
@@ -517,17 +538,7 @@ func utcMillis(s string) (string, bool) {
 			return "", false
 		}
 	}
-	var b [24]byte
-	copy(b[:], s[:19])
-	b[19] = '.'
-	for i := range 3 {
-		b[20+i] = '0'
-		if 1+i < len(frac) {
-			b[20+i] = frac[1+i] // truncated, as Format truncates
-		}
-	}
-	b[23] = 'Z'
-	return string(b[:]), true
+	return frac, true
 }
 
 func daysIn(month, year int) int {

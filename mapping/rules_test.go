@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -463,6 +464,11 @@ func FuzzUTCMillis(f *testing.F) {
 	f.Add("2024-01-15T10:30:00.123456Z")
 	f.Add("2024-02-29T00:00:00Z")
 	f.Fuzz(func(t *testing.T, s string) {
+		if _, ok := parseUTC(s); ok { // Validate's shortcut takes only what time.Parse takes
+			if _, err := time.Parse(time.RFC3339, s); err != nil {
+				t.Fatalf("parseUTC(%q) accepts it; time.Parse: %v", s, err)
+			}
+		}
 		got, ok := utcMillis(s)
 		if !ok {
 			return

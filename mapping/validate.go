@@ -162,6 +162,9 @@ func validate(p *CreateUserParams, enc *encodedMeta) error {
 		if t.v == nil {
 			continue
 		}
+		if _, ok := parseUTC(*t.v); ok {
+			continue // the form Apply writes: no need for time.Parse
+		}
 		if _, err := time.Parse(time.RFC3339, *t.v); err != nil {
 			return fieldErr(t.name, CodeInvalidTime, "%q is not an RFC 3339 time such as 2012-10-20T07:15:20.902Z", clip(*t.v))
 		}

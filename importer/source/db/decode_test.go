@@ -3,6 +3,7 @@ package db
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 // decodeValue's scanner must decode every value exactly as encoding/json does (numbers as
@@ -50,4 +51,28 @@ var decodeSeeds = []string{
 	"\"\xff\xfe\"",
 	`{"a": 01}`, `{"a": 1.}`, `{"a": .5}`, `{"a": -}`, `{"a": 1e}`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `{1: 2}`,
 	`[1 2]`, `tru`, `nul`, `{"a": [true, false, null]} `, ` [ 1 , 2 ] `, `{"a": 1} x`, `"unterminated`,
+}
+
+// FuzzPGTimeFast: the day-number formatting writes what time.Time's does, for times and dates
+// of every year it takes (1 to 9999), before and after 2000, with and without a fraction.
+func FuzzPGTimeFast(f *testing.F) {
+	for _, n := range []int64{0, 1, -1, 86400e6 - 1, -86400e6, 757382400123456, -63082281600000000, 252423993599999999, 1e6, 123} {
+		f.Add(n, false)
+	}
+	for _, n := range []int64{0, -1, 8766, -730119, 2914, 2921939} {
+		f.Add(n, true)
+	}
+	f.Fuzz(func(t *testing.T, n int64, date bool) {
+		unit := time.Microsecond
+		if date {
+			unit, n = 24*time.Hour, int64(int32(n))
+		}
+		got, ok := appendPGTimeFast(nil, n, unit)
+		if !ok {
+			return
+		}
+		if want := appendPGTimeByTime(nil, n, unit); string(got) != string(want) {
+			t.Fatalf("n %d (unit %v): %s; time formats %s", n, unit, got, want)
+		}
+	})
 }
