@@ -10,17 +10,85 @@ import (
 // to members in text order. ok is false for what it leaves to the decoder: escapes, invalid
 // UTF-8, malformed text. sep reports U+2028 or U+2029, which the encoder escapes.
 func objIndex(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
+	// One pass for what the scan leaves to the decoder; strings then end at the next quote.
+	ascii := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\\' {
-			return members, false, false
-		} else if c >= utf8.RuneSelf {
-			if !utf8.ValidString(s[i:]) || strings.IndexByte(s[i:], '\\') >= 0 {
+		if c := s[i]; c < 0x20 || c == '\\' {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' || c == '\\' {
 				return members, false, false
 			}
-			sep = strings.Contains(s[i:], "\u2028") || strings.Contains(s[i:], "\u2029")
-			break
+			return objIndexSpaced(s, members)
+		} else if c >= utf8.RuneSelf {
+			ascii = false
 		}
 	}
+	if !ascii {
+		if !utf8.ValidString(s) {
+			return members, false, false
+		}
+		sep = strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")
+	}
+	i := 0
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i >= len(s) || s[i] != '{' {
+		return members, false, false
+	}
+	for i++; i < len(s) && s[i] == ' '; i++ {
+	}
+	if i < len(s) && s[i] == '}' {
+		return members, skipWS(s, i+1) == len(s), sep
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return members, false, false
+		}
+		e := strings.IndexByte(s[i+1:], '"')
+		if e < 0 {
+			return members, false, false
+		}
+		k := s[i+1 : i+1+e]
+		for i += e + 2; i < len(s) && s[i] == ' '; i++ {
+		}
+		if i >= len(s) || s[i] != ':' {
+			return members, false, false
+		}
+		for i++; i < len(s) && s[i] == ' '; i++ {
+		}
+		var j int
+		if i < len(s) && s[i] == '"' { // the common value: text
+			if e = strings.IndexByte(s[i+1:], '"'); e < 0 {
+				return members, false, false
+			}
+			j = i + e + 2
+		} else if j, ok = valueEnd(s, i, 0); !ok {
+			return members, false, false
+		}
+		members = append(members, kvSpan{k, s[i:j]})
+		for i = j; i < len(s) && s[i] == ' '; i++ {
+		}
+		if i >= len(s) {
+			return members, false, false
+		}
+		if s[i] == '}' {
+			return members, skipWS(s, i+1) == len(s), sep
+		}
+		if s[i] != ',' {
+			return members, false, false
+		}
+		for i++; i < len(s) && s[i] == ' '; i++ {
+		}
+	}
+}
+
+// objIndexSpaced is objIndex for text with tabs or line breaks (JSON typed by hand): the
+// careful scan, which tells them from control characters inside strings.
+func objIndexSpaced(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
+	if strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
+		return members, false, false
+	}
+	sep = strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")
 	i := skipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return members, false, false

@@ -154,6 +154,18 @@ type RowText interface {
 	Present(col int) (present, known bool)
 }
 
+// RowScratch is room a row may carry for what the mapping works out about it (its JSON
+// columns' members): a RowValues that embeds one and returns it from Scratch spares the
+// mapping an allocation a row.
+type RowScratch struct {
+	idx textIndex
+}
+
+// scratchRow is a RowValues that carries a RowScratch.
+type scratchRow interface {
+	Scratch() *RowScratch
+}
+
 // null tells whether column col of a row record is NULL.
 func (r *jsonRecord) null(col int) bool {
 	if r.text != nil {
@@ -171,6 +183,11 @@ func RowRecord(c *Columns, keys []string, row RowValues) Record {
 	}
 	jr := &jsonRecord{keys: keys, cols: c, row: row}
 	jr.text, _ = row.(RowText)
+	if sr, ok := row.(scratchRow); ok {
+		if sc := sr.Scratch(); sc != nil {
+			jr.tidx = &sc.idx // what it holds follows from the row: its records may share it
+		}
+	}
 	return jr
 }
 

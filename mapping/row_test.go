@@ -214,7 +214,8 @@ func TestRowTextAppliesAsDecoded(t *testing.T) {
 // FuzzTextPath: whenever the scan decides, it finds what walkPath finds in the decoded object.
 func FuzzTextPath(f *testing.F) {
 	for _, c := range [][2]string{{`{"a": 1, "b": {"c": "x"}}`, "b.c"}, {`{"a.b": " ", "a": {"b": 2}}`, "a.b"},
-		{`{"a": "{\"b\": 1}"}`, "a.b"}, {`{"a": [1, 2]}`, "a.1"}, {`{"a": null, "a": "z"}`, "a"}, {`{}`, "a"}} {
+		{`{"a": "{\"b\": 1}"}`, "a.b"}, {`{"a": [1, 2]}`, "a.1"}, {`{"a": null, "a": "z"}`, "a"}, {`{}`, "a"},
+		{"{\"a\":\t1,\n \"b\": \"x\"}", "b"}, {"{\"a\": \"x\ty\"}", "a"}, {"{\"a\":\n\"\\\\\"}", "a"}} {
 		f.Add(c[0], c[1])
 	}
 	f.Fuzz(func(t *testing.T, s, p string) {

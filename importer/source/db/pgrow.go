@@ -48,6 +48,9 @@ type pgRow struct {
 	data  string   // one allocation a row: the values decoded are slices of it
 	end   []uint32 // end of column i in data (start: the previous end), | preEncoded
 	vals  []any    // decoded so far; allocated on the first decode (a narrow row's with it)
+	// scratch is a narrow row's room for the mapping (allocated with it); nil: the mapping
+	// allocates its own.
+	scratch *mapping.RowScratch
 }
 
 // inlineCols is the widest row whose ends and values share the row's allocation.
@@ -55,9 +58,14 @@ const inlineCols = 16
 
 type pgRowInline struct {
 	pgRow
-	end  [inlineCols]uint32
-	vals [inlineCols]any
+	end     [inlineCols]uint32
+	vals    [inlineCols]any
+	scratch mapping.RowScratch
 }
+
+// Scratch is the room the row carries for the mapping's work on it (mapping.RowScratch); nil
+// for a wide row.
+func (r *pgRow) Scratch() *mapping.RowScratch { return r.scratch }
 
 func newPGTable(rs *pgRows, keys [][]byte) *pgTable {
 	return &pgTable{rs: rs, keys: keys, cols: mapping.NewColumns(rs.cols), shapes: map[string]*pgShape{}, mask: make([]byte, len(rs.cols))}
@@ -81,7 +89,7 @@ func (t *pgTable) take() (*pgRow, int, error) {
 	if len(raw) <= inlineCols { // one allocation for the row, its ends and its decoded values
 		rb := &pgRowInline{}
 		r = &rb.pgRow
-		r.end, r.vals = rb.end[:len(raw)], rb.vals[:len(raw)]
+		r.end, r.vals, r.scratch = rb.end[:len(raw)], rb.vals[:len(raw)], &rb.scratch
 	} else {
 		r = &pgRow{end: make([]uint32, len(raw))}
 	}
