@@ -257,7 +257,7 @@ func (e *expr) rowPresent(r Record) (present, known bool) {
 	if len(e.from) != 1 || e.fromList || len(e.when) != 0 {
 		return false, false
 	}
-	jr, refs, _ := e.rowRefs(r, 0)
+	jr, refs, jp := e.rowRefs(r, 0)
 	if jr == nil || jr.text == nil {
 		return false, false
 	}
@@ -270,7 +270,20 @@ func (e *expr) rowPresent(r Record) (present, known bool) {
 		}
 		return jr.text.Present(c.col)
 	}
-	return false, false
+	// Every column it names is NULL: absent, unless the key names another as people write it
+	// (rowLookupRefs' last resort).
+	key := e.from[0]
+	if refs.dotted {
+		if refs.first >= 0 && !jr.null(refs.first) {
+			return false, true
+		}
+		key, _, _ = strings.Cut(key, ".")
+	}
+	loose := jr.resolve
+	if jp != nil {
+		loose = jp.resolve
+	}
+	return false, loose(key) == ""
 }
 
 // rowMeta is the metadata e (one from key, nothing else) reads from a row record, when its

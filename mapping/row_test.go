@@ -178,16 +178,26 @@ func TestRowTextAppliesAsDecoded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := []string{"id", "email", "raw_user_meta_data", "raw_app_meta_data", "created_at"}
+	// A column named as people write it (Phone_Confirmed_At), and presence conditions on
+	// NULL, blank and set columns.
+	names := []string{"id", "email", "raw_user_meta_data", "raw_app_meta_data", "created_at", "email_confirmed_at", "deleted_at",
+		"phone", "Phone_Confirmed_At"}
 	cases := []map[int]string{
 		{2: `{"n": 7, "plan": "pro", "full_name": "Ada King Lovelace"}`, 3: `{"provider": "email", "providers": ["email", "google"]}`},
 		{2: `{"first_name": "Bo", "last_name": "  ", "name": "Bo Diddley", "nested": {"z": 1, "a": [true, null]}}`, 3: `{}`},
 		{2: `{"full_name": "Caf\u00e9 Owner"}`, 3: `{"a": 1, "a": 2}`}, // escapes and a duplicate: decoded instead
+		{2: `{"name": "Di"}`},
 	}
-	decodes := []bool{false, false, true}
+	others := [][]any{
+		{"2024-01-01T00:00:00Z", nil, "15551234567", "2024-01-02T00:00:00Z"},
+		{nil, nil, "15551234567", nil},
+		{"  ", nil, nil, nil},
+		{nil, "2024-05-01T00:00:00Z", nil, nil},
+	}
+	decodes := []bool{false, false, true, false}
 	cols := NewColumns(names)
 	for n, texts := range cases {
-		decoded := sliceRow{fmt.Sprint("u", n), "a@example.com", nil, nil, "2024-01-01T00:00:00Z"}
+		decoded := append(sliceRow{fmt.Sprint("u", n), "a@example.com", nil, nil, "2024-01-01T00:00:00Z"}, others[n]...)
 		for i, s := range texts {
 			if decoded[i], err = decodeJSON(s); err != nil {
 				t.Fatal(err)
