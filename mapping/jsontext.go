@@ -201,13 +201,13 @@ func pathIn(members []kvSpan, p string) (v any, found, decided bool) {
 }
 
 // textIndex holds a row record's JSON object columns as objIndex read them, so that the
-// several rules reading one column scan it once. One allocation a row: two columns and eight
+// several rules reading one column scan it once. One allocation a row: two columns and six
 // members fit in it.
 type textIndex struct {
 	cols  [2]textCol
 	more  []textCol
 	n     int
-	back  [8]kvSpan // the members of the first columns
+	back  [6]kvSpan // the members of the first columns
 	spent int
 }
 

@@ -114,7 +114,7 @@ func (r textRow) Present(i int) (ok, known bool) {
 
 // asTextRow holds each object of row as text: texts[i] when given (spacing, key order and
 // escapes as a database writes them), else the object marshalled.
-func asTextRow(t *testing.T, row sliceRow, texts map[int]string) textRow {
+func asTextRow(t testing.TB, row sliceRow, texts map[int]string) textRow {
 	tr := textRow{vals: make([]any, len(row)), text: make([]string, len(row)), decodes: new(int)}
 	for i, v := range row {
 		if s, ok := texts[i]; ok {

@@ -203,3 +203,16 @@ func TestApplyValidAgreesWithValidate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIsBcrypt: the hand check accepts exactly what the documented pattern does.
+func FuzzIsBcrypt(f *testing.F) {
+	for _, s := range []string{"$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy", "$2b$12$" + strings.Repeat("a", 53),
+		"$2y$04$" + strings.Repeat(".", 53), "$2x$10$" + strings.Repeat("a", 53), "$2a$1$" + strings.Repeat("a", 54), "$2a$10$" + strings.Repeat("a", 52) + "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isBcrypt(s), bcryptRe.MatchString(s); got != want {
+			t.Fatalf("isBcrypt(%q) = %v; the pattern says %v", s, got, want)
+		}
+	})
+}

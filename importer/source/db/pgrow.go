@@ -54,7 +54,7 @@ type pgRow struct {
 }
 
 // inlineCols is the widest row whose ends and values share the row's allocation.
-const inlineCols = 16
+const inlineCols = 12
 
 type pgRowInline struct {
 	pgRow
