@@ -215,7 +215,7 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 		}
 	}
 	p := &CreateUserParams{}
-	res := reserved{encoded: enc}
+	res := reserved{recordEnc: enc != nil}
 	var buf [4]string
 	for i, t := range targets {
 		e := c.exprs[i]
@@ -255,6 +255,9 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 		return nil, err
 	}
 	m.defaults(p)
+	if enc != nil {
+		*enc = res.encoded // copied out: a pointer kept in res would move enc to the heap
+	}
 	return p, nil
 }
 
@@ -273,7 +276,7 @@ func (m *Mapping) evalAssign(t *target, e *expr, r Record, p *CreateUserParams, 
 		if raw, ok := e.rowMeta(r); ok { // a jsonb column: copied in canonical form, no map built
 			if raw != nil {
 				t.meta(p, raw)
-				res.encoded.add(raw)
+				res.addEncoded(raw)
 			}
 			return nil
 		}
@@ -324,13 +327,20 @@ func (m *Mapping) defaults(p *CreateUserParams) {
 type reserved struct {
 	emails, phones []string
 	texts          []string
-	encoded        *encodedMeta // nil: not recorded
+	encoded        encodedMeta
+	recordEnc      bool // whether encoded is kept (ApplyValid)
+}
+
+func (r *reserved) addEncoded(raw json.RawMessage) {
+	if r.recordEnc {
+		r.encoded.add(raw)
+	}
 }
 
 // text returns a pointer to a copy of s.
 func (r *reserved) text(s string) *string {
 	if len(r.texts) == 0 {
-		r.texts = make([]string, 4)
+		r.texts = make([]string, 8) // a row's text fields, most often in one allocation
 	}
 	p := &r.texts[0]
 	*p, r.texts = s, r.texts[1:]
@@ -431,7 +441,7 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 		}
 		t.meta(p, raw)
 		if encoded {
-			res.encoded.add(raw)
+			res.addEncoded(raw)
 		}
 	}
 	return nil
