@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/userimport/userimport/runfolder"
 	"io"
+	"math/bits"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -173,8 +174,9 @@ type runner struct {
 	lookupN int // external_ids a look-up takes
 
 	problems []runfolder.Event // the first maxProblems rows not imported
-	fields   map[string]int    // validate only: field -> rows carrying it
-	dryRun   bool              // validate: rows are counted "valid", never sent (see Validate)
+	fields   map[string]int    // validate only: field -> rows carrying it (from fieldN)
+	fieldN   [len(coverageFields)]int
+	dryRun   bool // validate: rows are counted "valid", never sent (see Validate)
 
 	// tracker learns the columns no record's mapping reads, and rows without external_id.
 	tracker     *mapping.KeyTracker
@@ -340,6 +342,13 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	sum.UnreadFields = r.unread()
+	if r.fields != nil {
+		for i, n := range r.fieldN {
+			if n > 0 {
+				r.fields[coverageFields[i]] = n
+			}
+		}
+	}
 	sum.Problems, sum.Fields = r.problems, r.fields
 	sum.Joins = r.joinCounts(sum)
 	sum.FinishedAt = time.Now().UTC()
@@ -737,9 +746,8 @@ func (r *runner) accept(m *mapped) (job, bool) {
 	jb.wasPending = r.resume.wasPending(m.rec.Num, jb.matchKey())
 	if r.dryRun {
 		r.mu.Lock()
-		var buf [15]string
-		for _, f := range presentFields(buf[:0], jb.params) {
-			r.fields[f]++
+		for m := presentFields(jb.params); m != 0; m &= m - 1 {
+			r.fieldN[bits.TrailingZeros32(m)]++
 		}
 		r.mu.Unlock()
 	}
