@@ -158,6 +158,7 @@ type RowText interface {
 // columns' members): a RowValues that embeds one and returns it from Scratch spares the
 // mapping an allocation a row.
 type RowScratch struct {
+	rec jsonRecord
 	idx textIndex
 }
 
@@ -181,13 +182,23 @@ func RowRecord(c *Columns, keys []string, row RowValues) Record {
 	if len(keys) == 0 {
 		keys = nil
 	}
-	jr := &jsonRecord{keys: keys, cols: c, row: row}
-	jr.text, _ = row.(RowText)
-	if sr, ok := row.(scratchRow); ok {
-		if sc := sr.Scratch(); sc != nil {
+	var jr *jsonRecord
+	sr, ok := row.(scratchRow)
+	var sc *RowScratch
+	if ok {
+		sc = sr.Scratch()
+	}
+	if sc != nil && sc.rec.row == nil { // the row's first record lives in its room
+		jr = &sc.rec
+		jr.tidx = &sc.idx
+	} else {
+		jr = &jsonRecord{}
+		if sc != nil {
 			jr.tidx = &sc.idx // what it holds follows from the row: its records may share it
 		}
 	}
+	jr.keys, jr.cols, jr.row = keys, c, row
+	jr.text, _ = row.(RowText)
 	return jr
 }
 
