@@ -101,30 +101,66 @@ func (d *Set) Check(p *mapping.CreateUserParams, line int) (firstLine int, field
 	if d.err != nil {
 		return 0, "", d.err
 	}
+	var sbuf [4]int
+	slots := sbuf[:0]
 	for i, h := range hashes {
-		if slot, found := d.t.find(h); found {
-			return int(d.t.line(slot)), ids[i].Field, d.ioErr()
-		}
-	}
-	for _, h := range hashes {
-		if (d.n+1)*dupMaxLoadDen > d.t.homes()*dupMaxLoadNum {
-			if d.err = d.grow(); d.err != nil {
-				return 0, "", d.err
-			}
-		}
 		slot, found := d.t.find(h)
 		if found {
+			return int(d.t.line(slot)), ids[i].Field, d.ioErr()
+		}
+		slots = append(slots, slot)
+	}
+	fresh := true // slots are where the hashes go in the current table
+	if (d.n+len(hashes))*dupMaxLoadDen > d.t.homes()*dupMaxLoadNum {
+		if d.err = d.grow(); d.err != nil {
+			return 0, "", d.err
+		}
+		fresh = false
+	}
+	// From the highest slot down (at one slot, the greater hash first): an insert shifts only
+	// the slots after it, so the lower slots found above stay right without a second look-up.
+	var obuf [4]int
+	order := orderBySlot(obuf[:0], slots, hashes)
+	for x, i := range order {
+		h := hashes[i]
+		if x > 0 && h == hashes[order[x-1]] {
 			continue // the row repeats one of its own hashes
+		}
+		slot := slots[i]
+		if !fresh {
+			var found bool
+			if slot, found = d.t.find(h); found {
+				continue
+			}
 		}
 		for !d.t.insert(slot, h, uint32(line)) {
 			if d.err = d.grow(); d.err != nil { // the run reached the end of the spare slots
 				return 0, "", d.err
 			}
 			slot, _ = d.t.find(h)
+			fresh = false
 		}
 		d.n++
 	}
 	return 0, "", d.ioErr()
+}
+
+// orderBySlot appends to o the indexes of slots by slot descending, then hash descending
+// (equal hashes side by side): the order Check inserts in. A row has a few: insertion sort.
+func orderBySlot(o []int, slots []int, hashes []uint64) []int {
+	for i := range slots {
+		o = append(o, i)
+	}
+	for a := 1; a < len(o); a++ {
+		for b := a; b > 0; b-- {
+			p, q := o[b-1], o[b]
+			if slots[q] < slots[p] || slots[q] == slots[p] && hashes[q] <= hashes[p] {
+				break
+			}
+			o[b-1], o[b] = q, p
+		}
+	}
+	return o
 }
 
 // ioErr keeps the table's first I/O error, for this check and every later one.

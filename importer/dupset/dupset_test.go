@@ -143,3 +143,53 @@ func TestDupSetConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDupSetManyIdentifiers: rows of up to eight identifiers (several emails and phones, a
+// username, a wallet; some repeated within the row), drawn from small pools so that most rows
+// collide, give the answers of a map, in memory and in a file, through many resizes.
+func TestDupSetManyIdentifiers(t *testing.T) {
+	for _, d := range []*Set{New(""), NewFileMin(t.TempDir(), 64<<10)} {
+		rng := uint64(7)
+		next := func(n int) int {
+			rng ^= rng << 13
+			rng ^= rng >> 7
+			rng ^= rng << 17
+			return int(rng % uint64(n))
+		}
+		seen := map[mapping.Identifier]int{}
+		for line := 2; line < 40_000; line++ {
+			p := &mapping.CreateUserParams{}
+			for range next(4) {
+				p.EmailAddresses = append(p.EmailAddresses, fmt.Sprintf("u%d@x.io", next(60_000)))
+			}
+			for range next(3) {
+				p.PhoneNumbers = append(p.PhoneNumbers, fmt.Sprintf("+1555%07d", next(60_000)))
+			}
+			if next(2) == 0 {
+				u := fmt.Sprint("user", next(60_000))
+				p.Username = &u
+			}
+			if next(3) == 0 {
+				p.Web3Wallets = []string{fmt.Sprintf("0x%040d", next(60_000))}
+			}
+			ids := mapping.AppendIdentifiers(nil, p)
+			wantFirst, wantField := 0, ""
+			for _, id := range ids {
+				if l, ok := seen[id]; ok {
+					wantFirst, wantField = l, id.Field
+					break
+				}
+			}
+			if wantFirst == 0 {
+				for _, id := range ids {
+					seen[id] = line
+				}
+			}
+			first, field, err := d.Check(p, line)
+			if err != nil || first != wantFirst || field != wantField {
+				t.Fatalf("line %d (%v): got (%d, %q, %v), want (%d, %q)", line, ids, first, field, err, wantFirst, wantField)
+			}
+		}
+		d.Close()
+	}
+}
