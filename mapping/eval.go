@@ -108,7 +108,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		s = strings.TrimSpace(s)
 		if e.layout == "auto" || e.layout == "rfc3339" {
 			if out, ok := utcMillis(s); ok {
-				return out, nil
+				return boxFor(r).Box(out), nil
 			}
 		}
 		t, err := parseTime(s, e.layout)
@@ -130,7 +130,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, invalid("name is not text")
 		}
 		if w := nameWords(familyFirst(s), last); w != "" {
-			return w, nil
+			return boxFor(r).Box(w), nil
 		}
 		return nil, nil
 	case e.e164 != nil:
@@ -226,9 +226,9 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, nil // not a digest Clerk can take: the user imports without a password
 		}
 		if e.part == "hasher" {
-			return hasher, nil
+			return boxFor(r).Box(hasher), nil
 		}
-		return digest, nil
+		return boxFor(r).Box(digest), nil
 	}
 	return nil, errors.New("empty expression")
 }

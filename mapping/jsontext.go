@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/userimport/userimport/internal/inplace"
 )
 
 // objIndex lists the top-level members of s, a JSON object's text, in one scan, appending them
@@ -131,13 +133,13 @@ func textPath(s, p string) (v any, found, decided bool) {
 	if !ok {
 		return nil, false, false
 	}
-	return pathIn(members, p)
+	return pathIn(members, p, nil)
 }
 
 // pathIn is textPath over an object's members: a database row's metadata column is read by
 // several rules ("raw_user_meta_data.first_name", ".full_name", …), and most rows need no map
 // of it at all.
-func pathIn(members []kvSpan, p string) (v any, found, decided bool) {
+func pathIn(members []kvSpan, p string, box *inplace.Strings) (v any, found, decided bool) {
 	// The members whose key is p or a dotted prefix of it; the last of a repeated key wins,
 	// as it does in a decoded map.
 	var exact string
@@ -168,7 +170,7 @@ func pathIn(members []kvSpan, p string) (v any, found, decided bool) {
 			return nil, false, false
 		case c == '"':
 			if body := exact[1 : len(exact)-1]; strings.TrimSpace(body) != "" {
-				return body, true, true
+				return box.Box(body), true, true
 			}
 		case c == 't' || c == 'f':
 			return c == 't', true, true

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/userimport/userimport/internal/inplace"
 )
 
 // Columns are a query's column names, shared by every row it returns: a row record finds a
@@ -88,7 +90,7 @@ func (r *jsonRecord) rowLookupRefs(refs *colRefs, key string, loose func(string)
 		if c.rest != "" && r.text != nil {
 			if s, ok := r.text.JSONText(c.col); ok {
 				if members, ok, _ := r.members(c.col, s); ok {
-					if x, found, decided := pathIn(members, c.rest); decided {
+					if x, found, decided := pathIn(members, c.rest, r.box); decided {
 						if found {
 							return x, true
 						}
@@ -158,13 +160,25 @@ type RowText interface {
 // columns' members): a RowValues that embeds one and returns it from Scratch spares the
 // mapping an allocation a row.
 type RowScratch struct {
-	rec jsonRecord
-	idx textIndex
+	rec  jsonRecord
+	idx  textIndex
+	strs [8]string // room for the texts the mapping works out (names, digests, times)
+	box  inplace.Strings
 }
 
 // scratchRow is a RowValues that carries a RowScratch.
 type scratchRow interface {
 	Scratch() *RowScratch
+}
+
+// boxFor is the room for boxing texts of the row record r views, or nil.
+func boxFor(r Record) *inplace.Strings {
+	if v, ok := r.(*view); ok {
+		if jr, ok := v.base.(*jsonRecord); ok {
+			return jr.box
+		}
+	}
+	return nil
 }
 
 // null tells whether column col of a row record is NULL.
@@ -191,6 +205,8 @@ func RowRecord(c *Columns, keys []string, row RowValues) Record {
 	if sc != nil && sc.rec.row == nil { // the row's first record lives in its room
 		jr = &sc.rec
 		jr.tidx = &sc.idx
+		sc.box = inplace.Make(sc.strs[:])
+		jr.box = &sc.box
 	} else {
 		jr = &jsonRecord{}
 		if sc != nil {

@@ -87,7 +87,10 @@ type textRow struct {
 	vals    []any
 	text    []string // the JSON object text of column i, or ""
 	decodes *int     // how often a text column was decoded
+	room    *RowScratch
 }
+
+func (r textRow) Scratch() *RowScratch { return r.room }
 
 func (r textRow) Value(i int) any {
 	if r.text[i] != "" {
@@ -115,7 +118,7 @@ func (r textRow) Present(i int) (ok, known bool) {
 // asTextRow holds each object of row as text: texts[i] when given (spacing, key order and
 // escapes as a database writes them), else the object marshalled.
 func asTextRow(t testing.TB, row sliceRow, texts map[int]string) textRow {
-	tr := textRow{vals: make([]any, len(row)), text: make([]string, len(row)), decodes: new(int)}
+	tr := textRow{vals: make([]any, len(row)), text: make([]string, len(row)), decodes: new(int), room: &RowScratch{}}
 	for i, v := range row {
 		if s, ok := texts[i]; ok {
 			tr.text[i] = s

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/userimport/userimport/internal/inplace"
 	"github.com/userimport/userimport/mapping"
 )
 
@@ -51,6 +53,8 @@ type pgRow struct {
 	// scratch is a narrow row's room for the mapping (allocated with it); nil: the mapping
 	// allocates its own.
 	scratch *mapping.RowScratch
+	strs    inplace.Strings // room for the texts Value boxes in place (none for a wide row)
+	tbuf    []byte          // room for the times and UUIDs it formats
 }
 
 // inlineCols is the widest row whose ends and values share the row's allocation.
@@ -61,6 +65,8 @@ type pgRowInline struct {
 	end     [inlineCols]uint32
 	vals    [inlineCols]any
 	scratch mapping.RowScratch
+	strs    [6]string // the texts Value hands out, boxed where they lie
+	tbuf    [96]byte  // times and UUIDs formatted for Value
 }
 
 // Scratch is the room the row carries for the mapping's work on it (mapping.RowScratch); nil
@@ -90,6 +96,7 @@ func (t *pgTable) take() (*pgRow, int, error) {
 		rb := &pgRowInline{}
 		r = &rb.pgRow
 		r.end, r.vals, r.scratch = rb.end[:len(raw)], rb.vals[:len(raw)], &rb.scratch
+		r.strs, r.tbuf = inplace.Make(rb.strs[:]), rb.tbuf[:0]
 	} else {
 		r = &pgRow{end: make([]uint32, len(raw))}
 	}
@@ -243,13 +250,31 @@ func (r *pgRow) Value(i int) any {
 	return v
 }
 
+// text is s as a Value: boxed in the row's room while it lasts (inplace).
+func (r *pgRow) text(s string) any { return r.strs.Box(s) }
+
+// formatted is a time or UUID column as the text Value gives, written into the row's room
+// when it fits (no allocation), else into a string of its own.
+func (r *pgRow) formatted(i int, v string) any {
+	if free := r.tbuf[len(r.tbuf):cap(r.tbuf)]; cap(free) >= 48 {
+		b := appendColumn(free[:0], r.t.rs.kinds[i], r.t.rs.oids[i], v)
+		if len(b) > 2 && &b[0] == &free[:1][0] { // written in place
+			r.tbuf = r.tbuf[:len(r.tbuf)+len(b)]
+			return r.text(unsafe.String(&b[1], len(b)-2))
+		}
+	}
+	var buf [48]byte // a quoted time or UUID fits: only the string is allocated
+	b := appendColumn(buf[:0], r.t.rs.kinds[i], r.t.rs.oids[i], v)
+	return r.text(string(b[1 : len(b)-1]))
+}
+
 func (r *pgRow) decode(i int) any {
 	v, pre := r.col(i)
 	if !pre {
 		switch r.t.rs.kinds[i] {
 		case pgText:
 			if plainText(v) {
-				return v
+				return r.text(v)
 			}
 		case pgBool:
 			return len(v) > 0 && v[0] == 't'
@@ -261,9 +286,7 @@ func (r *pgRow) decode(i int) any {
 			}
 			return v
 		case pgTimestamptz, pgTimestamp, pgDate, pgTimeBin, pgDateBin, pgUUIDBin:
-			var buf [48]byte // a quoted time or UUID fits: only the string is allocated
-			b := appendColumn(buf[:0], r.t.rs.kinds[i], r.t.rs.oids[i], v)
-			return string(b[1 : len(b)-1])
+			return r.formatted(i, v)
 		case pgBoolBin:
 			return v[0] != 0
 		}

@@ -144,3 +144,27 @@ func TestTypesSQLite(t *testing.T) {
 	wantEq(t, b, "anything", 7)
 	_ = sql.ErrNoRows
 }
+
+// A narrow row hands out its texts, times and UUIDs from room it carries, until the room runs
+// out: more of them than it holds still come out whole and right (sameDecoded compares every
+// value with the row's JSON), on every row.
+func TestTypesPostgresNarrowRowRoom(t *testing.T) {
+	d := testdb.Postgres(t)
+	d.Run(t, `create table n (id text primary key, a text, b text, c text, e text, f text, g text,
+		t1 timestamptz, t2 timestamptz, t3 timestamp, u uuid, u2 uuid)`,
+		`insert into n select 'r' || g, 'a' || g, 'b' || g, 'c' || g, 'e' || g, 'f' || g, 'g' || g,
+		 timestamptz '2024-01-15 10:30:00.123456+00' + g * interval '1 second', timestamptz '1999-12-31 23:59:59+00',
+		 timestamp '2024-02-29 00:00:00', md5('u' || g)::uuid, md5('v' || g)::uuid from generate_series(1, 300) g`)
+	recs, _ := readAll(t, d.URL, Options{Query: "select * from n"}, "id")
+	if len(recs) != 300 {
+		t.Fatalf("read %d rows, want 300", len(recs))
+	}
+	r := recs["r7"]
+	wantEq(t, r, "g", "g7")
+	wantEq(t, r, "t1", "2024-01-15T10:30:07.123456Z")
+	wantEq(t, r, "t2", "1999-12-31T23:59:59Z")
+	wantEq(t, r, "t3", "2024-02-29T00:00:00Z")
+	if u, ok := r["u2"].(string); !ok || len(u) != 36 {
+		t.Errorf("u2 = %#v, want a UUID's text", r["u2"])
+	}
+}
