@@ -19,8 +19,11 @@ const (
 	p6MinRowsPerSec = 200000.0
 	p6MaxRSSMB      = 100.0
 	p6MaxGrowth     = 1.2
-	p6Rounds        = 2
-	p6SmallRows     = 10000
+	// The best of three validate runs: on a shared 2-core machine another tenant only ever
+	// slows a run down (the same binary varied 4.8 s to 6.5 s on the same million rows), so the
+	// fastest is the closest to what userimport itself costs.
+	p6Rounds    = 3
+	p6SmallRows = 10000
 )
 
 func init() {
