@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // multi holds the present values of a from-list; list targets take all, others the first.
@@ -107,8 +108,9 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 		}
 		s = strings.TrimSpace(s)
 		if e.layout == "auto" || e.layout == "rfc3339" {
-			if out, ok := utcMillis(s); ok {
-				return boxFor(r).Box(out), nil
+			room := roomFor(r)
+			if b, ok := appendUTCMillis(room.take(24), s); ok {
+				return room.boxes().Box(unsafe.String(&b[0], len(b))), nil // b is never written again
 			}
 		}
 		t, err := parseTime(s, e.layout)
@@ -130,7 +132,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, invalid("name is not text")
 		}
 		if w := nameWords(familyFirst(s), last); w != "" {
-			return boxFor(r).Box(w), nil
+			return roomFor(r).boxes().Box(w), nil
 		}
 		return nil, nil
 	case e.e164 != nil:
@@ -226,9 +228,9 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, nil // not a digest Clerk can take: the user imports without a password
 		}
 		if e.part == "hasher" {
-			return boxFor(r).Box(hasher), nil
+			return roomFor(r).boxes().Box(hasher), nil
 		}
-		return boxFor(r).Box(digest), nil
+		return roomFor(r).boxes().Box(digest), nil
 	}
 	return nil, errors.New("empty expression")
 }
@@ -483,21 +485,27 @@ const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
 // exports write, YYYY-MM-DDTHH:MM:SS[.fraction]Z, done on the text: the same result without
 // the parse and the format. ok is false for anything else (parseTime decides).
 func utcMillis(s string) (string, bool) {
+	var buf [24]byte
+	b, ok := appendUTCMillis(buf[:0], s)
+	return string(b), ok
+}
+
+// appendUTCMillis appends utcMillis(s) to b (24 bytes).
+func appendUTCMillis(b []byte, s string) ([]byte, bool) {
 	frac, ok := parseUTC(s)
 	if !ok {
-		return "", false
+		return b, false
 	}
-	var b [24]byte
-	copy(b[:], s[:19])
-	b[19] = '.'
+	b = append(b, s[:19]...)
+	b = append(b, '.')
 	for i := range 3 {
-		b[20+i] = '0'
+		c := byte('0')
 		if 1+i < len(frac) {
-			b[20+i] = frac[1+i] // truncated, as Format truncates
+			c = frac[1+i] // truncated, as Format truncates
 		}
+		b = append(b, c)
 	}
-	b[23] = 'Z'
-	return string(b[:]), true
+	return append(b, 'Z'), true
 }
 
 // parseUTC checks s is an RFC 3339 time in UTC (Z) with at most nine fractional digits, and

@@ -25,12 +25,12 @@ func canonicalJSON(s string) (raw json.RawMessage, ok bool) {
 	if !ok || sep {
 		return nil, false
 	}
-	return canonicalMembers(members)
+	return canonicalMembers(members, nil)
 }
 
 // canonicalMembers is canonicalJSON for an object objIndex has read (and found free of
-// U+2028/U+2029).
-func canonicalMembers(members []kvSpan) (raw json.RawMessage, ok bool) {
+// U+2028/U+2029), written into room when it fits.
+func canonicalMembers(members []kvSpan, room *RowScratch) (raw json.RawMessage, ok bool) {
 	if len(members) == 0 {
 		return nil, true
 	}
@@ -40,7 +40,7 @@ func canonicalMembers(members []kvSpan) (raw json.RawMessage, ok bool) {
 	for _, e := range kv {
 		size += len(e.k) + len(e.v) + 4
 	}
-	out, ok := appendMembers(make([]byte, 0, size), kv, 0)
+	out, ok := appendMembers(room.take(size), kv, 0) // never longer than size: spaces only go
 	if !ok {
 		return nil, false
 	}

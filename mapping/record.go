@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-
-	"github.com/userimport/userimport/internal/inplace"
 )
 
 // Record is one input record as mapping reads it. A Record that also implements Joiner
@@ -173,7 +171,7 @@ type jsonRecord struct {
 	row    RowValues                         // its values
 	text   RowText                           // row, when it can also answer without decoding
 	tidx   *textIndex                        // text's JSON objects as scanned so far
-	box    *inplace.Strings                  // room for boxing texts worked out from the row, or nil
+	room   *RowScratch                       // the row's room for what the mapping works out, or nil
 	norm   atomic.Pointer[map[string]string] // normKey -> key, built on the first miss; "" for two keys
 }
 

@@ -90,7 +90,7 @@ func (r *jsonRecord) rowLookupRefs(refs *colRefs, key string, loose func(string)
 		if c.rest != "" && r.text != nil {
 			if s, ok := r.text.JSONText(c.col); ok {
 				if members, ok, _ := r.members(c.col, s); ok {
-					if x, found, decided := pathIn(members, c.rest, r.box); decided {
+					if x, found, decided := pathIn(members, c.rest, r.room.boxes()); decided {
 						if found {
 							return x, true
 						}
@@ -164,6 +164,27 @@ type RowScratch struct {
 	idx  textIndex
 	strs [8]string // room for the texts the mapping works out (names, digests, times)
 	box  inplace.Strings
+	buf  [160]byte // room for the bytes it writes (metadata, times)
+	used int
+}
+
+// take is n bytes of room (length 0, capacity n): the row's while they last, else new ones.
+// What is written there must never change after: strings and params refer to it.
+func (sc *RowScratch) take(n int) []byte {
+	if sc != nil && n <= len(sc.buf)-sc.used {
+		b := sc.buf[sc.used : sc.used : sc.used+n]
+		sc.used += n
+		return b
+	}
+	return make([]byte, 0, n)
+}
+
+// boxes is the room for boxing texts; nil (ordinary boxing) without a scratch.
+func (sc *RowScratch) boxes() *inplace.Strings {
+	if sc == nil {
+		return nil
+	}
+	return &sc.box
 }
 
 // scratchRow is a RowValues that carries a RowScratch.
@@ -171,11 +192,11 @@ type scratchRow interface {
 	Scratch() *RowScratch
 }
 
-// boxFor is the room for boxing texts of the row record r views, or nil.
-func boxFor(r Record) *inplace.Strings {
+// roomFor is the room of the row record r views, or nil.
+func roomFor(r Record) *RowScratch {
 	if v, ok := r.(*view); ok {
 		if jr, ok := v.base.(*jsonRecord); ok {
-			return jr.box
+			return jr.room
 		}
 	}
 	return nil
@@ -206,7 +227,7 @@ func RowRecord(c *Columns, keys []string, row RowValues) Record {
 		jr = &sc.rec
 		jr.tidx = &sc.idx
 		sc.box = inplace.Make(sc.strs[:])
-		jr.box = &sc.box
+		jr.room = sc
 	} else {
 		jr = &jsonRecord{}
 		if sc != nil {
@@ -339,7 +360,7 @@ func (e *expr) rowMeta(r Record) (json.RawMessage, bool) {
 		if !ok || sep {
 			return nil, false
 		}
-		return canonicalMembers(members)
+		return canonicalMembers(members, jr.room)
 	}
 	return nil, false
 }
