@@ -192,15 +192,25 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 	}
 	// The generic path's record, built on first need: most CSV rows never need it.
 	var jplan *jsonPlan
+	var room *RowScratch // a row's room, for its first Apply: its view and params live there
 	if jr, ok := rec.(*jsonRecord); ok {
 		if jplan = c.jsonPlanFor(jr.keys); jplan.err != nil {
 			return nil, jplan.err
+		}
+		if jr.room != nil && !jr.room.applied {
+			room = jr.room
+			room.applied = true
 		}
 	}
 	var gen *view
 	generic := func() Record {
 		if gen == nil {
-			gen = &view{base: rec, join: join, flatten: m.flatten, jplan: jplan}
+			if room != nil {
+				gen = &room.view
+			} else {
+				gen = &view{}
+			}
+			*gen = view{base: rec, join: join, flatten: m.flatten, jplan: jplan}
 			if isCSV {
 				gen.base = cr
 			}
@@ -215,6 +225,9 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 		}
 	}
 	p := &CreateUserParams{}
+	if room != nil {
+		p = &room.params
+	}
 	res := reserved{recordEnc: enc != nil}
 	var buf [4]string
 	for i, t := range targets {

@@ -166,6 +166,10 @@ type RowScratch struct {
 	box  inplace.Strings
 	buf  [160]byte // room for the bytes it writes (metadata, times)
 	used int
+	// The row's first Apply takes its view and its params from here.
+	applied bool
+	view    view
+	params  CreateUserParams
 }
 
 // take is n bytes of room (length 0, capacity n): the row's while they last, else new ones.
