@@ -150,9 +150,6 @@ func (m *Mapping) apply(rec Record, shortcut bool) (*CreateUserParams, error) {
 type encodedMeta [3]json.RawMessage
 
 func (e *encodedMeta) add(raw json.RawMessage) {
-	if e == nil {
-		return
-	}
 	for i := range e {
 		if e[i] == nil {
 			e[i] = raw
@@ -228,7 +225,7 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 	if room != nil {
 		p = &room.params
 	}
-	res := reserved{recordEnc: enc != nil}
+	var res reserved
 	var buf [4]string
 	for i, t := range targets {
 		e := c.exprs[i]
@@ -289,7 +286,7 @@ func (m *Mapping) evalAssign(t *target, e *expr, r Record, p *CreateUserParams, 
 		if raw, ok := e.rowMeta(r); ok { // a jsonb column: copied in canonical form, no map built
 			if raw != nil {
 				t.meta(p, raw)
-				res.addEncoded(raw)
+				res.encoded.add(raw)
 			}
 			return nil
 		}
@@ -340,14 +337,7 @@ func (m *Mapping) defaults(p *CreateUserParams) {
 type reserved struct {
 	emails, phones []string
 	texts          []string
-	encoded        encodedMeta
-	recordEnc      bool // whether encoded is kept (ApplyValid)
-}
-
-func (r *reserved) addEncoded(raw json.RawMessage) {
-	if r.recordEnc {
-		r.encoded.add(raw)
-	}
+	encoded        encodedMeta // the metadata this Apply encoded itself (ApplyValid need not scan it)
 }
 
 // text returns a pointer to a copy of s.
@@ -454,7 +444,7 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 		}
 		t.meta(p, raw)
 		if encoded {
-			res.addEncoded(raw)
+			res.encoded.add(raw)
 		}
 	}
 	return nil

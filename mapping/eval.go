@@ -27,11 +27,8 @@ func invalid(format string, a ...any) error {
 
 // eval returns the expression's value for r, or nil when absent.
 func (e *expr) eval(r Record, opts map[string]string) (any, error) {
-	for _, c := range e.when {
-		ok, err := c.holds(r, opts)
-		if err != nil || !ok {
-			return nil, err
-		}
+	if ok, err := allHold(e.when, r, opts); err != nil || !ok {
+		return nil, err
 	}
 	switch {
 	case e.from != nil:
@@ -132,7 +129,7 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, invalid("name is not text")
 		}
 		if w := nameWords(familyFirst(s), last); w != "" {
-			return roomFor(r).boxes().Box(w), nil
+			return boxIn(r, w), nil
 		}
 		return nil, nil
 	case e.e164 != nil:
@@ -228,9 +225,9 @@ func (e *expr) eval(r Record, opts map[string]string) (any, error) {
 			return nil, nil // not a digest Clerk can take: the user imports without a password
 		}
 		if e.part == "hasher" {
-			return roomFor(r).boxes().Box(hasher), nil
+			return boxIn(r, hasher), nil
 		}
-		return roomFor(r).boxes().Box(digest), nil
+		return boxIn(r, digest), nil
 	}
 	return nil, errors.New("empty expression")
 }
@@ -274,10 +271,8 @@ func (e *expr) evalOne(r Record, opts map[string]string) (any, error) {
 		v, err := e.eval(r, opts)
 		return first(v), err
 	}
-	for _, c := range e.when {
-		if ok, err := c.holds(r, opts); err != nil || !ok {
-			return nil, err
-		}
+	if ok, err := allHold(e.when, r, opts); err != nil || !ok {
+		return nil, err
 	}
 	for i := range e.from {
 		if v, ok := e.lookupFrom(r, i); ok {

@@ -409,7 +409,7 @@ func (t *target) assignText(p *CreateUserParams, vals []string, res *reserved) e
 		}
 		t.meta(p, raw)
 		if encoded {
-			res.addEncoded(raw)
+			res.encoded.add(raw)
 		}
 	}
 	return nil

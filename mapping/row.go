@@ -156,9 +156,10 @@ type RowText interface {
 	Present(col int) (present, known bool)
 }
 
-// RowScratch is room a row may carry for what the mapping works out about it (its JSON
-// columns' members): a RowValues that embeds one and returns it from Scratch spares the
-// mapping an allocation a row.
+// RowScratch is room a row may carry for what the mapping works out about it (its record, its
+// JSON columns' members, the texts and bytes it writes, the view and params of its first
+// Apply): a RowValues that embeds one and returns it from Scratch spares the mapping several
+// allocations a row.
 type RowScratch struct {
 	rec  jsonRecord
 	idx  textIndex
@@ -206,6 +207,9 @@ func roomFor(r Record) *RowScratch {
 	return nil
 }
 
+// boxIn is any(s), boxed in the room of the row record r views when it has one.
+func boxIn(r Record, s string) any { return roomFor(r).boxes().Box(s) }
+
 // null tells whether column col of a row record is NULL.
 func (r *jsonRecord) null(col int) bool {
 	if r.text != nil {
@@ -221,22 +225,19 @@ func RowRecord(c *Columns, keys []string, row RowValues) Record {
 	if len(keys) == 0 {
 		keys = nil
 	}
-	var jr *jsonRecord
-	sr, ok := row.(scratchRow)
 	var sc *RowScratch
-	if ok {
+	if sr, ok := row.(scratchRow); ok {
 		sc = sr.Scratch()
 	}
-	if sc != nil && sc.rec.row == nil { // the row's first record lives in its room
-		jr = &sc.rec
-		jr.tidx = &sc.idx
-		sc.box = inplace.Make(sc.strs[:])
-		jr.room = sc
-	} else {
+	var jr *jsonRecord
+	switch {
+	case sc == nil:
 		jr = &jsonRecord{}
-		if sc != nil {
-			jr.tidx = &sc.idx // what it holds follows from the row: its records may share it
-		}
+	case sc.rec.row == nil: // the row's first record lives in its room
+		jr, sc.box = &sc.rec, inplace.Make(sc.strs[:])
+		jr.room, jr.tidx = sc, &sc.idx
+	default: // what the index holds follows from the row: its records may share it
+		jr = &jsonRecord{tidx: &sc.idx}
 	}
 	jr.keys, jr.cols, jr.row = keys, c, row
 	jr.text, _ = row.(RowText)
@@ -303,24 +304,34 @@ func (e *expr) rowRefs(r Record, i int) (jr *jsonRecord, refs *colRefs, jp *json
 	return jr, er.refs[i], v.jplan
 }
 
+// rowColumn is the column e (one from key, nothing else) takes whole from a row record that
+// offers RowText: the first of the key's columns that is not NULL, or col -1 when all are.
+// ok is false where the row's shortcuts do not apply (another record, another expression, or
+// a first non-NULL column the key only reaches into): eval decides those.
+func (e *expr) rowColumn(r Record) (jr *jsonRecord, refs *colRefs, jp *jsonPlan, col int, ok bool) {
+	if len(e.from) != 1 || e.fromList || len(e.when) != 0 {
+		return nil, nil, nil, 0, false
+	}
+	if jr, refs, jp = e.rowRefs(r, 0); jr == nil || jr.text == nil {
+		return nil, nil, nil, 0, false
+	}
+	for _, c := range refs.cands {
+		if !jr.text.Null(c.col) {
+			return jr, refs, jp, c.col, c.rest == ""
+		}
+	}
+	return jr, refs, jp, -1, true
+}
+
 // rowPresent tells whether e (one from key, nothing else) has a value in a row record, when the
 // row can tell without decoding it (known).
 func (e *expr) rowPresent(r Record) (present, known bool) {
-	if len(e.from) != 1 || e.fromList || len(e.when) != 0 {
+	jr, refs, jp, col, ok := e.rowColumn(r)
+	if !ok {
 		return false, false
 	}
-	jr, refs, jp := e.rowRefs(r, 0)
-	if jr == nil || jr.text == nil {
-		return false, false
-	}
-	for _, c := range refs.cands {
-		if jr.text.Null(c.col) {
-			continue
-		}
-		if c.rest != "" {
-			return false, false
-		}
-		return jr.text.Present(c.col)
+	if col >= 0 {
+		return jr.text.Present(col)
 	}
 	// Every column it names is NULL: absent, unless the key names another as people write it
 	// (rowLookupRefs' last resort).
@@ -342,29 +353,17 @@ func (e *expr) rowPresent(r Record) (present, known bool) {
 // first non-NULL column is a JSON object taken whole: the object in canonical form, copied
 // from the column's text. ok false leaves it to eval.
 func (e *expr) rowMeta(r Record) (json.RawMessage, bool) {
-	if len(e.from) != 1 || e.fromList || len(e.when) != 0 {
+	jr, _, _, col, ok := e.rowColumn(r)
+	if !ok || col < 0 {
 		return nil, false
 	}
-	jr, refs, _ := e.rowRefs(r, 0)
-	if jr == nil || jr.text == nil {
+	s, ok := jr.text.JSONText(col)
+	if !ok {
 		return nil, false
 	}
-	for _, c := range refs.cands {
-		if jr.text.Null(c.col) {
-			continue
-		}
-		if c.rest != "" {
-			return nil, false
-		}
-		s, ok := jr.text.JSONText(c.col)
-		if !ok {
-			return nil, false
-		}
-		members, ok, sep := jr.members(c.col, s)
-		if !ok || sep {
-			return nil, false
-		}
-		return canonicalMembers(members, jr.room)
+	members, ok, sep := jr.members(col, s)
+	if !ok || sep {
+		return nil, false
 	}
-	return nil, false
+	return canonicalMembers(members, jr.room)
 }
