@@ -12,15 +12,16 @@ import (
 // to members in text order. ok is false for what it leaves to the decoder: escapes, invalid
 // UTF-8, malformed text. sep reports U+2028 or U+2029, which the encoder escapes.
 func objIndex(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
-	// One pass for what the scan leaves to the decoder; strings then end at the next quote.
-	ascii := true
+	// One pass for what the scan leaves to the decoder. Text with no control character at all
+	// (a jsonb column's) lets strings end at the next quote unchecked.
+	plain, ascii := true, true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '\\' {
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' || c == '\\' {
-				return members, false, false
-			}
-			return objIndexSpaced(s, members)
-		} else if c >= utf8.RuneSelf {
+		switch c := s[i]; {
+		case c == '\\':
+			return members, false, false
+		case c < 0x20:
+			plain = false
+		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
@@ -30,67 +31,6 @@ func objIndex(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
 		}
 		sep = strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")
 	}
-	i := 0
-	for i < len(s) && s[i] == ' ' {
-		i++
-	}
-	if i >= len(s) || s[i] != '{' {
-		return members, false, false
-	}
-	for i++; i < len(s) && s[i] == ' '; i++ {
-	}
-	if i < len(s) && s[i] == '}' {
-		return members, skipWS(s, i+1) == len(s), sep
-	}
-	for {
-		if i >= len(s) || s[i] != '"' {
-			return members, false, false
-		}
-		e := strings.IndexByte(s[i+1:], '"')
-		if e < 0 {
-			return members, false, false
-		}
-		k := s[i+1 : i+1+e]
-		for i += e + 2; i < len(s) && s[i] == ' '; i++ {
-		}
-		if i >= len(s) || s[i] != ':' {
-			return members, false, false
-		}
-		for i++; i < len(s) && s[i] == ' '; i++ {
-		}
-		var j int
-		if i < len(s) && s[i] == '"' { // the common value: text
-			if e = strings.IndexByte(s[i+1:], '"'); e < 0 {
-				return members, false, false
-			}
-			j = i + e + 2
-		} else if j, ok = valueEnd(s, i, 0); !ok {
-			return members, false, false
-		}
-		members = append(members, kvSpan{k, s[i:j]})
-		for i = j; i < len(s) && s[i] == ' '; i++ {
-		}
-		if i >= len(s) {
-			return members, false, false
-		}
-		if s[i] == '}' {
-			return members, skipWS(s, i+1) == len(s), sep
-		}
-		if s[i] != ',' {
-			return members, false, false
-		}
-		for i++; i < len(s) && s[i] == ' '; i++ {
-		}
-	}
-}
-
-// objIndexSpaced is objIndex for text with tabs or line breaks (JSON typed by hand): the
-// careful scan, which tells them from control characters inside strings.
-func objIndexSpaced(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
-	if strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
-		return members, false, false
-	}
-	sep = strings.Contains(s, "\u2028") || strings.Contains(s, "\u2029")
 	i := skipWS(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return members, false, false
@@ -99,7 +39,7 @@ func objIndexSpaced(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
 		return members, skipWS(s, i+1) == len(s), sep
 	}
 	for {
-		k, j, ok := scanString(s, i)
+		k, j, ok := scanStr(s, i, plain)
 		if !ok {
 			return members, false, false
 		}
@@ -107,7 +47,12 @@ func objIndexSpaced(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
 			return members, false, false
 		}
 		i = skipWS(s, i+1)
-		if j, ok = valueEnd(s, i, 0); !ok {
+		if i < len(s) && s[i] == '"' { // the common value: text
+			_, j, ok = scanStr(s, i, plain)
+		} else {
+			j, ok = valueEnd(s, i, 0)
+		}
+		if !ok {
 			return members, false, false
 		}
 		members = append(members, kvSpan{k, s[i:j]})
@@ -122,6 +67,21 @@ func objIndexSpaced(s string, members []kvSpan) (_ []kvSpan, ok, sep bool) {
 		}
 		i = skipWS(s, i+1)
 	}
+}
+
+// scanStr is scanString, without its look for control characters in text known to have none.
+func scanStr(s string, i int, plain bool) (body string, end int, ok bool) {
+	if !plain {
+		return scanString(s, i)
+	}
+	if i >= len(s) || s[i] != '"' {
+		return "", 0, false
+	}
+	e := strings.IndexByte(s[i+1:], '"')
+	if e < 0 {
+		return "", 0, false
+	}
+	return s[i+1 : i+1+e], i + 2 + e, true
 }
 
 // textPath is walkPath(decoded, p, true) for s, the text of a JSON object, found by scanning
@@ -206,11 +166,10 @@ func pathIn(members []kvSpan, p string, box *inplace.Strings) (v any, found, dec
 // several rules reading one column scan it once. One allocation a row: two columns and six
 // members fit in it.
 type textIndex struct {
-	cols  [2]textCol
-	more  []textCol
-	n     int
-	back  [6]kvSpan // the members of the first columns
-	spent int
+	cols     []textCol // on colsRoom while two fit
+	colsRoom [2]textCol
+	back     [6]kvSpan // the members of the first columns
+	spent    int
 }
 
 type textCol struct {
@@ -225,12 +184,7 @@ func (r *jsonRecord) members(col int, s string) (members []kvSpan, ok, sep bool)
 		r.tidx = &textIndex{}
 	}
 	x := r.tidx
-	for _, c := range x.cols[:x.n] {
-		if c.col == col {
-			return c.members, c.ok, c.sep
-		}
-	}
-	for _, c := range x.more {
+	for _, c := range x.cols {
 		if c.col == col {
 			return c.members, c.ok, c.sep
 		}
@@ -239,12 +193,9 @@ func (r *jsonRecord) members(col int, s string) (members []kvSpan, ok, sep bool)
 	if len(members) > 0 && x.spent < len(x.back) && &members[0] == &x.back[x.spent] {
 		x.spent += len(members)
 	}
-	c := textCol{col, members, ok, sep}
-	if x.n < len(x.cols) {
-		x.cols[x.n] = c
-		x.n++
-	} else {
-		x.more = append(x.more, c)
+	if x.cols == nil {
+		x.cols = x.colsRoom[:0]
 	}
+	x.cols = append(x.cols, textCol{col, members, ok, sep})
 	return members, ok, sep
 }

@@ -148,17 +148,7 @@ func appendCanonical(out []byte, v string, depth int) ([]byte, bool) {
 		return append(out, ']'), true
 	case '{':
 		var kb [maxSortKeys]kvSpan
-		kv := kb[:0]
-		i := skipWS(v, 1)
-		for v[i] != '}' {
-			k, j, _ := scanString(v, i)
-			i = skipWS(v, skipWS(v, j)+1)
-			j, _ = valueEnd(v, i, depth+1)
-			kv = append(kv, kvSpan{k, v[i:j]})
-			if i = skipWS(v, j); v[i] == ',' {
-				i = skipWS(v, i+1)
-			}
-		}
+		kv, _, _ := objIndex(v, kb[:0]) // v was checked whole: it reads
 		return appendMembers(out, kv, depth)
 	}
 	return append(out, v...), true
