@@ -53,33 +53,33 @@ func (t *KeyTracker) Observe(rec Record, p *CreateUserParams) {
 		rec = j.Record
 	}
 	if cr, ok := rec.(csvRecord); ok && len(cr.header) > 0 {
-		first := unsafe.SliceData(cr.header)
-		if t.header.Load() == first && t.hlen.Load() == int64(len(cr.header)) {
-			return // this header was checked already
-		}
-		t.check(cr.header)
-		t.hlen.Store(int64(len(cr.header)))
-		t.header.Store(first)
+		t.checkShared(cr.header)
 		return
 	}
 	if jr, ok := rec.(*jsonRecord); ok && jr.cols != nil && len(t.m.flatten) == 0 {
-		if len(jr.keys) == 0 {
-			return
-		}
 		// Rows of one NULL pattern share their keys slice: checked once, like a CSV header.
-		first := unsafe.SliceData(jr.keys)
-		if t.header.Load() == first && t.hlen.Load() == int64(len(jr.keys)) {
-			return
-		}
-		t.check(jr.keys)
-		t.hlen.Store(int64(len(jr.keys)))
-		t.header.Store(first)
+		t.checkShared(jr.keys)
 		return
 	}
 	if len(t.m.flatten) > 0 {
 		rec = &view{base: rec, flatten: t.m.flatten}
 	}
 	t.check(rec.Keys())
+}
+
+// checkShared checks keys that many records share by identity (a CSV header, a row shape's
+// column names): once, until other keys come.
+func (t *KeyTracker) checkShared(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	first := unsafe.SliceData(keys)
+	if t.header.Load() == first && t.hlen.Load() == int64(len(keys)) {
+		return // checked already
+	}
+	t.check(keys)
+	t.hlen.Store(int64(len(keys)))
+	t.header.Store(first)
 }
 
 func (t *KeyTracker) check(keys []string) {
