@@ -60,13 +60,14 @@ type pgRow struct {
 // inlineCols is the widest row whose ends and values share the row's allocation.
 const inlineCols = 12
 
+// pgRowInline is a narrow row with the room its slices and pointers use.
 type pgRowInline struct {
 	pgRow
-	end     [inlineCols]uint32
-	vals    [inlineCols]any
-	scratch mapping.RowScratch
-	strs    [6]string // the texts Value hands out, boxed where they lie
-	tbuf    [96]byte  // times and UUIDs formatted for Value
+	endRoom     [inlineCols]uint32
+	valRoom     [inlineCols]any
+	scratchRoom mapping.RowScratch
+	strRoom     [6]string // the texts Value hands out, boxed where they lie
+	timeRoom    [96]byte  // times and UUIDs formatted for Value
 }
 
 // Scratch is the room the row carries for the mapping's work on it (mapping.RowScratch); nil
@@ -95,8 +96,8 @@ func (t *pgTable) take() (*pgRow, int, error) {
 	if len(raw) <= inlineCols { // one allocation for the row, its ends and its decoded values
 		rb := &pgRowInline{}
 		r = &rb.pgRow
-		r.end, r.vals, r.scratch = rb.end[:len(raw)], rb.vals[:len(raw)], &rb.scratch
-		r.strs, r.tbuf = inplace.Make(rb.strs[:]), rb.tbuf[:0]
+		r.end, r.vals, r.scratch = rb.endRoom[:len(raw)], rb.valRoom[:len(raw)], &rb.scratchRoom
+		r.strs, r.tbuf = inplace.Make(rb.strRoom[:]), rb.timeRoom[:0]
 	} else {
 		r = &pgRow{end: make([]uint32, len(raw))}
 	}
@@ -224,8 +225,8 @@ func (r *pgRow) Present(i int) (present, known bool) {
 	case pgText:
 		return strings.TrimSpace(v) != "", true
 	case pgJSON:
-		if s, ok := r.JSONText(i); ok && s != "" {
-			return true, true
+		if _, ok := r.JSONText(i); ok {
+			return true, true // an object
 		}
 		return false, false // a JSON scalar: "" is blank
 	case pgBool, pgInt, pgFloat, pgTimestamptz, pgTimestamp, pgDate, pgTimeBin, pgDateBin, pgBoolBin, pgUUIDBin:
@@ -236,7 +237,7 @@ func (r *pgRow) Present(i int) (present, known bool) {
 
 // Value is column i as decoding the row's JSON would give it; nil for NULL.
 func (r *pgRow) Value(i int) any {
-	if i < 0 || i >= len(r.end) || r.shape.null[i] {
+	if r.Null(i) {
 		return nil
 	}
 	if r.vals != nil && r.vals[i] != nil {
