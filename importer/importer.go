@@ -173,10 +173,9 @@ type runner struct {
 	pol     policies
 	lookupN int // external_ids a look-up takes
 
-	problems []runfolder.Event // the first maxProblems rows not imported
-	fields   map[string]int    // validate only: field -> rows carrying it (from fieldN)
-	fieldN   [len(coverageFields)]int
-	dryRun   bool // validate: rows are counted "valid", never sent (see Validate)
+	problems []runfolder.Event        // the first maxProblems rows not imported
+	fieldN   [len(coverageFields)]int // validate only: rows carrying each coverage field
+	dryRun   bool                     // validate: rows are counted "valid", never sent (see Validate)
 
 	// tracker learns the columns no record's mapping reads, and rows without external_id.
 	tracker     *mapping.KeyTracker
@@ -342,14 +341,15 @@ func (r *runner) summarize(sum *runfolder.Summary, status runfolder.RunStatus, r
 		sum.Fatal = strings.TrimPrefix(runErr.Error(), ErrFatal.Error()+": ")
 	}
 	sum.UnreadFields = r.unread()
-	if r.fields != nil {
+	if r.dryRun {
+		sum.Fields = map[string]int{}
 		for i, n := range r.fieldN {
 			if n > 0 {
-				r.fields[coverageFields[i]] = n
+				sum.Fields[coverageFields[i]] = n
 			}
 		}
 	}
-	sum.Problems, sum.Fields = r.problems, r.fields
+	sum.Problems = r.problems
 	sum.Joins = r.joinCounts(sum)
 	sum.FinishedAt = time.Now().UTC()
 }

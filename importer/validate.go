@@ -51,7 +51,7 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 	}
 	r := newRunner(Config{OutDir: cfg.DupDir, Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Joins: cfg.Joins, Target: cfg.Target,
 		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log, Fit: cfg.Fit}, start)
-	r.dryRun, r.fields = true, map[string]int{}
+	r.dryRun = true
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	r.stopIntake = stopIntake
