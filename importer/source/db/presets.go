@@ -62,10 +62,10 @@ func supabaseQuery(ctx context.Context, b backend, log func(string), reads func(
 	if !ok {
 		return "", newError(TableMissing, "other roles than postgres cannot see auth.users", fmt.Errorf("no table auth.users visible"))
 	}
-	var cols, present, missing []string
+	var cols, missing []string
 	for _, c := range SupabaseColumns {
 		if slices.Contains(have, c) {
-			cols, present = append(cols, b.quote(c)), append(present, c)
+			cols = append(cols, c)
 		} else {
 			missing = append(missing, c)
 		}
@@ -74,15 +74,12 @@ func supabaseQuery(ctx context.Context, b backend, log func(string), reads func(
 		log(fmt.Sprintf("supabase: auth.users has no column %s (an older Supabase); reading the other %d", strings.Join(missing, ", "), len(cols)))
 	}
 	if reads != nil {
-		var used []string
-		for i, c := range present {
-			if reads(c) {
-				used = append(used, cols[i])
-			}
+		if used := slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return !reads(c) }); len(used) > 0 {
+			cols = used // else all, and the warning about unread columns says why
 		}
-		if len(used) > 0 { // else all, and the warning about unread columns says why
-			cols = used
-		}
+	}
+	for i, c := range cols {
+		cols[i] = b.quote(c)
 	}
 	return "select " + strings.Join(cols, ", ") + " from auth.users", nil
 }
