@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -246,6 +247,37 @@ func TestPendingRowsAreSettledByBatchLookup(t *testing.T) {
 	}
 	if f.creates["a"] != 0 || f.creates["b"] != 1 {
 		t.Errorf("creates a=%d b=%d: a must be settled by look-up, b sent once", f.creates["a"], f.creates["b"])
+	}
+}
+
+// A full disk took b's result line but its newline. Resume counts that line (it is whole), so
+// b is done before; the journal must then still hold b's result after the next session opens
+// it, or the run says complete while its journal leaves b pending (CI saw this once).
+func TestResultLineWithoutItsNewlineIsKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, runfolder.ResultsFile)
+	f := newFake()
+	h := runfolder.Header{Event: "run", InputSHA256: fmt.Sprintf("%x", len(testCSV)), APIURL: "fake", KeyFingerprint: "k"}
+	j, err := runfolder.OpenWriter(path)
+	must(t, err)
+	must(t, j.WriteHeader(h))
+	must(t, j.Write(runfolder.Event{Row: 1, Line: 2, ExternalID: "a", Status: runfolder.StatusPending}))
+	must(t, j.Write(runfolder.Event{Row: 2, Line: 3, ExternalID: "b", Status: runfolder.StatusPending}))
+	must(t, j.Write(runfolder.Event{Row: 2, Line: 3, ExternalID: "b", Status: runfolder.StatusCreated, UserID: "user_b"}))
+	must(t, j.Close())
+	b, err := os.ReadFile(path)
+	must(t, err)
+	must(t, os.WriteFile(path, bytes.TrimSuffix(b, []byte("\n")), 0o600))
+	f.users["a"], f.users["b"] = "user_a", "user_b"
+
+	sum := runOnce(t, dir, testCSV, f, nil)
+	if sum.RunStatus != runfolder.RunComplete || sum.DoneBefore != 1 || f.creates["a"] != 0 || f.creates["b"] != 0 {
+		t.Fatalf("status %s, done before %d, creates %v: b is done, a settled by look-up", sum.RunStatus, sum.DoneBefore, f.creates)
+	}
+	st, err := loadResume(path, h)
+	must(t, err)
+	if st.doneN != 4 || len(st.pending) != 0 || len(st.damage) != 0 {
+		t.Errorf("the journal after the run: %d rows done, pending %v, damage %v; want all 4 done", st.doneN, st.pending, st.damage)
 	}
 }
 

@@ -47,6 +47,22 @@ func scanAll(t *testing.T, path string) (inputs []string, rows []int, warnings [
 	return inputs, rows, sc.Warnings()
 }
 
+// damagedJournal writes a session of rows 1 and 2 and appends tail to it; good is the size
+// of the journal before the tail.
+func damagedJournal(t *testing.T, tail string) (path string, good int64) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), ResultsFile)
+	must(t, writeSession(t, path, "first", 1, 2).Close())
+	st, err := os.Stat(path)
+	must(t, err)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteString(tail)
+	must(t, err)
+	must(t, f.Close())
+	return path, st.Size()
+}
+
 // A crash or a full disk leaves the journal's last line torn or NUL-padded: the reader says
 // where and reads on, and the next session's writer cuts it before appending, so every later
 // line is whole and the folder never becomes unreadable.
@@ -61,25 +77,19 @@ func TestWriterCutsADamagedTail(t *testing.T) {
 		{"torn line longer than a line may be", `{"row":3,"external_id":"` + strings.Repeat("z", 3*MaxLine)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), ResultsFile)
-			must(t, writeSession(t, path, "first", 1, 2).Close())
-			good, _ := os.Stat(path)
-			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-			must(t, err)
-			f.WriteString(tc.tail)
-			f.Close()
+			path, good := damagedJournal(t, tc.tail)
 
 			// Readers first: the damage is a warning with its offset, not an error.
 			inputs, rows, warns := scanAll(t, path)
-			if len(inputs) != 1 || len(rows) != 2 || len(warns) != 1 || warns[0].Offset != good.Size() {
-				t.Fatalf("before repair: inputs %v rows %v warnings %v; want 1, 2 and one warning at offset %d", inputs, rows, warns, good.Size())
+			if len(inputs) != 1 || len(rows) != 2 || len(warns) != 1 || warns[0].Offset != good {
+				t.Fatalf("before repair: inputs %v rows %v warnings %v; want 1, 2 and one warning at offset %d", inputs, rows, warns, good)
 			}
 
 			w := writeSession(t, path, "second", 3)
 			rep := w.Repaired()
 			must(t, w.Close())
-			if rep == nil || rep.Offset != good.Size() || rep.Bytes != int64(len(tc.tail)) {
-				t.Fatalf("repair %v; want the %d bytes at offset %d cut", rep, len(tc.tail), good.Size())
+			if rep == nil || rep.Offset != good || rep.Bytes != int64(len(tc.tail)) {
+				t.Fatalf("repair %v; want the %d bytes at offset %d cut", rep, len(tc.tail), good)
 			}
 			inputs, rows, warns = scanAll(t, path)
 			if strings.Join(inputs, ",") != "first,second" || len(rows) != 3 || len(warns) != 0 {
@@ -90,6 +100,56 @@ func TestWriterCutsADamagedTail(t *testing.T) {
 				if !json.Valid(l) {
 					t.Errorf("line %d not JSON after repair: %.80q", i+1, l)
 				}
+			}
+		})
+	}
+}
+
+// A full disk can take all of a line but its newline. The readers count that line (a JSON
+// object cut short is never valid, so it is whole), and the writer must agree with them: it
+// ends the line instead of cutting it, or resume would skip a row whose result the journal no
+// longer holds. Followed by NULs, the readers do not count it, and the writer cuts it.
+func TestWriterEndsAWholeLastLine(t *testing.T) {
+	whole := `{"row":3,"line":4,"external_id":"xd","status":"created","user_id":"user_x","at":"2026-12-01T10:00:00Z"}`
+	for _, tc := range []struct {
+		name, tail string
+		kept       bool
+	}{
+		{"row event", whole, true},
+		{"row event and spaces", whole + "  ", true},
+		{"NULs before it", strings.Repeat("\x00", 50) + whole, true},
+		{"session header", `{"event":"run","input":"x","started_at":"2026-12-01T10:00:00Z"}`, true},
+		{"NULs after it", whole + strings.Repeat("\x00", 30), false},
+		{"not an event", `{"row":"three"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, good := damagedJournal(t, tc.tail)
+			_, rows, _ := scanAll(t, path)
+			counted := len(rows) == 3
+			if counted != tc.kept && strings.Contains(tc.tail, "created") {
+				t.Fatalf("the readers counted the last line: %v; this case expects %v", counted, tc.kept)
+			}
+
+			w := writeSession(t, path, "second", 4)
+			rep := w.Repaired()
+			must(t, w.Close())
+			wantOff := good // where a cut line began
+			if tc.kept {
+				wantOff += int64(len(tc.tail)) // where the added newline went
+			}
+			if rep == nil || rep.Ended != tc.kept || rep.Offset != wantOff {
+				t.Fatalf("repair %+v; want ended %v at offset %d", rep, tc.kept, wantOff)
+			}
+			inputs, rows, warns := scanAll(t, path)
+			wantRows := 3
+			if tc.kept && strings.Contains(tc.tail, "created") {
+				wantRows = 4
+			}
+			if len(inputs) < 2 || inputs[len(inputs)-1] != "second" || len(rows) != wantRows || len(warns) != 0 {
+				t.Errorf("after repair: inputs %v rows %v warnings %v, want %d rows", inputs, rows, warns, wantRows)
+			}
+			if !strings.Contains(rep.String(), "offset") {
+				t.Errorf("repair says %q", rep)
 			}
 		})
 	}
