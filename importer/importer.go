@@ -176,6 +176,7 @@ type runner struct {
 	problems []runfolder.Event        // the first maxProblems rows not imported
 	fieldN   [len(coverageFields)]int // validate only: rows carrying each coverage field
 	dryRun   bool                     // validate: rows are counted "valid", never sent (see Validate)
+	recycle  recycler                 // takes back valid rows once counted (see Validate); nil: none
 
 	// tracker learns the columns no record's mapping reads, and rows without external_id.
 	tracker     *mapping.KeyTracker
@@ -431,6 +432,12 @@ const (
 	stopDeadline
 )
 
+// recycler is a source that can read a later record into the memory of one nobody holds any
+// more (a database row: its allocation is most of what a row costs the GC).
+type recycler interface {
+	Recycle(source.Record)
+}
+
 // chunk is a run of consecutive records mapped together: handing rows to the mapping
 // goroutines in chunks keeps the synchronisation cost per row small.
 type chunk struct {
@@ -493,6 +500,9 @@ func (r *runner) feed(intake context.Context, jobs chan<- job) (limited bool, er
 				continue
 			}
 			r.dispatch(intake, jobs, jb)
+			if r.recycle != nil {
+				r.recycle.Recycle(jb.rec)
+			}
 		}
 	}
 	mappers.Wait()

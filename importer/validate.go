@@ -52,6 +52,11 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 	r := newRunner(Config{OutDir: cfg.DupDir, Source: cfg.Source, Format: cfg.Format, Mapping: cfg.Mapping, Joins: cfg.Joins, Target: cfg.Target,
 		Pacer: cfg.Pacer, Precheck: cfg.Target != nil, Stop: cfg.Stop, Log: cfg.Log, Fit: cfg.Fit}, start)
 	r.dryRun = true
+	if rc, ok := cfg.Source.(recycler); ok && cfg.Target == nil && !cfg.Fit.active() {
+		// A valid row is dropped once counted: no look-up batch, no readiness tally, no
+		// journal or failed file holds anything of it, so its memory can take a later row.
+		r.recycle = rc
+	}
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
 	r.stopIntake = stopIntake

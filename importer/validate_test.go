@@ -12,6 +12,7 @@ import (
 	"github.com/userimport/userimport/importer/pacer"
 	"github.com/userimport/userimport/importer/source"
 	"github.com/userimport/userimport/mapping"
+	"github.com/userimport/userimport/readiness"
 )
 
 const validateCSV = "external_id,email_address,first_name\n" +
@@ -118,4 +119,46 @@ func (u unreachableTarget) FindByExternalID(context.Context, []string) (map[stri
 	u.lookups++
 	u.mu.Unlock()
 	return nil, errUnreachable
+}
+
+// recyclingSource is a source that records which records it was handed back.
+type recyclingSource struct {
+	source.Reader
+	back []int
+}
+
+func (s *recyclingSource) Recycle(rec source.Record) { s.back = append(s.back, rec.Num) }
+
+// Validate hands a source back its valid rows once counted, and only those: an invalid or
+// duplicate row's values are still read for its problem, and with a target (look-ups) or
+// readiness checks (a tally) the rows are held further, so none is handed back.
+func TestValidateRecyclesOnlyRowsNothingHolds(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*ValidateConfig)
+		want string
+	}{
+		{"plain", func(*ValidateConfig) {}, "[1 4 5]"}, // a, d, e: b is invalid, c a duplicate
+		{"with a target", func(c *ValidateConfig) {
+			c.Target, c.Pacer = newFake(), pacer.New(pacer.Config{Rate: 1e6, Burst: 100})
+		}, "[]"},
+		{"with readiness", func(c *ValidateConfig) { c.Fit = &Fit{Tally: &readiness.Tally{}} }, "[]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := source.Open(strings.NewReader(validateCSV), source.Options{Format: source.CSV})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rs := &recyclingSource{Reader: src}
+			cfg := ValidateConfig{Source: rs, Format: source.CSV, Mapping: mapping.Native()}
+			tc.mod(&cfg)
+			sum, err := Validate(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(rs.back); got != tc.want || sum.Counts["valid"] != 3 {
+				t.Errorf("handed back records %s of %d valid, want %s", got, sum.Counts["valid"], tc.want)
+			}
+		})
+	}
 }

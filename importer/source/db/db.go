@@ -254,6 +254,15 @@ func (r *Reader) Next(ctx context.Context) (source.Record, error) {
 	return rec, nil
 }
 
+// Recycle takes back a record the caller is done with: nothing of it (no value, string or
+// params it gave) may be held or read after, since the next row is read into its memory.
+// Records of other sources, or of wide rows, are left to the GC.
+func (r *Reader) Recycle(rec source.Record) {
+	if row, ok := rec.RawFrom.(*pgRow); ok {
+		row.recycle()
+	}
+}
+
 // rowError is a row that could not be written (a reported row), or a read that failed (col < 0).
 func (r *Reader) rowError(ctx context.Context, rec source.Record, col int, err error) (source.Record, error) {
 	if col < 0 {

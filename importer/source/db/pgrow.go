@@ -24,7 +24,15 @@ type pgTable struct {
 	shapes map[string]*pgShape // by NULL pattern (one byte a column)
 	mask   []byte
 	buf    []byte // the row being copied
+	// free holds narrow rows handed back (Reader.Recycle) for take to read into: the row's
+	// allocation is most of what a row costs the GC.
+	free chan *pgRowInline
 }
+
+// freeRows bounds the rows kept for reuse: about what validate holds in flight (its reorder
+// slack and the chunks being read, mapped and checked, 128 rows each), so that the spare rows
+// add little to the live heap the GC target is a multiple of.
+const freeRows = 3072
 
 // pgShape is one NULL pattern: rows that have it share their keys slice, which lets the mapping
 // recognise the shape without comparing it.
@@ -55,6 +63,7 @@ type pgRow struct {
 	scratch *mapping.RowScratch
 	strs    inplace.Strings // room for the texts Value boxes in place (none for a wide row)
 	tbuf    []byte          // room for the times and UUIDs it formats
+	inline  *pgRowInline    // the narrow row this is part of; nil for a wide row
 }
 
 // inlineCols is the widest row whose ends and values share the row's allocation.
@@ -75,7 +84,8 @@ type pgRowInline struct {
 func (r *pgRow) Scratch() *mapping.RowScratch { return r.scratch }
 
 func newPGTable(rs *pgRows, keys [][]byte) *pgTable {
-	return &pgTable{rs: rs, keys: keys, cols: mapping.NewColumns(rs.cols), shapes: map[string]*pgShape{}, mask: make([]byte, len(rs.cols))}
+	return &pgTable{rs: rs, keys: keys, cols: mapping.NewColumns(rs.cols), shapes: map[string]*pgShape{}, mask: make([]byte, len(rs.cols)),
+		free: make(chan *pgRowInline, freeRows)}
 }
 
 // take copies the current row. The columns PostgreSQL's text cannot give as JSON directly go
@@ -94,9 +104,15 @@ func (t *pgTable) take() (*pgRow, int, error) {
 	}
 	var r *pgRow
 	if len(raw) <= inlineCols { // one allocation for the row, its ends and its decoded values
-		rb := &pgRowInline{}
+		var rb *pgRowInline
+		select {
+		case rb = <-t.free:
+			*rb = pgRowInline{}
+		default:
+			rb = &pgRowInline{}
+		}
 		r = &rb.pgRow
-		r.end, r.vals, r.scratch = rb.endRoom[:len(raw)], rb.valRoom[:len(raw)], &rb.scratchRoom
+		r.end, r.vals, r.scratch, r.inline = rb.endRoom[:len(raw)], rb.valRoom[:len(raw)], &rb.scratchRoom, rb
 		r.strs, r.tbuf = inplace.Make(rb.strRoom[:]), rb.timeRoom[:0]
 	} else {
 		r = &pgRow{end: make([]uint32, len(raw))}
@@ -134,6 +150,17 @@ func (t *pgTable) take() (*pgRow, int, error) {
 	}
 	r.data, t.buf = string(buf), buf
 	return r, 0, nil
+}
+
+// recycle keeps r, which nothing refers to any more, for take to read a later row into.
+func (r *pgRow) recycle() {
+	if r.inline == nil {
+		return
+	}
+	select {
+	case r.t.free <- r.inline:
+	default: // enough kept: the GC takes it
+	}
 }
 
 // shapeOf is the current NULL pattern's shape, remembered while there are few.

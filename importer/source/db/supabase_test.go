@@ -1,6 +1,12 @@
 package db
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
 	"github.com/userimport/userimport/internal/fixtures"
 	"github.com/userimport/userimport/internal/testdb"
 	"github.com/userimport/userimport/mapping"
@@ -140,4 +146,54 @@ func TestSupabaseReadsWhatTheMappingReads(t *testing.T) {
 
 	all, _ := readAll(t, d.URL, Options{Preset: "supabase", Reads: func(string) bool { return false }}, "id")
 	wantEq(t, all["11111111-1111-4111-8111-111111111111"], "confirmation_token", "")
+}
+
+// A recycled row is read into again (validate hands its valid rows back), and reads as a row
+// read into fresh memory: nothing of the row before it (a value decoded, a text boxed, the
+// mapping's scratch) shows through, whatever its NULLs and JSON.
+func TestRecycledRowsReadAsFresh(t *testing.T) {
+	d := testdb.Postgres(t)
+	d.Run(t, fixtures.SupabaseDDL, supabaseRows)
+	m, err := mapping.Preset("supabase", mapping.PresetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// read maps every row as validate does; recycle hands each back once mapped.
+	read := func(recycle bool) (out []string, reused int) {
+		ctx := context.Background()
+		r := mustOpen(t, ctx, d.URL, Options{Preset: "supabase", Reads: m.Reads})
+		var last *pgRow
+		for {
+			rec, err := r.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				return out, reused
+			}
+			if err != nil || rec.Err != nil {
+				t.Fatalf("Next: %v %v", err, rec.Err)
+			}
+			if row, _ := rec.RawFrom.(*pgRow); row != nil && row == last {
+				reused++
+			}
+			p, perr, verr := m.ApplyValid(rec.Decoded.(mapping.Record))
+			b, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %v %v %s", b, perr, verr, rec.Bytes()))
+			if recycle {
+				last, _ = rec.RawFrom.(*pgRow)
+				r.Recycle(rec)
+			}
+		}
+	}
+	fresh, _ := read(false)
+	again, reused := read(true)
+	if len(fresh) != 8 || reused != len(fresh)-1 {
+		t.Fatalf("%d rows, %d read into the row before: want 8 rows, each after the first reusing one", len(fresh), reused)
+	}
+	for i := range fresh {
+		if fresh[i] != again[i] {
+			t.Errorf("row %d read into a recycled row:\n%s\nread fresh:\n%s", i+1, again[i], fresh[i])
+		}
+	}
 }
