@@ -24,15 +24,18 @@ type pgTable struct {
 	shapes map[string]*pgShape // by NULL pattern (one byte a column)
 	mask   []byte
 	buf    []byte // the row being copied
-	// free holds narrow rows handed back (Reader.Recycle) for take to read into: the row's
-	// allocation is most of what a row costs the GC.
-	free chan *pgRowInline
+	// Narrow rows handed back (Reader.Recycle) for take to read into: the row's allocation is
+	// most of what a row costs the GC. They pass in batches: a channel operation a row cost
+	// the recycling goroutine (validate's one ordered stage) more than the allocation did.
+	free  chan []*pgRowInline
+	spare []*pgRowInline // the batch take reads into next (the reading goroutine's)
+	back  []*pgRowInline // handed back, not yet sent (the recycling goroutine's)
 }
 
-// freeRows bounds the rows kept for reuse: about what validate holds in flight (its reorder
-// slack and the chunks being read, mapped and checked, 128 rows each), so that the spare rows
-// add little to the live heap the GC target is a multiple of.
-const freeRows = 3072
+// freeBatch rows are handed back at a time; at most freeBatches batches are kept: about what
+// validate holds in flight (its reorder slack and the chunks being read, mapped and checked),
+// so that the spare rows add little to the live heap the GC target is a multiple of.
+const freeBatch, freeBatches = 128, 24
 
 // pgShape is one NULL pattern: rows that have it share their keys slice, which lets the mapping
 // recognise the shape without comparing it.
@@ -85,7 +88,7 @@ func (r *pgRow) Scratch() *mapping.RowScratch { return r.scratch }
 
 func newPGTable(rs *pgRows, keys [][]byte) *pgTable {
 	return &pgTable{rs: rs, keys: keys, cols: mapping.NewColumns(rs.cols), shapes: map[string]*pgShape{}, mask: make([]byte, len(rs.cols)),
-		free: make(chan *pgRowInline, freeRows)}
+		free: make(chan []*pgRowInline, freeBatches)}
 }
 
 // take copies the current row. The columns PostgreSQL's text cannot give as JSON directly go
@@ -104,13 +107,7 @@ func (t *pgTable) take() (*pgRow, int, error) {
 	}
 	var r *pgRow
 	if len(raw) <= inlineCols { // one allocation for the row, its ends and its decoded values
-		var rb *pgRowInline
-		select {
-		case rb = <-t.free:
-			*rb = pgRowInline{}
-		default:
-			rb = &pgRowInline{}
-		}
+		rb := t.reuse()
 		r = &rb.pgRow
 		r.end, r.vals, r.scratch, r.inline = rb.endRoom[:len(raw)], rb.valRoom[:len(raw)], &rb.scratchRoom, rb
 		r.strs, r.tbuf = inplace.Make(rb.strRoom[:]), rb.timeRoom[:0]
@@ -152,15 +149,37 @@ func (t *pgTable) take() (*pgRow, int, error) {
 	return r, 0, nil
 }
 
-// recycle keeps r, which nothing refers to any more, for take to read a later row into.
+// recycle keeps r, which nothing refers to any more, for take to read a later row into. Calls
+// come from one goroutine at a time.
 func (r *pgRow) recycle() {
+	t := r.t
 	if r.inline == nil {
 		return
 	}
-	select {
-	case r.t.free <- r.inline:
-	default: // enough kept: the GC takes it
+	if t.back = append(t.back, r.inline); len(t.back) < freeBatch {
+		return
 	}
+	select {
+	case t.free <- t.back:
+	default: // enough kept: the GC takes these
+	}
+	t.back = make([]*pgRowInline, 0, freeBatch)
+}
+
+// reuse is a cleared narrow row handed back, else a new one.
+func (t *pgTable) reuse() *pgRowInline {
+	if len(t.spare) == 0 {
+		select {
+		case t.spare = <-t.free:
+		default:
+			return &pgRowInline{}
+		}
+	}
+	rb := t.spare[len(t.spare)-1]
+	t.spare[len(t.spare)-1] = nil
+	t.spare = t.spare[:len(t.spare)-1]
+	*rb = pgRowInline{}
+	return rb
 }
 
 // shapeOf is the current NULL pattern's shape, remembered while there are few.
