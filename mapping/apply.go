@@ -221,11 +221,13 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 			return nil, &SkipError{Reason: s.reason}
 		}
 	}
-	p := &CreateUserParams{}
-	if room != nil {
-		p = &room.params
-	}
+	var p *CreateUserParams // not new and then replaced: the new one would be allocated anyway
 	var res reserved
+	if room != nil {
+		p, res.texts, res.lists, res.flags = &room.params, room.texts[:], room.lists[:], &room.flags
+	} else {
+		p = &CreateUserParams{}
+	}
 	var buf [4]string
 	for i, t := range targets {
 		e := c.exprs[i]
@@ -264,7 +266,7 @@ func (m *Mapping) applyEnc(rec Record, shortcut bool, enc *encodedMeta) (*Create
 	if err := mergeReserved(&p.PhoneNumbers, &p.PhoneNumberIdentificationStatus, res.phones, "phone_number"); err != nil {
 		return nil, err
 	}
-	m.defaults(p)
+	m.defaults(p, res.flags)
 	if enc != nil {
 		*enc = res.encoded // copied out: a pointer kept in res would move enc to the heap
 	}
@@ -317,13 +319,16 @@ func allHold(conds []*cond, r Record, opts map[string]string) (bool, error) {
 // password and no digest gets skip_password_requirement (an instance that uses passwords
 // refuses them otherwise), and skip_restriction_checks (migrated users were admitted once;
 // Clerk's CLI sends it too).
-func (m *Mapping) defaults(p *CreateUserParams) {
+func (m *Mapping) defaults(p *CreateUserParams, flags *[2]bool) {
 	noPassword := !m.keepPassword && p.Password == nil && p.PasswordDigest == nil && p.SkipPasswordRequirement == nil
 	skipChecks := !m.restriction && p.SkipRestrictionChecks == nil
 	if !noPassword && !skipChecks {
 		return
 	}
-	flags := &[2]bool{true, true} // one allocation for both
+	if flags == nil {
+		flags = new([2]bool) // one allocation for both
+	}
+	*flags = [2]bool{true, true}
 	if noPassword {
 		p.SkipPasswordRequirement = &flags[0]
 	}
@@ -337,7 +342,19 @@ func (m *Mapping) defaults(p *CreateUserParams) {
 type reserved struct {
 	emails, phones []string
 	texts          []string
+	lists          []string    // room for one-item lists (a row's emails, its phones), or nil
+	flags          *[2]bool    // room for defaults' two flags, or nil
 	encoded        encodedMeta // the metadata this Apply encoded itself (ApplyValid need not scan it)
+}
+
+// list is room for a list of one item (an append past it allocates), or nil.
+func (r *reserved) list() []string {
+	if len(r.lists) == 0 {
+		return nil
+	}
+	l := r.lists[:0:1]
+	r.lists = r.lists[1:]
+	return l
 }
 
 // text returns a pointer to a copy of s.
@@ -419,7 +436,7 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 		}
 		t.str(p, res.text(s))
 	case kindList:
-		l, err := toList(v, textual, t.secret)
+		l, err := toList(res.list(), v, textual, t.secret)
 		if err != nil {
 			return err
 		}
@@ -450,15 +467,14 @@ func (t *target) assign(p *CreateUserParams, v any, textual bool, res *reserved)
 	return nil
 }
 
-// toList reads one value, a JSON array, a JSON-array-encoded string, or (CSV) a
+// toList appends to out one value, a JSON array, a JSON-array-encoded string, or (CSV) a
 // comma-separated cell. Items of an array (or of an explicit split) are never split again.
 // Blank items are dropped.
-func toList(v any, textual, secret bool) ([]string, error) {
+func toList(out []string, v any, textual, secret bool) ([]string, error) {
 	top := []any{v}
 	if m, ok := v.(multi); ok {
 		top = m
 	}
-	var out []string
 	for _, x := range top {
 		items, splitCommas := []any{x}, textual
 		if arr, ok := x.([]any); ok {

@@ -167,10 +167,13 @@ type RowScratch struct {
 	box  inplace.Strings
 	buf  [160]byte // room for the bytes it writes (metadata, times)
 	used int
-	// The row's first Apply takes its view and its params from here.
+	// The row's first Apply takes its view, its params and its params' texts from here.
 	applied bool
 	view    view
 	params  CreateUserParams
+	texts   [8]string // its text fields
+	lists   [4]string // its one-item lists
+	flags   [2]bool   // its defaults' flags
 }
 
 // take is n bytes of room (length 0, capacity n): the row's while they last, else new ones.
