@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // decodeValue's scanner must decode every value exactly as encoding/json does (numbers as
@@ -73,6 +75,26 @@ func FuzzPGTimeFast(f *testing.F) {
 		}
 		if want := appendPGTimeByTime(nil, n, unit); string(got) != string(want) {
 			t.Fatalf("n %d (unit %v): %s; time formats %s", n, unit, got, want)
+		}
+	})
+}
+
+// FuzzTextValue: a text column's Value is what decoding its JSON gives, whatever the text
+// holds (quotes, controls, bytes that are not UTF-8), with the shortcut that skips the JSON or
+// without it.
+func FuzzTextValue(f *testing.F) {
+	for _, s := range []string{"", "bob@example.com", `say "hi"\n`, "a\tb\x00c", "Zoë ✓ 日本", "\xff\xfe", "\xed\xa0\x80", "<&>\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rs := &pgRows{oids: []uint32{pgtype.TextOID}, kinds: []pgKind{pgText}, cols: []string{"t"}}
+		row := &pgRow{t: &pgTable{rs: rs}, shape: &pgShape{null: []bool{false}}, data: s, end: []uint32{uint32(len(s))}}
+		want, err := decodeString(string(appendColumn(nil, pgText, pgtype.TextOID, s)))
+		if err != nil {
+			t.Fatalf("the text's JSON does not decode: %v", err)
+		}
+		if got := row.Value(0); got != want {
+			t.Errorf("Value %q, its JSON decodes to %q", got, want)
 		}
 	})
 }

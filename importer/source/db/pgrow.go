@@ -320,7 +320,9 @@ func (r *pgRow) decode(i int) any {
 	if !pre {
 		switch r.t.rs.kinds[i] {
 		case pgText:
-			if plainText(v) {
+			// Its JSON decodes to the text itself unless it is not UTF-8 (encoding/json writes
+			// U+FFFD for each bad byte): quotes, backslashes and controls come back as they were.
+			if utf8.ValidString(v) {
 				return r.text(v)
 			}
 		case pgBool:
@@ -351,16 +353,6 @@ func (r *pgRow) decode(i int) any {
 		return v
 	}
 	return d
-}
-
-// plainText tells whether text is written into JSON as it is: valid UTF-8, nothing escaped.
-func plainText(v string) bool {
-	for _, c := range []byte(v) {
-		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // AppendRaw writes the row as one JSON object, NULLs left out: the record for failed.jsonl.
