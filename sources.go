@@ -84,7 +84,7 @@ type sourceEnv struct {
 	targetKey      string // refused as the clerk: source's key
 	maxRetries     int
 	requestTimeout time.Duration
-	count          bool // import: count the rows for progress (validate needs no count)
+	count          bool // count the rows: import's progress, validate's duplicate table (a database's only)
 	// stop is the first signal: it abandons stdin's reads, the format sniff's included.
 	stop <-chan struct{}
 }

@@ -149,6 +149,7 @@ type job struct {
 // dupChecker is the duplicate table the ordered stage consults: a dupset.Set.
 type dupChecker interface {
 	Check(p *mapping.CreateUserParams, line int) (firstLine int, field string, err error)
+	Reserve(rows int) error // sized for rows up front (see dupset.Set.Reserve)
 	Close()
 }
 

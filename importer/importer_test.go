@@ -363,6 +363,7 @@ func TestDupTableErrorIsFatal(t *testing.T) {
 type brokenDups struct{ err error }
 
 func (b brokenDups) Check(*mapping.CreateUserParams, int) (int, string, error) { return 0, "", b.err }
+func (b brokenDups) Reserve(int) error                                         { return b.err }
 func (brokenDups) Close()                                                      {}
 
 func dupParams(extID, email string) *mapping.CreateUserParams {

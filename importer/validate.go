@@ -32,6 +32,9 @@ type ValidateConfig struct {
 	// Fit, when set, classifies every valid row against the instance's settings as import
 	// would; rows the instance would refuse are counted failed.
 	Fit *Fit
+	// Rows, when known (a database's count of the query), is how many rows the source holds:
+	// the duplicate table is sized for them up front instead of growing on the way.
+	Rows int
 	// AllowNoExternalID accepts an input none of whose rows maps an external_id; without it
 	// Validate returns ErrNoExternalID for one (a wrong preset, most likely).
 	AllowNoExternalID bool
@@ -62,6 +65,11 @@ func Validate(ctx context.Context, cfg ValidateConfig) (*runfolder.Summary, erro
 	r.stopIntake = stopIntake
 	if lookups != nil {
 		lookups.stop = stopIntake // one failure makes the answer wrong: read no further
+	}
+	if cfg.Rows > 0 {
+		if err := r.dups.Reserve(cfg.Rows); err != nil { // a table in a file could not be made
+			r.setFatal(err)
+		}
 	}
 	go func() {
 		select {

@@ -162,3 +162,26 @@ func TestValidateRecyclesOnlyRowsNothingHolds(t *testing.T) {
 		})
 	}
 }
+
+// Validate sizes its duplicate table for the rows the source says it holds: for a million
+// rows, with DupDir set, that table is a file from the start, so a folder that cannot hold it
+// stops the run before a row is read, as a growing table's failure would later.
+func TestValidateSizesItsDuplicateTable(t *testing.T) {
+	for _, rows := range []int{0, 1_000_000} {
+		src, err := source.Open(strings.NewReader(validateCSV), source.Options{Format: source.CSV})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gone := t.TempDir() + "/gone"
+		sum, err := Validate(context.Background(), ValidateConfig{Source: src, Format: source.CSV, Mapping: mapping.Native(), DupDir: gone, Rows: rows})
+		if rows == 0 {
+			if err != nil || sum.Counts["valid"] != 3 {
+				t.Errorf("unsized: %v, counts %v", err, sum.Counts)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrFatal) || !errors.Is(err, os.ErrNotExist) || sum.RunStatus != runfolder.RunFatal || sum.Counts["valid"] != 0 {
+			t.Errorf("sized for a million rows in a folder that is gone: %v, status %s, counts %v", err, sum.RunStatus, sum.Counts)
+		}
+	}
+}

@@ -50,6 +50,41 @@ func TestDupSetGrows(t *testing.T) {
 	fillDupSet(t, New(""), 50_000)
 }
 
+// TestDupSetReserved: a table reserved for the rows it gets never grows on the way and gives
+// the same answers; rows of one identifier stay within the 32 bytes a row; a set that holds
+// identifiers already is not resized.
+func TestDupSetReserved(t *testing.T) {
+	const rows = 50_000
+	d := New("")
+	if err := d.Reserve(rows); err != nil {
+		t.Fatal(err)
+	}
+	reserved := d.Bytes()
+	fillDupSet(t, d, rows)
+	if d.Bytes() != reserved {
+		t.Errorf("the reserved table grew from %d to %d bytes", reserved, d.Bytes())
+	}
+
+	one := New("")
+	if err := one.Reserve(rows); err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		if first, _, err := one.Check(params(fmt.Sprint("ext-", i), ""), i+2); first != 0 || err != nil {
+			t.Fatalf("row %d: (%d, %v)", i, first, err)
+		}
+	}
+	if b := one.Bytes(); b > 32*rows {
+		t.Errorf("rows of one identifier: %.1f bytes a row, want <= 32", float64(b)/rows)
+	}
+	if err := one.Reserve(10 * rows); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := one.Check(params("ext-7", ""), 1); first != 9 || one.Bytes() > 32*rows {
+		t.Errorf("a Reserve after checks: ext-7 first at line %d (want 9), %d bytes", first, one.Bytes())
+	}
+}
+
 // TestDupSetInFile moves an import's table to a file early and grows it there ~17 times: the
 // same answers as in memory, and nothing left in the run folder, then or after close.
 func TestDupSetInFile(t *testing.T) {
