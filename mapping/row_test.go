@@ -39,13 +39,20 @@ func TestRowRecordLooksUpAsJSONRecord(t *testing.T) {
 	if !reflect.DeepEqual(got.Keys(), want.Keys()) {
 		t.Fatalf("keys %q, want %q", got.Keys(), want.Keys())
 	}
-	for _, k := range []string{"id", "meta", "meta.plan", "meta.name.first", "meta.name", "meta.missing",
-		"gone", "gone.x", "absent", "absent.x", "email_address", "emailaddress", "list.1.k", "list.*", "list.0", "ID"} {
-		for round := range 2 { // the second time from the cache of the key's columns
+	sameLookups(t, got, want, "the JSON record", "id", "meta", "meta.plan", "meta.name.first", "meta.name", "meta.missing",
+		"gone", "gone.x", "absent", "absent.x", "email_address", "emailaddress", "list.1.k", "list.*", "list.0", "ID")
+}
+
+// sameLookups looks each key up in got and want twice (the second time from the cache of the
+// key's columns) and reports where got differs from want, which is named wantName.
+func sameLookups(t *testing.T, got, want Record, wantName string, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		for round := range 2 {
 			gv, gok := got.Lookup(k)
 			wv, wok := want.Lookup(k)
 			if gok != wok || !reflect.DeepEqual(gv, wv) {
-				t.Errorf("round %d, Lookup(%q) = %#v, %v; the JSON record gives %#v, %v", round, k, gv, gok, wv, wok)
+				t.Errorf("round %d, Lookup(%q) = %#v, %v; %s gives %#v, %v", round, k, gv, gok, wantName, wv, wok)
 			}
 		}
 	}
@@ -161,17 +168,9 @@ func TestRowTextLooksUpAsDecoded(t *testing.T) {
 	cols := NewColumns(names)
 	got := RowRecord(cols, keys, row)
 	want := RowRecord(cols, keys, decoded)
-	for _, k := range []string{"meta.plan", "meta.name.first", "meta.name", "meta.name.x.y", "meta.blank", "meta.n", "meta.ok",
+	sameLookups(t, got, want, "decoded", "meta.plan", "meta.name.first", "meta.name", "meta.name.x.y", "meta.blank", "meta.n", "meta.ok",
 		"meta.no", "meta.nil", "meta.list", "meta.list.1.k", "meta.enc.a", "meta.dup", "meta.a.b", "meta.s.x", "meta.missing",
-		"other.plan.tier", "other.plan", "esc.kéy", "esc.p", "gone.x", "meta"} {
-		for round := range 2 {
-			gv, gok := got.Lookup(k)
-			wv, wok := want.Lookup(k)
-			if gok != wok || !reflect.DeepEqual(gv, wv) {
-				t.Errorf("round %d, Lookup(%q) = %#v, %v; decoded gives %#v, %v", round, k, gv, gok, wv, wok)
-			}
-		}
-	}
+		"other.plan.tier", "other.plan", "esc.kéy", "esc.p", "gone.x", "meta")
 }
 
 // A preset maps a row with its jsonb columns as text exactly as it maps the decoded row:
