@@ -55,7 +55,7 @@ func repairTail(f *os.File) (*Repair, error) {
 		if nl != end-1 {
 			// Only where the file ends with the line: NULs after it make the Scanner's read of
 			// that last line fail too, so it was never counted.
-			if reason == "" && end == size {
+			if end == size {
 				if ended, err = wholeLine(f, nl+1, end); err != nil {
 					return nil, err
 				}
@@ -99,7 +99,7 @@ func repairTail(f *os.File) (*Repair, error) {
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return nil, fmt.Errorf("cut the damaged end: %w", err)
+		return nil, fmt.Errorf("repair the journal's end: %w", err)
 	}
 	return &Repair{Offset: end, Bytes: size - end, Reason: reason, Ended: ended}, nil
 }
