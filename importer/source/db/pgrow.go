@@ -152,10 +152,10 @@ func (t *pgTable) take() (*pgRow, int, error) {
 // recycle keeps r, which nothing refers to any more, for take to read a later row into. Calls
 // come from one goroutine at a time.
 func (r *pgRow) recycle() {
-	t := r.t
 	if r.inline == nil {
 		return
 	}
+	t := r.t
 	if t.back = append(t.back, r.inline); len(t.back) < freeBatch {
 		return
 	}
@@ -166,7 +166,8 @@ func (r *pgRow) recycle() {
 	t.back = make([]*pgRowInline, 0, freeBatch)
 }
 
-// reuse is a cleared narrow row handed back, else a new one.
+// reuse is a cleared narrow row handed back, else a new one. Clearing rewrites the texts its
+// Values boxed in place (inplace.String's "never change after"): Recycle's caller holds none.
 func (t *pgTable) reuse() *pgRowInline {
 	if len(t.spare) == 0 {
 		select {
