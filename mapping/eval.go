@@ -476,16 +476,10 @@ func textBool(s string) (v, ok bool) {
 
 const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
 
-// utcMillis is parseTime then Format(rfc3339Millis) for the shape a database source and most
-// exports write, YYYY-MM-DDTHH:MM:SS[.fraction]Z, done on the text: the same result without
-// the parse and the format. ok is false for anything else (parseTime decides).
-func utcMillis(s string) (string, bool) {
-	var buf [24]byte
-	b, ok := appendUTCMillis(buf[:0], s)
-	return string(b), ok
-}
-
-// appendUTCMillis appends utcMillis(s) to b (24 bytes).
+// appendUTCMillis appends (24 bytes) what parseTime then Format(rfc3339Millis) give for the
+// shape a database source and most exports write, YYYY-MM-DDTHH:MM:SS[.fraction]Z, done on
+// the text: the same result without the parse and the format. ok is false for anything else
+// (parseTime decides).
 func appendUTCMillis(b []byte, s string) ([]byte, bool) {
 	frac, ok := parseUTC(s)
 	if !ok {

@@ -450,12 +450,12 @@ func TestUTCMillisAsParseAndFormat(t *testing.T) {
 		} else {
 			werr = err
 		}
-		got, ok := utcMillis(s)
-		if ok && (werr != nil || got != want) {
-			t.Errorf("utcMillis(%q) = %q; parseTime and Format give %q (error %v)", s, got, want, werr)
+		b, ok := appendUTCMillis(nil, s)
+		if got := string(b); ok && (werr != nil || got != want) {
+			t.Errorf("appendUTCMillis(%q) = %q; parseTime and Format give %q (error %v)", s, got, want, werr)
 		}
 		if !ok && werr == nil && len(s) >= 20 && s[len(s)-1] == 'Z' && s[10] == 'T' {
-			t.Logf("utcMillis(%q) left to parseTime (%q)", s, want)
+			t.Logf("appendUTCMillis(%q) left to parseTime (%q)", s, want)
 		}
 	}
 }
@@ -469,13 +469,13 @@ func FuzzUTCMillis(f *testing.F) {
 				t.Fatalf("parseUTC(%q) accepts it; time.Parse: %v", s, err)
 			}
 		}
-		got, ok := utcMillis(s)
+		b, ok := appendUTCMillis(nil, s)
 		if !ok {
 			return
 		}
 		tm, err := parseTime(s, "rfc3339")
-		if err != nil || tm.UTC().Format(rfc3339Millis) != got {
-			t.Fatalf("utcMillis(%q) = %q; parseTime: %v, %v", s, got, tm, err)
+		if got := string(b); err != nil || tm.UTC().Format(rfc3339Millis) != got {
+			t.Fatalf("appendUTCMillis(%q) = %q; parseTime: %v, %v", s, got, tm, err)
 		}
 	})
 }
