@@ -434,7 +434,7 @@ func TestFirebaseLegacyWidth(t *testing.T) {
 	}
 }
 
-// utcMillis gives what parseTime then Format give, for every string it takes, and leaves the
+// appendUTCMillis gives what parseTime then Format give, for every string it takes, and leaves the
 // rest to parseTime.
 func TestUTCMillisAsParseAndFormat(t *testing.T) {
 	for _, s := range []string{
